@@ -1,0 +1,8 @@
+"""FerraSync core: everything that runs without Qt."""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("ferrasync")
+except PackageNotFoundError:  # running from a source tree that was never installed
+    __version__ = "0.0.0"

@@ -1,0 +1,1 @@
+"""The FerraWin source: connection URLs, dialects, queries, payload building, detection."""

@@ -1,0 +1,1 @@
+"""Pusher Channels: signatures, the WebSocket subscriber and the REST publisher."""

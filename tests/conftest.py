@@ -1,0 +1,99 @@
+"""Shared test set-up: markers by folder, no silent skips in CI, real PostgreSQL databases."""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+# Qt aborts the whole process without a display; offscreen unless a test suite sets DISPLAY/xcb.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+TESTS = Path(__file__).parent
+MARKER_DIRS = ("unit", "integration", "gui", "conformance", "faults")
+PG_ADMIN_URL = os.environ.get("FERRASYNC_TEST_PG", "postgresql://ferrasync:ferrasync@127.0.0.1:5432/postgres")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        folder = Path(str(item.fspath)).relative_to(TESTS).parts[0]
+        if folder in MARKER_DIRS:
+            item.add_marker(getattr(pytest.mark, folder))
+
+
+_outcomes: Counter[tuple[str, str]] = Counter()
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
+        folder = Path(report.fspath).parts[1] if len(Path(report.fspath).parts) > 1 else "other"
+        _outcomes[(folder if folder in MARKER_DIRS else "other", report.outcome)] += 1
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatus: int, config: pytest.Config) -> None:
+    markers = sorted({m for m, _ in _outcomes})
+    if markers:
+        terminalreporter.section("tests per marker")
+        for marker in markers:
+            counts = ", ".join(f"{n} {o}" for (m, o), n in sorted(_outcomes.items()) if m == marker)
+            terminalreporter.write_line(f"{marker}: {counts}")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    # design.md §8: with CI=true a skipped test fails the run.
+    skipped = sum(n for (_, o), n in _outcomes.items() if o == "skipped")
+    if os.environ.get("CI") == "true" and skipped and session.exitstatus == 0:
+        print(f"\nCI: {skipped} test(s) skipped; skips are failures in CI (design.md §8)")
+        session.exitstatus = 1
+
+
+@pytest.fixture
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def closed_port(free_port: int) -> int:
+    """A loopback port nobody listens on: the 'unreachable host' of every test (design.md §8)."""
+    return free_port
+
+
+def _pg_admin():  # type: ignore[no-untyped-def]
+    import pyodbc
+
+    from sync.ferrawin.urls import parse_database_url
+
+    return pyodbc.connect(parse_database_url(PG_ADMIN_URL).odbc_connection_string(), autocommit=True, timeout=10)
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test, dropped afterwards; its URL."""
+    from sync.ferrawin.urls import parse_database_url
+
+    name = f"fs_test_{uuid.uuid4().hex[:12]}"
+    admin = _pg_admin()
+    admin.execute(f"CREATE DATABASE {name}")
+    base = parse_database_url(PG_ADMIN_URL)
+    try:
+        yield f"postgresql://{base.username}:{base.password}@{base.host}:{base.port or 5432}/{name}"
+    finally:
+        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.close()
+
+
+@pytest.fixture
+def ferrasync_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty data folder (FERRASYNC_HOME) for the test."""
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("FERRASYNC_HOME", str(home))
+    return home
