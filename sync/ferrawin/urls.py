@@ -24,7 +24,7 @@ POSTGRES_ODBC_DRIVER = "PostgreSQL Unicode"
 EXAMPLES = (
     "mssql://usuario:clave@servidor:1433/FERRAWIN?driver=ODBC+Driver+18+for+SQL+Server"
     "&encrypt=yes&trust_server_certificate=yes, postgresql://usuario:clave@127.0.0.1:5432/ferrawin "
-    "or sqlite:///ruta/ferrawin.db"
+    "o sqlite:///ruta/ferrawin.db"
 )
 
 
@@ -73,7 +73,7 @@ class DatabaseURL:
     def odbc_connection_string(self, driver: str | None = None) -> str:
         """An ODBC connection string for pyodbc (PostgreSQL through psqlODBC, or SQL Server)."""
         if self.kind == "sqlite":
-            raise ConfigError("sqlite URLs are opened with sqlite3, not ODBC")
+            raise ConfigError("Las URL sqlite se abren con sqlite3, no por ODBC")
         parts: list[tuple[str, str]] = []
         if self.kind == "postgresql":
             parts += [
@@ -111,27 +111,27 @@ def parse_database_url(url: str) -> DatabaseURL:
     """Parse a database URL, or raise ConfigError naming what is wrong and showing the valid forms."""
     text = (url or "").strip()
     if not text:
-        raise ConfigError(f"No database URL given. Use one of: {EXAMPLES}")
+        raise ConfigError(f"No se indicó la URL de la base de datos. Use una de estas formas: {EXAMPLES}")
     scheme, sep, _rest = text.partition("://")
     kind = SCHEMES.get(scheme.lower()) if sep else None
     if kind is None:
-        raise ConfigError(f"Unsupported database URL scheme {scheme!r} in {_safe(text)!r}. Use one of: {EXAMPLES}")
+        raise ConfigError(f"Tipo de URL de base de datos no admitido {scheme!r} en {_safe(text)!r}. Use: {EXAMPLES}")
     if kind == "sqlite":
         # SQLAlchemy's convention: sqlite:///relative.db, sqlite:////abs/path.db, sqlite:///C:/x.db
         if not text.lower().startswith("sqlite:///") or len(text) == len("sqlite:///"):
-            raise ConfigError(f"A sqlite URL needs a file path after 'sqlite:///': got {text!r}")
+            raise ConfigError(f"Una URL sqlite necesita la ruta del fichero tras 'sqlite:///': se recibió {text!r}")
         return DatabaseURL(kind="sqlite", database=unquote(text[len("sqlite:///") :]))
     parts = urlsplit(text)
     try:
         port = parts.port
     except ValueError as exc:
-        raise ConfigError(f"Invalid port in database URL {_safe(text)!r}: {exc}") from None
+        raise ConfigError(f"Puerto no válido en la URL de base de datos {_safe(text)!r}: {exc}") from None
     host = parts.hostname or ""
     database = unquote(parts.path.lstrip("/"))
     if not host:
-        raise ConfigError(f"The database URL {_safe(text)!r} names no host. Use one of: {EXAMPLES}")
+        raise ConfigError(f"La URL de base de datos {_safe(text)!r} no indica el servidor. Use: {EXAMPLES}")
     if not database:
-        raise ConfigError(f"The database URL {_safe(text)!r} names no database (…/DATABASE). Use one of: {EXAMPLES}")
+        raise ConfigError(f"La URL {_safe(text)!r} no indica la base de datos (…/BASEDEDATOS). Use: {EXAMPLES}")
     options = tuple((k.lower(), v) for k, v in parse_qsl(parts.query, keep_blank_values=True))
     return DatabaseURL(
         kind=kind,
