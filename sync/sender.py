@@ -9,9 +9,9 @@ A 413 splits the batch in halves instead of repeating a request that cannot succ
 from __future__ import annotations
 
 import threading
-from functools import partial
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, TypeVar
 
 from sync.manager import KIND_AUTH, KIND_TOO_LARGE, ManagerClient, ManagerError
