@@ -97,3 +97,19 @@ def ferrasync_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home.mkdir()
     monkeypatch.setenv("FERRASYNC_HOME", str(home))
     return home
+
+
+@pytest.fixture(autouse=True)
+def memory_keyring() -> Iterator[object]:
+    """Every test gets a fresh in-memory keyring (never the machine's); the previous one comes back after."""
+    import keyring
+
+    from sync.secrets import MemoryKeyring
+
+    previous = keyring.get_keyring()
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    try:
+        yield backend
+    finally:
+        keyring.set_keyring(previous)
