@@ -1,0 +1,412 @@
+"""Plans and runs one sync: FerraWin → batches → Manager, with the journal as the record.
+
+The engine knows nothing of how FerraWin is queried (a `Source` does) nor of Qt: it reports through
+a plain callback and is steered through a RunControl (pause/stop at the next planilla boundary,
+kill at once). Reading and sending overlap: a reader thread fetches the next group of planillas
+while the current batch is being posted.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from sync.detection import Fingerprint, Plan, plan_incremental
+from sync.errors import FerraSyncError
+from sync.journal import Journal
+from sync.manager import ManagerClient, ManagerError
+from sync.runcontrol import Action, Killed, RunControl
+from sync.runlock import RunLock
+from sync.runmodel import Counts, Progress, RunRequest, RunRequestError, RunSummary
+from sync.sender import FINAL_PASS_DELAYS_S, FINAL_PASS_WAIT_S, RETRY_DELAYS_S, Batch, BatchSender, call_abandonable
+
+log = logging.getLogger("ferrasync.engine")
+
+READ_GROUP = 25  # planillas read per round of set-based queries
+CONTROL_POLL_EVERY = 10  # planillas between sync-control polls (as the PHP tool)
+CLAIM_RENEW_S = 120.0
+DEFAULT_SAFETY_LIMIT = 2000
+
+
+class Source(Protocol):
+    """FerraWin as the engine sees it (implemented in sync/ferrawin/source.py)."""
+
+    def list_codes(self, *, anio: str | None = None, desde_codigo: str | None = None) -> list[str]: ...
+    def fingerprints(self) -> dict[str, Fingerprint]: ...
+    def sin_obra(self) -> set[str]: ...
+    def read_planillas(self, codes: list[str]) -> list[dict[str, Any]]: ...
+    def encode_body(self, planillas: list[dict[str, Any]], modo: str) -> bytes: ...
+    def cancel(self) -> None: ...
+    def close(self) -> None: ...
+
+
+@dataclass
+class EngineOptions:
+    data_dir: Path
+    hostname: str
+    time_scale: float = 1.0
+    batch_planillas: int = 5
+    batch_elements: int = 200
+    safety_limit: int = DEFAULT_SAFETY_LIMIT
+
+
+class Engine:
+    def __init__(
+        self,
+        open_source: Callable[[], Source],
+        client: ManagerClient,
+        journal: Journal,
+        options: EngineOptions,
+        on_progress: Callable[[Progress], None] | None = None,
+    ) -> None:
+        self.open_source = open_source
+        self.client = client
+        self.journal = journal
+        self.options = options
+        self.on_progress = on_progress or (lambda _p: None)
+        self.control = RunControl()
+        self._source: Source | None = None
+
+    # -- public ------------------------------------------------------------------------------------
+
+    def kill(self) -> None:
+        """Return control at once: stop waiting, cancel the running query, abandon the HTTP call."""
+        self.control.request(Action.KILL)
+        source = self._source
+        if source is not None:
+            threading.Thread(target=source.cancel, daemon=True).start()
+
+    def run(self, request: RunRequest) -> RunSummary:
+        run = _Run(self, request)
+        with RunLock(self.options.data_dir):
+            try:
+                return run.execute()
+            finally:
+                if self._source is not None:
+                    self._source.close()
+                    self._source = None
+
+
+class _Run:
+    """The state of one run; lives only inside Engine.run."""
+
+    def __init__(self, engine: Engine, request: RunRequest) -> None:
+        self.e = engine
+        self.request = request
+        self.run_id = request.resume_run_id or uuid.uuid4().hex[:12]
+        self.counts = Counts()
+        self.started = time.monotonic()
+        self.updates: set[str] = set()
+        self.failed: list[Batch] = []
+        self.last_claim = 0.0
+
+    # -- flow --------------------------------------------------------------------------------------
+
+    def execute(self) -> RunSummary:
+        self.report("starting", message="Iniciando sincronización")
+        try:
+            request = self.request.validated() if not self.request.resume_run_id else self.request
+            source = self.e._source = self.e.open_source()
+            self.e.client.check_status()
+            codes, plan = self.plan(source, request)
+            if request.dry_run:
+                return self.summary("dry-run", f"Se sincronizarían {len(codes)} planillas.", planned=codes, plan=plan)
+            if not codes:
+                return self.finish("completed", "No hay planillas para sincronizar.")
+            refusal = self.take_claim()
+            if refusal:
+                return self.summary("refused", refusal)
+            return self.send_all(source, request, codes)
+        except Killed:
+            return self.finish(
+                "stopped", "Sincronización detenida a la fuerza; lo no confirmado se reenviará al reanudar."
+            )
+        except (RunRequestError, ManagerError, FerraSyncError) as exc:
+            return self.finish("failed", exc.message)
+
+    def plan(self, source: Source, request: RunRequest) -> tuple[list[str], Plan | None]:
+        if request.resume_run_id:
+            return self.plan_resume(request.resume_run_id), None
+        self.report("analysing", message="Analizando cambios en FerraWin...")
+        plan: Plan | None = None
+        if request.mode == "especifica":
+            assert request.codigo is not None
+            codes = [c for c in source.list_codes() if c == request.codigo]
+            if not codes:
+                raise RunRequestError(f"La planilla {request.codigo} no existe en FerraWin.")
+        elif request.mode in ("historico", "rebuild"):
+            codes = source.list_codes(anio=request.anio, desde_codigo=request.desde_codigo)
+        else:
+            manager = call_abandonable(self.e.client.existing_codes, self.e.control)
+            listing = source.list_codes(desde_codigo=request.desde_codigo)
+            fingerprints = {} if request.mode == "nuevas" else source.fingerprints()
+            plan = plan_incremental(
+                listing, fingerprints, manager, source.sin_obra(), nuevas_only=request.mode == "nuevas"
+            )
+            codes = plan.codes
+            self.updates = set(plan.modificadas)
+            self.counts.nuevas, self.counts.modificadas = len(plan.nuevas), len(plan.modificadas)
+            if len(codes) > self.e.options.safety_limit and not request.force:
+                raise RunRequestError(
+                    f"Se detectaron {len(codes)} planillas para sincronizar, más que el límite de seguridad "
+                    f"({self.e.options.safety_limit}). No se ha enviado nada. Si es correcto, repita con «forzar»."
+                )
+        if request.limit:
+            codes = codes[: request.limit]
+        return codes, plan
+
+    def plan_resume(self, run_id: str) -> list[str]:
+        record = self.e.journal.run(run_id)
+        if record is None:
+            raise RunRequestError(f"No existe la sincronización {run_id} en el registro.")
+        if record.state not in ("paused", "stopped", "interrupted"):
+            raise RunRequestError(f"La sincronización {run_id} está «{record.state}»; solo se reanuda una pausada.")
+        self.request = RunRequest(**{**record.params, "resume_run_id": run_id, "request_id": record.request_id})
+        counts = self.e.journal.code_counts(run_id)
+        self.counts.done = counts.get("confirmed", 0) + counts.get("skipped", 0)
+        self.counts.sent = counts.get("confirmed", 0)
+        return self.e.journal.pending_codes(run_id)
+
+    def send_all(self, source: Source, request: RunRequest, codes: list[str]) -> RunSummary:
+        journal = self.e.journal
+        if request.resume_run_id:
+            journal.set_state(self.run_id, "sending")
+            self.counts.total = self.counts.done + len(codes)
+        else:
+            journal.start_run(
+                self.run_id,
+                request_id=request.request_id,
+                mode=request.mode,
+                params=request.params(),
+                target=request.target,
+                codes=codes,
+            )
+            self.counts.total = len(codes)
+        modo = self.request.metadata_modo
+        sender = BatchSender(
+            self.e.client,
+            self.e.control,
+            lambda planillas: source.encode_body(planillas, modo),
+            time_scale=self.e.options.time_scale,
+            on_failure=lambda b, exc, n: log.warning("Intento %d fallido (%s): %s", n, ", ".join(b.codes), exc.message),
+        )
+        pending = Batch(codes=[], planillas=[], elements=0)
+        for index, planilla in enumerate(self.read_ahead(source, codes)):
+            action = self.boundary(index)
+            if action is not Action.CONTINUE:
+                self.flush(sender, pending, final=True)
+                return self.halt(action)
+            self.add(pending, planilla)
+            if (
+                len(pending.codes) >= self.e.options.batch_planillas
+                or pending.elements >= self.e.options.batch_elements
+            ):
+                self.flush(sender, pending)
+                pending = Batch(codes=[], planillas=[], elements=0)
+        self.flush(sender, pending)
+        self.final_pass(sender)
+        return self.complete()
+
+    # -- steps -------------------------------------------------------------------------------------
+
+    def read_ahead(self, source: Source, codes: list[str]) -> Iterator[dict[str, Any]]:
+        """Planillas in plan order; the next group is read while the caller sends the current one."""
+        groups: queue.Queue[list[dict[str, Any]] | BaseException | None] = queue.Queue(maxsize=2)
+        stop = threading.Event()
+
+        def reader() -> None:
+            try:
+                for start in range(0, len(codes), READ_GROUP):
+                    if stop.is_set():
+                        return
+                    groups.put(source.read_planillas(codes[start : start + READ_GROUP]))
+                groups.put(None)
+            except BaseException as exc:  # handed to the run's thread
+                groups.put(exc)
+
+        threading.Thread(target=reader, name="ferrasync-reader", daemon=True).start()
+        try:
+            while True:
+                item = call_abandonable(groups.get, self.e.control)
+                if item is None:
+                    return
+                if isinstance(item, BaseException):
+                    raise item
+                yield from item
+        finally:
+            stop.set()
+
+    def boundary(self, index: int) -> Action:
+        control = self.e.control
+        control.check_killed()
+        if index and index % CONTROL_POLL_EVERY == 0:
+            remote = self.e.client.control_action()
+            if remote == "pause":
+                control.request(Action.PAUSE)
+            elif remote == "stop":
+                control.request(Action.STOP)
+        if time.monotonic() - self.last_claim > CLAIM_RENEW_S * self.e.options.time_scale:
+            self.renew_claim()
+        return control.requested
+
+    def add(self, pending: Batch, planilla: dict[str, Any]) -> None:
+        code = str(planilla["codigo"])
+        if not str(planilla.get("codigo_obra") or _first_element(planilla).get("codigo_obra") or "").strip():
+            # the in-loop sin-obra guard (reference §1.11): skipped, never sent
+            self.e.journal.mark_codes(self.run_id, [code], "skipped")
+            self.counts.skipped += 1
+            self.counts.done += 1
+            self.report("sending", code=code, message=f"OMITIDA {code}: sin obra válida en FerraWin")
+            return
+        pending.codes.append(code)
+        pending.planillas.append(planilla)
+        pending.elements += len(planilla.get("elementos") or [])
+        self.counts.done += 1
+        self.report("sending", code=code, info=_info(planilla), is_update=code in self.updates)
+
+    def flush(self, sender: BatchSender, batch: Batch, *, final: bool = False) -> None:
+        """Send a batch; a pause/stop flush tries once, a failed batch waits for the final pass."""
+        if not batch.codes:
+            return
+        try:
+            confirmed = sender.send(batch, () if final else RETRY_DELAYS_S)
+        except ManagerError as exc:
+            if exc.kind == "auth":
+                raise
+            self.counts.batchesFailed += 1
+            if not final:
+                self.failed.append(batch)
+            self.report("sending", message=f"Error en lote ({', '.join(batch.codes)}): {exc.message}")
+            return
+        for part, answer in confirmed:
+            self.e.journal.confirm_batch(self.run_id, part.codes, part.elements, answer.get("data") or {})
+            self.counts.batchesOk += 1
+            self.counts.sent += len(part.codes)
+            self.counts.elements += part.elements
+        self.report("sending", message=f"Lote correcto: {len(batch.codes)} planillas")
+
+    def final_pass(self, sender: BatchSender) -> None:
+        if not self.failed:
+            return
+        self.report("sending", message=f"Pasada final: reintentando {len(self.failed)} lotes fallidos")
+        self.e.control.sleep(FINAL_PASS_WAIT_S * self.e.options.time_scale, wake_on_request=True)
+        for batch in self.failed:
+            if self.e.control.requested is not Action.CONTINUE:
+                return
+            try:
+                confirmed = sender.send(batch, FINAL_PASS_DELAYS_S)
+            except ManagerError as exc:
+                if exc.kind == "auth":
+                    raise
+                self.e.journal.mark_codes(self.run_id, batch.codes, "failed")
+                self.counts.failed += len(batch.codes)
+                continue
+            self.counts.batchesFailed -= 1
+            for part, answer in confirmed:
+                self.e.journal.confirm_batch(self.run_id, part.codes, part.elements, answer.get("data") or {})
+                self.counts.batchesOk += 1
+                self.counts.sent += len(part.codes)
+                self.counts.elements += part.elements
+        self.failed = []
+
+    def take_claim(self) -> str | None:
+        try:
+            claim = self.e.client.claim(self.e.options.hostname)
+        except ManagerError as exc:
+            return f"No se pudo reservar el turno de sincronización en Manager: {exc.message}"
+        if not claim.supported:
+            log.warning("Manager has no sync-claim endpoint (404): proceeding without a cross-PC turn")
+        elif not claim.granted:
+            return f"Otro PC ({claim.owner}) ya está sincronizando ({claim.progress}). Solo un PC sincroniza a la vez."
+        self.last_claim = time.monotonic()
+        return None
+
+    def renew_claim(self) -> None:
+        try:
+            self.e.client.claim(self.e.options.hostname)
+        except ManagerError as exc:
+            log.warning("Claim renewal failed: %s", exc.message)
+        self.last_claim = time.monotonic()
+
+    def release_claim(self) -> None:
+        try:
+            self.e.client.claim(self.e.options.hostname, release=True)
+        except ManagerError as exc:
+            log.warning("Claim release failed: %s", exc.message)
+
+    # -- endings -----------------------------------------------------------------------------------
+
+    def halt(self, action: Action) -> RunSummary:
+        if action is Action.PAUSE:
+            return self.finish(
+                "paused", f"Pausado en {self.e.journal.run(self.run_id) and self.last_code()}. Use Reanudar."
+            )
+        return self.finish("stopped", "Sincronización detenida. Use Reanudar para continuar donde se quedó.")
+
+    def complete(self) -> RunSummary:
+        failed = self.e.journal.code_counts(self.run_id).get("failed", 0)
+        duration = time.monotonic() - self.started
+        c = self.counts
+        message = (
+            f"Total: {c.total} | OK: {c.sent} | Errores: {failed} | Omitidas: {c.skipped} | "
+            f"Lotes: {c.batchesOk} ✓ {c.batchesFailed} ✗ | Duración: {duration:.1f}s"
+        )
+        return self.finish("completed", message)
+
+    def finish(self, state: str, message: str) -> RunSummary:
+        if self.e.journal.run(self.run_id) is not None:
+            self.e.journal.set_state(
+                self.run_id, state, counts=self.counts.as_dict(), error=message if state == "failed" else ""
+            )
+        if self.last_claim and state != "paused":
+            self.release_claim()
+        phase = {"completed": "done", "failed": "failed"}.get(state, state)
+        self.report(phase, message=message)
+        return self.summary(state, message)
+
+    def summary(
+        self, state: str, message: str, planned: list[str] | None = None, plan: Plan | None = None
+    ) -> RunSummary:
+        failed_codes: list[str] = []
+        if self.e.journal.run(self.run_id) is not None and state == "completed":
+            failed_codes = self.e.journal.pending_codes(self.run_id)
+        return RunSummary(
+            run_id=self.run_id,
+            state=state,
+            counts=self.counts,
+            message=message,
+            duration_s=time.monotonic() - self.started,
+            failed_codes=failed_codes,
+            planned=planned or [],
+            reasons=plan.reasons if plan else {},
+        )
+
+    def last_code(self) -> str:
+        record = self.e.journal.run(self.run_id)
+        return record.last_confirmed or "" if record else ""
+
+    def report(self, phase: str, **fields: Any) -> None:
+        elapsed = time.monotonic() - self.started
+        eta = None
+        if phase == "sending" and self.counts.done and self.counts.total:
+            eta = elapsed / self.counts.done * (self.counts.total - self.counts.done)
+        self.e.on_progress(Progress(self.run_id, phase, self.counts, elapsed_s=elapsed, eta_s=eta, **fields))
+
+
+def _first_element(planilla: dict[str, Any]) -> dict[str, Any]:
+    elementos = planilla.get("elementos") or []
+    return elementos[0] if elementos and isinstance(elementos[0], dict) else {}
+
+
+def _info(planilla: dict[str, Any]) -> str:
+    first = _first_element(planilla)
+    cliente = planilla.get("nombre_cliente") or first.get("nombre_cliente") or ""
+    obra = planilla.get("nombre_obra") or first.get("nombre_obra") or ""
+    return f"{cliente} — {obra}" if cliente or obra else ""
