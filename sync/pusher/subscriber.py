@@ -356,11 +356,9 @@ class Subscriber:
     def _sslopt(self) -> dict[str, Any]:
         if not self.endpoint.secure:
             return {}
-        if self.ca_bundle:
-            return {"ca_certs": str(self.ca_bundle)}
-        import certifi
+        from sync.pusher.publisher import trust_store  # certifi + FERRASYNC_CA_BUNDLE, shared with REST
 
-        return {"ca_certs": certifi.where()}
+        return {"ca_certs": trust_store(self.ca_bundle)}
 
     def _touch(self) -> None:
         self._last_rx = time.monotonic()
