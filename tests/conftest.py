@@ -113,3 +113,21 @@ def memory_keyring() -> Iterator[object]:
         yield backend
     finally:
         keyring.set_keyring(previous)
+
+
+RELAY_APP_ID, RELAY_KEY, RELAY_SECRET = "123456", "testkey", "testsecret"
+
+
+@pytest.fixture
+def relay() -> Iterator[object]:
+    """A started local Pusher relay (sync.devstack.relay.Relay) with the fault API on, stopped afterwards.
+
+    app_id "123456", key "testkey", secret "testsecret"; `relay.url`, `relay.ws_url`, `relay.port`.
+    """
+    from sync.devstack.relay import Relay
+
+    server = Relay(app_id=RELAY_APP_ID, key=RELAY_KEY, secret=RELAY_SECRET, faults=True).start()
+    try:
+        yield server
+    finally:
+        server.stop()
