@@ -10,3 +10,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     commands = devstack.add_subparsers(dest="devstack_command", metavar="TOOL")
     commands.required = True
     # Each tool adds its own sub-command below (ferrawin: demo data generator; manager: stub).
+    from sync.devstack import ferrawin_cli
+
+    ferrawin_cli.register(commands)
