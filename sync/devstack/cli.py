@@ -13,3 +13,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     from sync.devstack import ferrawin_cli
 
     ferrawin_cli.register(commands)
+    from sync.devstack import manager_stub
+
+    manager_stub.register(commands)
