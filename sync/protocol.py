@@ -237,7 +237,7 @@ def parse_command(
     ):
         raise PayloadTooLarge(f"el comando supera el límite de {MAX_EVENT_BYTES} bytes de Pusher")
     obj = decode_data(data, "el comando")
-    request_id = _request_id(obj.get("requestId"))
+    request_id = parse_request_id(obj.get("requestId"))
     try:
         return _parse_validated(obj, request_id, now, max_age_s, max_ahead_s, signing_key, require_signature)
     except ProtocolError as exc:
@@ -275,7 +275,7 @@ def _parse_validated(
     )
 
 
-def _request_id(value: Any) -> str:
+def parse_request_id(value: Any) -> str:
     if value is None or value == "":
         raise ProtocolError("falta requestId")
     if not isinstance(value, str):
@@ -517,7 +517,7 @@ def parse_ack(data: str | bytes | Mapping[str, Any] | None) -> Ack:
         raise ProtocolError(f"resultado de ack desconocido: {result!r}")
     reason = obj.get("reason")
     return Ack(
-        request_id=_request_id(obj.get("requestId")),
+        request_id=parse_request_id(obj.get("requestId")),
         result=str(result),
         reason=str(reason) if reason is not None else None,
         agent=str(obj.get("agent") or ""),

@@ -1,0 +1,324 @@
+"""`ferrasync send` and `ferrasync watch`: remote control of the agents from a terminal.
+
+`send` subscribes to `private-sync-control` BEFORE triggering (so the ack cannot be missed), publishes
+the command with its own socket_id excluded, prints the ack(s) and, with `--wait`, follows
+`sync.status` until the command's outcome; it exits non-zero on a rejection, an error, or no ack by
+the deadline (the command is then "not delivered": repeat it with `--request-id` to retry safely).
+`watch` prints every ack and status live, one readable line each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import queue
+import socket
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TextIO
+
+from sync import protocol
+from sync.errors import FerraSyncError
+from sync.pusher.publisher import Publisher, PublishError
+from sync.pusher.subscriber import FAILED, Subscriber, subscriber_from_settings
+
+ACK_TIMEOUT_S = 10.0
+SUBSCRIBE_TIMEOUT_S = 15.0
+STATUS_SILENCE_S = 150.0  # design §4: a window marks an agent offline after 150 s without status
+STATUS_COLLECT_S = 2.0  # `status` is answered by every agent: listen this long for more acks
+
+EXIT_OK, EXIT_FAILED, EXIT_NO_ACK = 0, 1, 3
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("send", help="envía un comando a los agentes por Pusher e imprime la confirmación")
+    p.add_argument("remote_command", metavar="COMANDO", choices=protocol.COMMANDS, help=", ".join(protocol.COMMANDS))
+    p.add_argument("--modo", choices=protocol.MODOS, help="start: modo (por defecto incremental)")
+    p.add_argument("--anio", help="start --modo historico: año")
+    p.add_argument("--codigo", help="start --modo especifica: planilla, p. ej. 2026-886")
+    p.add_argument("--desde-codigo", help="start: continuar desde este código (incluido)")
+    p.add_argument("--target", choices=protocol.TARGETS, help="destino: production (por defecto) o local")
+    p.add_argument("--force", action="store_true", help="start: supera el límite de seguridad")
+    onoff = p.add_mutually_exclusive_group()
+    onoff.add_argument("--enable", dest="enabled", action="store_true", default=None, help="auto-sync activado")
+    onoff.add_argument("--disable", dest="enabled", action="store_false", help="auto-sync desactivado")
+    p.add_argument("--interval", type=int, help="configure-auto-sync: minutos entre sincronizaciones (2–1440)")
+    p.add_argument("--agent", help="id del agente destino (por defecto: el agente activo)")
+    p.add_argument("--request-id", help="reintenta un comando no entregado con el mismo requestId")
+    p.add_argument("--wait", action="store_true", help="sigue el estado hasta el final")
+    p.add_argument("--ack-timeout", type=float, default=ACK_TIMEOUT_S, help="segundos para la confirmación")
+    p.add_argument("--timeout", type=float, default=None, help="con --wait: segundos como máximo")
+    p.add_argument("--json", action="store_true", help="imprime los eventos como JSON, uno por línea")
+    p.set_defaults(handler=send_command)
+
+    w = sub.add_parser("watch", help="muestra en vivo las confirmaciones y estados de los agentes")
+    w.add_argument("--agent", help="solo este agente")
+    w.add_argument("--count", type=int, help="termina tras N eventos")
+    w.add_argument("--timeout", type=float, help="termina tras N segundos")
+    w.add_argument("--json", action="store_true", help="imprime los eventos como JSON, uno por línea")
+    w.set_defaults(handler=watch_command)
+
+
+# ---------------------------------------------------------------------------------------------- formatting
+
+
+def _clock(value: Any) -> str:
+    try:
+        return protocol.parse_timestamp(value).astimezone().strftime("%H:%M:%S")
+    except protocol.ProtocolError:
+        return datetime.now().strftime("%H:%M:%S")
+
+
+def format_event(event: str, data: Mapping[str, Any]) -> str:
+    """One readable line for an ack or a status."""
+    who = data.get("agent") or "?"
+    if data.get("hostname") and data.get("hostname") != who:
+        who = f"{who} ({data.get('hostname')})"
+    if event == protocol.EVENT_ACK:
+        reason = f"  {data['reason']}" if data.get("reason") else ""
+        req = str(data.get("requestId") or "")[:8]
+        return f"{_clock(data.get('timestamp'))} ack     {data.get('result', '?'):<9} {who}  req={req}{reason}"
+    parts = [f"{data.get('status', '?')}/{data.get('phase', '?')}", who]
+    if data.get("role") == "standby":
+        parts.append("[reserva]")
+    for key, label in (("progress", ""), ("year", "año "), ("target", "→ "), ("lastPlanilla", "última ")):
+        if data.get(key):
+            parts.append(f"{label}{data[key]}")
+    if data.get("message"):
+        parts.append(f"— {data['message']}")
+    return f"{_clock(data.get('timestamp'))} estado  " + "  ".join(str(p) for p in parts)
+
+
+def _emit(out: TextIO, event: str, data: Mapping[str, Any], as_json: bool) -> None:
+    line = json.dumps({"event": event, "data": data}, ensure_ascii=False) if as_json else format_event(event, data)
+    print(line, file=out, flush=True)
+
+
+# ---------------------------------------------------------------------------------------------- plumbing
+
+
+@dataclass
+class Remote:
+    """A subscriber on the control channel feeding a queue, plus a publisher."""
+
+    subscriber: Subscriber
+    publisher: Publisher | None
+    events: queue.Queue[tuple[str, dict[str, Any]]]
+
+    def close(self) -> None:
+        self.subscriber.stop()
+
+
+def open_remote(settings: Any, *, publish: bool) -> Remote:
+    if not settings.pusher.configured:
+        raise FerraSyncError(
+            "Pusher no está configurado: indique PUSHER_APP_ID, PUSHER_APP_KEY, PUSHER_APP_SECRET y "
+            "PUSHER_APP_CLUSTER (o PUSHER_HOST/PUSHER_PORT/PUSHER_SCHEME), p. ej. con `ferrasync config`"
+        )
+    events: queue.Queue[tuple[str, dict[str, Any]]] = queue.Queue()
+
+    def on_event(channel: str, event: str, data: Any) -> None:
+        if event in (protocol.EVENT_ACK, protocol.EVENT_STATUS) and isinstance(data, dict):
+            events.put((event, data))
+
+    # Control windows and this CLI never join the presence channel: the old PHP listener counts it.
+    sub = subscriber_from_settings(settings, [protocol.CHANNEL], on_event=on_event).start()
+    publisher = Publisher.from_settings(settings) if publish else None
+    if not sub.wait_for(lambda: sub.state in ("subscribed", FAILED), SUBSCRIBE_TIMEOUT_S):
+        sub.stop()
+        raise FerraSyncError(
+            f"no se pudo suscribir a {protocol.CHANNEL} en {SUBSCRIBE_TIMEOUT_S:.0f} s: "
+            f"{sub.last_error or 'revise la conexión y PUSHER_HOST/PUSHER_APP_CLUSTER'}"
+        )
+    if sub.state == FAILED:
+        sub.stop()
+        raise sub.fatal or FerraSyncError(sub.last_error or "Pusher rechazó la conexión")
+    return Remote(sub, publisher, events)
+
+
+def _settings() -> Any:
+    from sync.config import load_settings
+
+    return load_settings()
+
+
+def build_params(args: argparse.Namespace) -> protocol.Params:
+    """Command-line options → validated params (the agent's own rules, so bad input never leaves)."""
+    command = args.remote_command
+    if command == "start":
+        raw = {
+            "modo": args.modo,
+            "anio": args.anio,
+            "codigo_especifico": args.codigo,
+            "desde_codigo": args.desde_codigo,
+            "target": args.target,
+            "force": args.force or None,
+        }
+        return protocol.parse_start_params({k: v for k, v in raw.items() if v is not None})
+    if command == "configure-auto-sync":
+        raw = {"enabled": args.enabled, "interval": args.interval, "target": args.target}
+        return protocol.parse_autosync_params({k: v for k, v in raw.items() if v is not None})
+    used = [f"--{n}" for n in ("modo", "anio", "codigo", "desde_codigo", "target", "interval") if getattr(args, n)]
+    if used or args.force or args.enabled is not None:
+        raise protocol.ProtocolError(f"el comando {command} no admite opciones de start/configure-auto-sync")
+    return None
+
+
+# ---------------------------------------------------------------------------------------------- send
+
+
+def send_command(args: argparse.Namespace, settings: Any = None, out: TextIO = sys.stdout) -> int:
+    settings = settings or _settings()
+    try:
+        params = build_params(args)
+    except protocol.ProtocolError as exc:
+        print(f"error: {exc.reason}", file=sys.stderr)
+        return 2
+    origin = protocol.Origin(hostname=socket.gethostname(), user=_user())
+    wire = protocol.build_command(
+        args.remote_command,
+        params,
+        agent=args.agent,
+        origin=origin,
+        request_id=protocol.parse_request_id(args.request_id) if args.request_id else None,
+        signing_key=settings.signing_key,
+    )
+    remote = open_remote(settings, publish=True)
+    try:
+        assert remote.publisher is not None
+        remote.publisher.trigger(protocol.CHANNEL, protocol.EVENT_COMMAND, wire, socket_id=remote.subscriber.socket_id)
+        session = _SendSession(args, settings, wire["requestId"], remote, out)
+        return session.run()
+    except PublishError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return EXIT_FAILED
+    finally:
+        remote.close()
+
+
+def _user() -> str | None:
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name (services): the hostname still identifies the sender
+        return None
+
+
+class _SendSession:
+    """Waits for the ack(s) of one command and, with --wait, for its outcome in sync.status."""
+
+    def __init__(self, args: argparse.Namespace, settings: Any, request_id: str, remote: Remote, out: TextIO) -> None:
+        self.args, self.settings, self.request_id, self.remote, self.out = args, settings, request_id, remote, out
+        self.acks: dict[str, str] = {}  # agent → result
+        self.command = args.remote_command
+
+    def run(self) -> int:
+        code = self._await_acks()
+        # `status` is answered by ack + full status from every agent, already printed while collecting.
+        if code is not None or not self.args.wait or self.command == "status":
+            return EXIT_OK if code is None else code
+        return self._await_outcome()
+
+    def _next(self, deadline: float) -> tuple[str, dict[str, Any]] | None:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return None
+        try:
+            return self.remote.events.get(timeout=left)
+        except queue.Empty:
+            return None
+
+    def _await_acks(self) -> int | None:
+        deadline = time.monotonic() + max(0.5, self.settings.scaled(self.args.ack_timeout))
+        while True:
+            item = self._next(deadline)
+            if item is None:
+                break
+            event, data = item
+            if event == protocol.EVENT_ACK and data.get("requestId") == self.request_id:
+                _emit(self.out, event, data, self.args.json)
+                self.acks[str(data.get("agent"))] = str(data.get("result"))
+                if self.command != "status":
+                    break
+                deadline = min(deadline, time.monotonic() + self.settings.scaled(STATUS_COLLECT_S))
+            elif event == protocol.EVENT_STATUS and self.command == "status" and str(data.get("agent")) in self.acks:
+                _emit(self.out, event, data, self.args.json)
+        if not self.acks:
+            print(
+                f"error: ningún agente confirmó el comando {self.command} (requestId {self.request_id}) en "
+                f"{self.args.ack_timeout:g} s: no entregado. ¿Está el agente en marcha y conectado? "
+                f"Reintente con --request-id {self.request_id}",
+                file=sys.stderr,
+            )
+            return EXIT_NO_ACK
+        if all(result == "rejected" for result in self.acks.values()):
+            return EXIT_FAILED
+        return None
+
+    def _await_outcome(self) -> int:
+        overall = time.monotonic() + self.settings.scaled(self.args.timeout) if self.args.timeout else float("inf")
+        agents = {a for a, r in self.acks.items() if r != "rejected"}
+        while True:
+            silence = time.monotonic() + self.settings.scaled(STATUS_SILENCE_S)
+            item = self._next(min(overall, silence))
+            if item is None:
+                why = "se agotó el tiempo de espera" if time.monotonic() >= overall else "el agente dejó de informar"
+                print(f"error: {why} sin conocer el resultado de {self.command}", file=sys.stderr)
+                return EXIT_FAILED
+            event, data = item
+            if event != protocol.EVENT_STATUS or str(data.get("agent")) not in agents:
+                continue
+            _emit(self.out, event, data, self.args.json)
+            verdict = outcome(self.command, self.request_id, data)
+            if verdict is not None:
+                return verdict
+
+
+def outcome(command: str, request_id: str, status: Mapping[str, Any]) -> int | None:
+    """The exit code once `status` settles `command`, or None to keep waiting."""
+    state, phase = status.get("status"), status.get("phase")
+    if command in ("start", "resume"):
+        if status.get("requestId") != request_id:
+            return None  # an older run's status, or a heartbeat from before ours began
+        if state == "error" or (state == "idle" and phase == "refused"):
+            return EXIT_FAILED
+        return EXIT_OK if state in ("completed", "paused", "idle") else None
+    if state == "error":
+        return EXIT_FAILED
+    if command == "pause":
+        return EXIT_OK if state in ("paused", "idle", "completed") else None
+    if command in ("stop", "kill"):
+        return EXIT_OK if state in ("paused", "idle", "completed") and phase != "pausing" else None
+    return EXIT_OK  # status, configure-auto-sync: the first status after the ack is the answer
+
+
+# ---------------------------------------------------------------------------------------------- watch
+
+
+def watch_command(args: argparse.Namespace, settings: Any = None, out: TextIO = sys.stdout) -> int:
+    settings = settings or _settings()
+    remote = open_remote(settings, publish=False)
+    print(f"Escuchando {protocol.CHANNEL} (Ctrl+C para salir)", file=sys.stderr, flush=True)
+    seen = 0
+    deadline = time.monotonic() + args.timeout if args.timeout else None
+    try:
+        while args.count is None or seen < args.count:
+            wait = 0.5 if deadline is None else deadline - time.monotonic()
+            if wait <= 0:
+                break
+            try:
+                event, data = remote.events.get(timeout=min(wait, 0.5))
+            except queue.Empty:
+                if remote.subscriber.state == FAILED:
+                    raise remote.subscriber.fatal or FerraSyncError("Pusher cerró la conexión") from None
+                continue
+            if args.agent and data.get("agent") != args.agent:
+                continue
+            _emit(out, event, data, args.json)
+            seen += 1
+    finally:
+        remote.close()
+    return EXIT_OK
