@@ -131,3 +131,95 @@ def relay() -> Iterator[object]:
         yield server
     finally:
         server.stop()
+
+
+class RawPusherSocket:
+    """A bare protocol-7 client over websocket-client, for relay protocol tests (no library in between)."""
+
+    def __init__(self, url: str, timeout: float = 5.0) -> None:
+        import websocket
+
+        self.ws = websocket.create_connection(url, timeout=timeout)
+        self.socket_id = ""
+
+    def send(self, event: str, data: object = None, channel: str | None = None) -> None:
+        import json
+
+        message: dict[str, object] = {"event": event, "data": {} if data is None else data}
+        if channel is not None:
+            message["channel"] = channel
+        self.ws.send(json.dumps(message))
+
+    def recv(self, timeout: float = 5.0) -> dict[str, object]:
+        import json
+
+        self.ws.settimeout(timeout)
+        return dict(json.loads(self.ws.recv()))
+
+    def expect(self, event: str, timeout: float = 5.0) -> dict[str, object]:
+        """The next message, which must be `event` (pings from the relay are answered and skipped)."""
+        while True:
+            message = self.recv(timeout)
+            if message["event"] == "pusher:ping" and event != "pusher:ping":
+                self.send("pusher:pong")
+                continue
+            assert message["event"] == event, message
+            return message
+
+    def nothing(self, within: float = 0.3) -> None:
+        import websocket
+
+        self.ws.settimeout(within)
+        try:
+            message = self.ws.recv()
+        except websocket.WebSocketTimeoutException:
+            return
+        raise AssertionError(f"unexpected message: {message!r}")
+
+    def close(self) -> None:
+        self.ws.close()
+
+
+@pytest.fixture
+def pusher_ws(relay: object) -> Iterator[object]:
+    """Factory of connected RawPusherSocket clients on the `relay` fixture (handshake already read).
+
+    `pusher_ws()` → client with `.socket_id`; `pusher_ws(query="?protocol=7", key=...)` for handshake tests
+    (then nothing is read).
+    """
+    import json
+
+    opened: list[RawPusherSocket] = []
+
+    def connect(query: str | None = None, key: str = RELAY_KEY) -> RawPusherSocket:
+        url = f"{relay.ws_url}/app/{key}{'?protocol=7' if query is None else query}"  # type: ignore[attr-defined]
+        client = RawPusherSocket(url)
+        opened.append(client)
+        if query is None and key == RELAY_KEY:
+            hello = client.expect("pusher:connection_established")
+            client.socket_id = json.loads(str(hello["data"]))["socket_id"]
+        return client
+
+    yield connect
+    for client in opened:
+        client.close()
+
+
+MANAGER_STUB_TOKEN = "stub-token-for-tests"
+
+
+@pytest.fixture
+def manager_stub(tmp_path: Path) -> Iterator[object]:
+    """A started Manager stub (faults on) on a free loopback port, with its SQLite file in tmp_path.
+
+    `.url` (base, e.g. http://127.0.0.1:PORT), `.token`, `.headers()`, `.store` (snapshot(), con_conteo(),
+    received_batches(), status_reports(), log_lines(), claim_events()), `.faults` (counters()), `.set_control_action()`.
+    """
+    from sync.devstack.manager_stub import ManagerStub
+
+    stub = ManagerStub(MANAGER_STUB_TOKEN, tmp_path / "manager-stub.db", faults=True)
+    stub.start()
+    try:
+        yield stub
+    finally:
+        stub.stop()
