@@ -1,0 +1,217 @@
+"""The SQL text of every FerraWin read (design.md §5, reference ferrawin-sync-php.md §1.4–1.9).
+
+Each builder returns a Query: the statement for one dialect plus how many times the batch's key
+list is bound (`uses`). Statements are written in T-SQL and the Dialect swaps in the few
+non-portable pieces, so SQL Server gets the PHP tool's exact detection expressions.
+
+Differences from the PHP tool, on purpose:
+- Set-based: one statement per batch of planillas for elements, one for entities (ORD_DET with
+  de-duplicated PROD_DETI and the ORD_BAR composition), one for assemblies, plus one header query
+  for the planillas of the batch that have no ORD_BAR rows; the PHP tool ran several per planilla.
+- Deterministic de-duplication: an element's `etiqueta` is MIN(ZETIQUETA) of its PROD_DETO rows
+  (the PHP tool kept an arbitrary one), an entity's PROD_DETI row is the first by (ZCOTAS,
+  ZLONGITUD) with NULLs first.
+- The listing skips blank keys too (the junk-row guard), and codes are padded in every statement.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sync.ferrawin.dialects import Dialect
+
+# SQL Server accepts at most 2100 parameters per statement; stay well below it.
+MAX_PARAMS = 2000
+
+
+@dataclass(frozen=True)
+class Query:
+    sql: str
+    uses: int = 0  # how many times the (zconta, zcodigo) pairs are bound, in order
+
+    def max_pairs(self) -> int:
+        return MAX_PARAMS // (2 * self.uses) if self.uses else 0
+
+    def params(self, pairs: list[tuple[str, str]]) -> list[str]:
+        flat = [value for pair in pairs for value in pair]
+        return flat * self.uses
+
+
+def keys_filter(dialect: Dialect, conta: str, codigo: str, count: int) -> str:
+    """`(conta = ? AND codigo = ?) OR …` for `count` raw key pairs: portable and index-friendly."""
+    if count < 1:
+        raise ValueError("a batch needs at least one planilla")
+    p = dialect.param()
+    one = f"({conta} = {p} AND {codigo} = {p})"
+    return "(" + " OR ".join([one] * count) + ")"
+
+
+def not_blank(dialect: Dialect, expr: str) -> str:
+    return f"LTRIM(RTRIM({expr})) <> ''"
+
+
+def padded_code(dialect: Dialect, alias: str, codigo_col: str = "ZCODIGO") -> str:
+    """`ZCONTA + '-' + RIGHT('000000' + ZCODIGO, 6)`: the code Manager stores (reference §1.3)."""
+    return dialect.concat(f"{alias}.ZCONTA", "'-'", dialect.right6(f"{alias}.{codigo_col}"))
+
+
+def spiral_excluded(dialect: Dialect, alias: str = "ob") -> str:
+    """True for rows that are not spiral indicators (ZFIGURA starting `1<TAB>0d<TAB>1<TAB>0d`)."""
+    tab = dialect.char(9)
+    pattern = dialect.concat("'1'", tab, "'0d'", tab, "'1'", tab, "'0d'", "'%'")
+    return f"({alias}.ZFIGURA IS NULL OR {alias}.ZFIGURA NOT LIKE {pattern})"
+
+
+def listing(dialect: Dialect, *, year: bool = False) -> Query:
+    """Every planilla of ORD_HEAD with non-blank keys (optionally of one ZCONTA year), raw and padded."""
+    where = [not_blank(dialect, "oh.ZCONTA"), not_blank(dialect, "oh.ZCODIGO")]
+    if year:
+        where.append(f"oh.ZCONTA = {dialect.param()}")
+    sql = (
+        f"SELECT DISTINCT {padded_code(dialect, 'oh')} AS codigo, oh.ZCONTA AS zconta, oh.ZCODIGO AS zcodigo\n"
+        "FROM ORD_HEAD oh\n"
+        f"WHERE {' AND '.join(where)}"
+    )
+    return Query(sql)
+
+
+def years(dialect: Dialect) -> Query:
+    """The ZCONTA years present in ORD_HEAD, newest first (for the status's `years`)."""
+    sql = (
+        "SELECT DISTINCT oh.ZCONTA AS zconta\nFROM ORD_HEAD oh\n"
+        f"WHERE {not_blank(dialect, 'oh.ZCONTA')} AND {not_blank(dialect, 'oh.ZCODIGO')}\n"
+        "ORDER BY oh.ZCONTA DESC"
+    )
+    return Query(sql)
+
+
+def detection(dialect: Dialect, batch: int = 0) -> Query:
+    """Reference §1.5: per planilla the calc date, the content hash and the spiral-free aggregates.
+
+    With `batch`, restricted to that many key pairs (the hash of the planillas being sent in a mode
+    without a full scan); otherwise one scan of ORD_BAR.
+    """
+    keep = spiral_excluded(dialect)
+    d2 = "CAST(ob.ZDIAMETRO AS FLOAT)*CAST(ob.ZDIAMETRO AS FLOAT)"
+    where = f"{not_blank(dialect, 'ob.ZCONTA')} AND {not_blank(dialect, 'ob.ZCODIGO')}"
+    if batch:
+        where += " AND " + keys_filter(dialect, "ob.ZCONTA", "ob.ZCODIGO", batch)
+    sql = (
+        "SELECT\n"
+        f"  {padded_code(dialect, 'ob')} AS codigo,\n"
+        "  ob.ZCONTA AS zconta, ob.ZCODIGO AS zcodigo,\n"
+        f"  {dialect.fecha_text('MAX(ob.ZFECHACALC)')} AS fecha_calculo,\n"
+        f"  {dialect.hash_expr('ob')} AS hash,\n"
+        f"  SUM(CASE WHEN {keep} THEN ob.ZCANTIDAD ELSE 0 END) AS barras,\n"
+        f"  SUM(CASE WHEN {keep} THEN\n"
+        "        (CASE WHEN ob.ZPESOTESTD > 0 THEN ob.ZPESOTESTD\n"
+        f"              ELSE (ob.ZLONGTESTD/1000.0) * ({d2}*0.00617) * ob.ZCANTIDAD END)\n"
+        "      ELSE 0 END) AS peso,\n"
+        f"  SUM(CASE WHEN {keep} THEN ob.ZNUMBEND * ob.ZCANTIDAD ELSE 0 END) AS dobleces\n"
+        "FROM ORD_BAR ob\n"
+        f"WHERE {where}\n"
+        "GROUP BY ob.ZCONTA, ob.ZCODIGO"
+    )
+    return Query(sql, 1 if batch else 0)
+
+
+def sin_obra(dialect: Dialect) -> Query:
+    """Reference §1.6: planillas whose obra does not resolve to a PROJECT row with a non-blank code."""
+    sql = (
+        f"SELECT {padded_code(dialect, 'oh')} AS codigo\n"
+        "FROM ORD_HEAD oh LEFT JOIN PROJECT p ON oh.ZCODOBRA = p.ZCODIGO\n"
+        "WHERE p.ZCODIGO IS NULL OR LTRIM(RTRIM(p.ZCODIGO)) = ''"
+    )
+    return Query(sql)
+
+
+HEADER_COLUMNS = (
+    "p.ZCODCLI AS codigo_cliente, p.ZCLIENTE AS nombre_cliente, p.ZCODIGO AS codigo_obra, "
+    "p.ZNOMBRE AS nombre_obra,\n  p.ZPOBLA AS ensamblado, oh.ZMODULO AS seccion, oh.ZFECHA AS fecha, "
+    "oh.ZNOMBRE AS descripcion_planilla"
+)
+
+
+def elements(dialect: Dialect, batch: int) -> Query:
+    """Reference §1.7 for a batch: ORD_BAR rows with header, client, obra, line text and label."""
+    sql = (
+        "SELECT ob.ZCONTA AS zconta, ob.ZCODIGO AS zcodigo,\n"
+        f"  {HEADER_COLUMNS},\n"
+        "  ob.ZCODLIN AS fila, ob.ZELEMENTO AS zelemento, od.ZSITUACION AS descripcion_fila, ob.ZMARCA AS marca,\n"
+        "  ob.ZDIAMETRO AS diametro, ob.ZCODMODELO AS figura, ob.ZLONGTESTD AS longitud,\n"
+        "  ob.ZNUMBEND AS dobles_barra, ob.ZCANTIDAD AS barras, ob.ZPESOTESTD AS peso, ob.ZFIGURA AS zfigura,\n"
+        "  ob.ZFECHACALC AS fecha_calculo, COALESCE(pd.ZETIQUETA, '') AS etiqueta\n"
+        "FROM ORD_BAR ob\n"
+        "LEFT JOIN ORD_HEAD oh ON ob.ZCONTA = oh.ZCONTA AND ob.ZCODIGO = oh.ZCODIGO\n"
+        "LEFT JOIN ORD_DET od ON ob.ZCONTA = od.ZCONTA AND ob.ZCODIGO = od.ZCODIGO\n"
+        "  AND ob.ZORDEN = od.ZORDEN AND ob.ZCODLIN = od.ZCODLIN\n"
+        "LEFT JOIN PROJECT p ON oh.ZCODOBRA = p.ZCODIGO\n"
+        "LEFT JOIN (SELECT ZCONTA, ZCODPLA, ZCODLIN, ZELEMENTO, MIN(ZETIQUETA) AS ZETIQUETA\n"
+        "           FROM PROD_DETO\n"
+        f"           WHERE {keys_filter(dialect, 'ZCONTA', 'ZCODPLA', batch)}\n"
+        "           GROUP BY ZCONTA, ZCODPLA, ZCODLIN, ZELEMENTO) pd\n"
+        "  ON ob.ZCONTA = pd.ZCONTA AND ob.ZCODIGO = pd.ZCODPLA AND ob.ZCODLIN = pd.ZCODLIN\n"
+        "  AND ob.ZELEMENTO = pd.ZELEMENTO\n"
+        f"WHERE {keys_filter(dialect, 'ob.ZCONTA', 'ob.ZCODIGO', batch)}\n"
+        "ORDER BY ob.ZCONTA, ob.ZCODIGO"
+    )
+    return Query(sql, 2)
+
+
+def headers(dialect: Dialect, batch: int) -> Query:
+    """The header-only fallback (getCabeceraPlanilla) for planillas without ORD_BAR rows."""
+    sql = (
+        "SELECT oh.ZCONTA AS zconta, oh.ZCODIGO AS zcodigo,\n"
+        f"  {HEADER_COLUMNS}\n"
+        "FROM ORD_HEAD oh\n"
+        "LEFT JOIN PROJECT p ON oh.ZCODOBRA = p.ZCODIGO\n"
+        f"WHERE {keys_filter(dialect, 'oh.ZCONTA', 'oh.ZCODIGO', batch)}"
+    )
+    return Query(sql, 1)
+
+
+def entities(dialect: Dialect, batch: int) -> Query:
+    """Reference §1.9 for a batch: ORD_DET lines, one PROD_DETI row each, and their ORD_BAR rows.
+
+    `ent_no` numbers the ORD_DET rows of a planilla so that two rows with the same ZCODLIN stay two
+    entities (each with the whole line's composition, as the PHP tool's per-line query gave).
+    """
+    order_det = ", ".join(dialect.asc(c) for c in ("ZCODLIN", "ZORDEN", "ZMARCA", "ZSITUACION", "ZCANTIDAD",
+                                                   "ZMEMBERS", "ZCODMODELO"))
+    order_deti = ", ".join(dialect.asc(c) for c in ("ZCOTAS", "ZLONGITUD"))
+    sql = (
+        "SELECT od.ZCONTA AS zconta, od.ZCODIGO AS zcodigo, od.ENT_NO AS ent_no,\n"
+        "  od.ZCODLIN AS linea, od.ZMARCA AS marca, od.ZSITUACION AS situacion, od.ZCANTIDAD AS cantidad,\n"
+        "  od.ZMEMBERS AS miembros, od.ZCODMODELO AS modelo, di.ZCOTAS AS cotas,\n"
+        "  di.ZLONGITUD AS longitud_ensamblaje,\n"
+        "  ob.ZELEMENTO AS b_elemento, ob.ZCANTIDAD AS b_cantidad, ob.ZDIAMETRO AS b_diametro,\n"
+        "  ob.ZLONGTESTD AS b_longitud, ob.ZNUMBEND AS b_dobleces, ob.ZFIGURA AS b_dimensiones,\n"
+        "  ob.ZPESOTESTD AS b_peso, ob.ZSTRBENT AS b_tipo_forma, ob.ZCODMODELO AS b_figura,\n"
+        "  ob.ZOBJETO AS b_zobjeto, ob.ZORDEN AS b_orden, ob.ZCODLIN AS b_linea\n"
+        "FROM (SELECT ZCONTA, ZCODIGO, ZCODLIN, ZORDEN, ZMARCA, ZSITUACION, ZCANTIDAD, ZMEMBERS, ZCODMODELO,\n"
+        f"        ROW_NUMBER() OVER (PARTITION BY ZCONTA, ZCODIGO ORDER BY {order_det}) AS ENT_NO\n"
+        "      FROM ORD_DET\n"
+        f"      WHERE {keys_filter(dialect, 'ZCONTA', 'ZCODIGO', batch)}) od\n"
+        "LEFT JOIN (SELECT ZCONTA, ZCODPLA, ZCODLIN, ZCOTAS, ZLONGITUD,\n"
+        f"        ROW_NUMBER() OVER (PARTITION BY ZCONTA, ZCODPLA, ZCODLIN ORDER BY {order_deti}) AS RN\n"
+        "      FROM PROD_DETI\n"
+        f"      WHERE {keys_filter(dialect, 'ZCONTA', 'ZCODPLA', batch)}) di\n"
+        "  ON od.ZCONTA = di.ZCONTA AND od.ZCODIGO = di.ZCODPLA AND od.ZCODLIN = di.ZCODLIN AND di.RN = 1\n"
+        "LEFT JOIN ORD_BAR ob ON ob.ZCONTA = od.ZCONTA AND ob.ZCODIGO = od.ZCODIGO AND ob.ZCODLIN = od.ZCODLIN\n"
+        "ORDER BY od.ZCONTA, od.ZCODIGO, od.ENT_NO"
+    )
+    return Query(sql, 2)
+
+
+def assemblies(dialect: Dialect, batch: int) -> Query:
+    """Reference §1.8 for a batch: every PROD_DETO row (grouped into ensamblajes in Python)."""
+    sql = (
+        "SELECT ZCONTA AS zconta, ZCODPLA AS zcodigo, ZETIQUETAC AS etiqueta_codigo, ZSITUACION AS nombre,\n"
+        "  ZELEMENTO AS elemento, ZDIAMETRO AS diametro, ZCODMODELO AS figura, ZCANTIDAD AS cantidad,\n"
+        "  ZLONGITUD AS longitud, ZPESO AS peso, ZMEMBERS AS miembros, ZBARMEMBER AS barras_miembro,\n"
+        "  ZTIPO AS tipo_acero, ZMAQUINA AS maquina, ZCOTAS AS cotas\n"
+        "FROM PROD_DETO\n"
+        f"WHERE {keys_filter(dialect, 'ZCONTA', 'ZCODPLA', batch)}\n"
+        "ORDER BY ZCONTA, ZCODPLA"
+    )
+    return Query(sql, 1)

@@ -1,0 +1,274 @@
+"""Reading FerraWin: run the statements of queries.py and hand back plain, typed data.
+
+The engine's API (design.md §5):
+
+    keys = list_codes(conn, dialect, year="2025", desde_codigo="2025-000900")   # newest first
+    scan = detection_scan(conn, dialect)               # {padded code: Detection}
+    skip = sin_obra_codes(conn, dialect)                # {padded code}
+    for data in fetch_batch(conn, dialect, keys[:5], hashes={c: d.hash for c, d in scan.items()}):
+        planilla = payload.build_planilla(data)        # None: not in ORD_HEAD nor ORD_BAR
+
+Codes are always the padded `ZCONTA-NNNNNN`; a PlanillaKey keeps the raw ZCONTA/ZCODIGO the
+per-planilla lookups need. Rows are streamed with fetchmany; nothing here holds more than one
+batch of planillas' rows. Values come back as the PHP tool saw them where it matters: datetimes
+as `YYYY-MM-DD HH:MM:SS.mmm` text (pdo_sqlsrv's form), DECIMAL as float.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from sync.errors import ConfigError, DatabaseError
+from sync.ferrawin import queries
+from sync.ferrawin.dialects import Dialect
+from sync.ferrawin.phpjson import php_round, php_trim
+
+Row = dict[str, Any]
+FETCH_SIZE = 2000
+_CODE = re.compile(r"^(\d{4})-(\d{1,6})$")
+
+
+@dataclass(frozen=True, order=True)
+class PlanillaKey:
+    code: str  # padded, as Manager stores it: "2026-002531"
+    zconta: str  # raw ORD_HEAD/ORD_BAR values, for the lookups
+    zcodigo: str
+
+
+@dataclass(frozen=True)
+class Detection:
+    """Reference §1.5 for one planilla; None where FerraWin has no value (that rule is then off)."""
+
+    fecha_calculo: str | None
+    hash: str | None
+    barras: int | None
+    peso: float | None
+    dobleces: int | None
+
+
+@dataclass
+class EntityData:
+    row: Row  # linea, marca, situacion, cantidad, miembros, modelo, cotas, longitud_ensamblaje
+    bars: list[Row] = field(default_factory=list)  # the line's ORD_BAR rows (b_* columns, prefix removed)
+
+
+@dataclass
+class PlanillaData:
+    """Everything FerraWin holds about one planilla, as the PHP tool read it."""
+
+    key: PlanillaKey
+    header: Row | None = None  # None: neither ORD_BAR nor ORD_HEAD rows ("vacía")
+    elements: list[Row] = field(default_factory=list)
+    entities: list[EntityData] = field(default_factory=list)
+    assemblies: list[Row] = field(default_factory=list)  # raw PROD_DETO rows
+    hash: str | None = None
+
+    @property
+    def sin_obra(self) -> bool:
+        """The in-loop guard (reference §1.11): no obra code after trim means never sent."""
+        return self.header is None or php_trim(str(self.header.get("codigo_obra") or "")) == ""
+
+    @property
+    def info(self) -> str:
+        """`cliente — obra` for progress lines."""
+        h = self.header or {}
+        return f"{h.get('nombre_cliente') or ''} — {h.get('nombre_obra') or ''}"
+
+
+def normalise_code(zconta: str, zcodigo: str) -> str:
+    """`ZCONTA + '-' + RIGHT('000000' + ZCODIGO, 6)`, exactly as the SQL computes it."""
+    return f"{zconta}-{('000000' + zcodigo)[-6:]}"
+
+
+def parse_user_code(text: str) -> str:
+    """A code typed by a person (`2026-886`) → the padded code (`2026-000886`), or ConfigError."""
+    match = _CODE.match((text or "").strip())
+    if not match:
+        raise ConfigError(f"Código de planilla no válido {text!r}: use AAAA-NNNNNN, por ejemplo 2026-000886")
+    return normalise_code(match.group(1), match.group(2))
+
+
+# --- statement execution --------------------------------------------------------------------------
+
+
+def _value(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return f"{value:%Y-%m-%d %H:%M:%S}.{value.microsecond // 1000:03d}"
+    if isinstance(value, dt.date):
+        return f"{value:%Y-%m-%d} 00:00:00.000"
+    if isinstance(value, Decimal):
+        return float(value)
+    return value
+
+
+def stream(conn: Any, sql: str, params: Sequence[Any] = ()) -> Iterator[Row]:
+    """Rows as dicts (lower-case column names), fetched `FETCH_SIZE` at a time."""
+    cursor = conn.cursor()
+    try:
+        try:
+            cursor.execute(sql, list(params))
+        except Exception as exc:  # pyodbc.Error / sqlite3.Error: driver text, never credentials
+            raise DatabaseError(f"Error al consultar FerraWin: {_driver_text(exc)}") from exc
+        names = [d[0].lower() for d in cursor.description]
+        while True:
+            rows = cursor.fetchmany(FETCH_SIZE)
+            if not rows:
+                return
+            for raw in rows:
+                yield {n: _value(v) for n, v in zip(names, raw, strict=True)}
+    finally:
+        cursor.close()
+
+
+def _driver_text(exc: Exception) -> str:
+    args = getattr(exc, "args", ())
+    return str(args[-1] if args else exc)
+
+
+def _preferred(existing: PlanillaKey | None, candidate: PlanillaKey) -> PlanillaKey:
+    """Two raw ZCODIGO with one padded code: the already padded one wins, else the greater raw value."""
+    if existing is None:
+        return candidate
+    rank = lambda k: (k.zcodigo == k.code.split("-", 1)[1], k.zcodigo)  # noqa: E731
+    return max(existing, candidate, key=rank)
+
+
+# --- listing, detection, sin obra -----------------------------------------------------------------
+
+
+def list_codes(conn: Any, dialect: Dialect, *, year: str | None = None,
+               desde_codigo: str | None = None) -> list[PlanillaKey]:
+    """ORD_HEAD planillas with non-blank keys, newest code first (string order, descending).
+
+    `desde_codigo` (padded) keeps codes ≤ it: inclusive, because processing runs downwards.
+    """
+    query = queries.listing(dialect, year=year is not None)
+    found: dict[str, PlanillaKey] = {}
+    for row in stream(conn, query.sql, [year] if year is not None else []):
+        key = PlanillaKey(normalise_code(row["zconta"], row["zcodigo"]), row["zconta"], row["zcodigo"])
+        found[key.code] = _preferred(found.get(key.code), key)
+    codes = sorted(found, reverse=True)
+    if desde_codigo:
+        codes = [c for c in codes if c <= desde_codigo]
+    return [found[c] for c in codes]
+
+
+def list_years(conn: Any, dialect: Dialect) -> list[str]:
+    return [str(row["zconta"]) for row in stream(conn, queries.years(dialect).sql)]
+
+
+def _detection(row: Row) -> Detection:
+    peso = row["peso"]
+    return Detection(
+        fecha_calculo=row["fecha_calculo"] or None,
+        hash=row["hash"] if row["hash"] not in (None, "") else None,
+        barras=None if row["barras"] is None else int(row["barras"]),
+        peso=None if peso is None else php_round(float(peso), 2),
+        dobleces=None if row["dobleces"] is None else int(row["dobleces"]),
+    )
+
+
+def detection_scan(conn: Any, dialect: Dialect, keys: Sequence[PlanillaKey] | None = None) -> dict[str, Detection]:
+    """Reference §1.5, keyed by padded code. All of ORD_BAR, or only the given planillas."""
+    result: dict[str, Detection] = {}
+    chosen: dict[str, PlanillaKey] = {}
+    for row in _rows_for(conn, dialect, queries.detection, keys):
+        key = PlanillaKey(normalise_code(row["zconta"], row["zcodigo"]), row["zconta"], row["zcodigo"])
+        if _preferred(chosen.get(key.code), key) is key:
+            chosen[key.code] = key
+            result[key.code] = _detection(row)
+    return result
+
+
+def sin_obra_codes(conn: Any, dialect: Dialect) -> set[str]:
+    """Reference §1.6: padded codes of planillas whose obra is missing or blank."""
+    return {row["codigo"] for row in stream(conn, queries.sin_obra(dialect).sql) if row["codigo"] is not None}
+
+
+def _rows_for(conn: Any, dialect: Dialect, build: Any, keys: Sequence[PlanillaKey] | None) -> Iterator[Row]:
+    """Run a batch statement for `keys` in as many chunks as SQL Server's parameter limit needs."""
+    if keys is None:
+        yield from stream(conn, build(dialect).sql)
+        return
+    pairs = list(dict.fromkeys((k.zconta, k.zcodigo) for k in keys))
+    if not pairs:
+        return
+    chunk = build(dialect, 1).max_pairs()
+    for start in range(0, len(pairs), chunk):
+        part = pairs[start:start + chunk]
+        query = build(dialect, len(part))
+        yield from stream(conn, query.sql, query.params(part))
+
+
+# --- per-batch data -------------------------------------------------------------------------------
+
+
+def _sort_key(row: Row, first: Iterable[str]) -> tuple[Any, ...]:
+    """Total order: the named columns, then every other column; NULLs first (SQL Server's order)."""
+    names = list(first) + sorted(k for k in row if k not in first)
+    return tuple((row[n] is not None, row[n] if row[n] is not None else 0) for n in names)
+
+
+def fetch_batch(conn: Any, dialect: Dialect, keys: Sequence[PlanillaKey],
+                hashes: dict[str, str | None] | None = None) -> list[PlanillaData]:
+    """All data of a batch of planillas in four set-based statements (five without `hashes`).
+
+    `hashes` (padded code → hash) comes from the run's detection scan; without it the batch's own
+    hashes are read. Results keep the order of `keys`.
+    """
+    by_raw = {(k.zconta, k.zcodigo): PlanillaData(k) for k in keys}
+    _load_elements(conn, dialect, keys, by_raw)
+    headerless = [d.key for d in by_raw.values() if not d.elements]
+    for row in _rows_for(conn, dialect, queries.headers, headerless) if headerless else ():
+        data = by_raw[(row.pop("zconta"), row.pop("zcodigo"))]
+        if data.header is None or _sort_key(row, ()) < _sort_key(data.header, ()):
+            data.header = row
+    _load_entities(conn, dialect, keys, by_raw)
+    for row in _rows_for(conn, dialect, queries.assemblies, keys):
+        by_raw[(row.pop("zconta"), row.pop("zcodigo"))].assemblies.append(row)
+    if hashes is None:
+        hashes = {code: d.hash for code, d in detection_scan(conn, dialect, keys).items()}
+    for data in by_raw.values():
+        data.hash = hashes.get(data.key.code)
+    return list(by_raw.values())
+
+
+HEADER_FIELDS = ("codigo_cliente", "nombre_cliente", "codigo_obra", "nombre_obra", "ensamblado", "seccion",
+                 "fecha", "descripcion_planilla")
+
+
+def _load_elements(conn: Any, dialect: Dialect, keys: Sequence[PlanillaKey],
+                   by_raw: dict[tuple[str, str], PlanillaData]) -> None:
+    for row in _rows_for(conn, dialect, queries.elements, keys):
+        by_raw[(row.pop("zconta"), row.pop("zcodigo"))].elements.append(row)
+    for data in by_raw.values():
+        if data.elements:
+            # ORD_BAR order ZCODLIN, ZELEMENTO (reference §1.7), ties broken on every other column.
+            data.elements.sort(key=lambda r: _sort_key(r, ("fila", "zelemento")))
+            data.header = {f: data.elements[0][f] for f in HEADER_FIELDS}
+
+
+def _load_entities(conn: Any, dialect: Dialect, keys: Sequence[PlanillaKey],
+                   by_raw: dict[tuple[str, str], PlanillaData]) -> None:
+    grouped: dict[tuple[str, str], dict[int, EntityData]] = defaultdict(dict)
+    for row in _rows_for(conn, dialect, queries.entities, keys):
+        raw = (row.pop("zconta"), row.pop("zcodigo"))
+        ent_no = int(row.pop("ent_no"))
+        bar = {k[2:]: row.pop(k) for k in [k for k in row if k.startswith("b_")]}
+        entity = grouped[raw].setdefault(ent_no, EntityData(row))
+        if bar["linea"] is not None:  # LEFT JOIN: a line without ORD_BAR rows
+            del bar["linea"]
+            entity.bars.append(bar)
+    for raw, entities in grouped.items():
+        ordered = [entities[n] for n in sorted(entities)]
+        for entity in ordered:
+            entity.bars.sort(key=lambda r: _sort_key(r, ("elemento", "orden")))
+            for bar in entity.bars:
+                bar.pop("orden")
+        by_raw[raw].entities = ordered
