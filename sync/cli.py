@@ -18,8 +18,9 @@ def _registrars() -> list[Register]:
     # cannot take the whole command down at import time.
     from sync import config_cli
     from sync.devstack import cli as devstack_cli
+    from sync.devstack import relay_cli
 
-    return [devstack_cli.register, config_cli.register]
+    return [devstack_cli.register, config_cli.register, relay_cli.register]
 
 
 def build_parser() -> argparse.ArgumentParser:
