@@ -131,7 +131,7 @@ class ManagerStub:
     async def _bind(self) -> None:
         app = build_app(self.store, self.token, self.faults if self.faults_enabled else None,
                         self.claim_ttl, self.status_ttl)  # fmt: skip
-        runner = web.AppRunner(app, shutdown_timeout=1.0, auto_decompress=False, access_log=None)
+        runner = web.AppRunner(app, shutdown_timeout=0.5, auto_decompress=False, access_log=None)
         await runner.setup()
         try:
             await web.TCPSite(runner, self.host, self.port).start()
