@@ -50,4 +50,11 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   .venv/bin/python -m pip install -q -e '.[dev]'
   echo "$want" > "$stamp"
 fi
+# pusher-js for the conformance tests (tests/conformance/js), reinstalled only when its lock file changed.
+js=tests/conformance/js
+js_want=$(sha256sum "$js/package-lock.json" | cut -d' ' -f1)
+if [ "$(cat "$js/node_modules/.ferrasync-installed" 2>/dev/null)" != "$js_want" ]; then
+  (cd "$js" && npm ci --no-audit --no-fund --loglevel=error)
+  echo "$js_want" > "$js/node_modules/.ferrasync-installed"
+fi
 echo "bootstrap: ready (PostgreSQL $pg_version on 127.0.0.1:5432, .venv with ferrasync[dev])"
