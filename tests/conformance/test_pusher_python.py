@@ -36,8 +36,8 @@ def rest_for_auth() -> pusher.Pusher:
 def test_trigger_and_socket_id_exclusion(relay: Relay, pusher_ws: Any) -> None:
     sender, other = pusher_ws(), pusher_ws()
     for client in (sender, other):
-        client.send("pusher:subscribe", {"channel": "private-sync-control", **rest_for_auth().authenticate(
-            "private-sync-control", client.socket_id)})  # fmt: skip
+        signed = rest_for_auth().authenticate("private-sync-control", client.socket_id)
+        client.send("pusher:subscribe", {"channel": "private-sync-control", **signed})
         client.expect("pusher_internal:subscription_succeeded")
     assert rest(relay).trigger("private-sync-control", "sync.ack", {"ok": True}, socket_id=sender.socket_id) == {}
     assert json.loads(other.expect("sync.ack")["data"]) == {"ok": True}
