@@ -18,6 +18,7 @@ import random
 import re
 import time
 from collections import Counter, deque
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -105,6 +106,7 @@ class RelayCore:
         self.counters: Counter[str] = Counter()
         self.closes_by_code: Counter[str] = Counter()
         self.rest_errors_by_status: Counter[str] = Counter()
+        self._tasks: set[asyncio.Task[Any]] = set()
         self._held: OutEvent | None = None
         self._held_timer: asyncio.TimerHandle | None = None
         self._ids = itertools.count(random.randint(1000, 9999))
@@ -375,7 +377,7 @@ class RelayCore:
         body = json.dumps({"user_id": user_id})
         for other in list(self.channels.get(channel, ())):
             removed = {"event": "pusher_internal:member_removed", "channel": channel, "data": body}
-            asyncio.get_running_loop().create_task(self.send(other, removed))
+            self._spawn(self.send(other, removed))
 
     async def _client_event(self, conn: Connection, event: str, channel: Any, data: Any) -> None:
         if not self.client_events:
@@ -427,10 +429,16 @@ class RelayCore:
         for item in batch:
             await self._deliver_with_faults(item)
 
+    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
+        # Keep a reference: the loop holds tasks only weakly.
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
     def _release_held(self) -> None:
         held, self._held = self._held, None
         if held is not None:
-            asyncio.get_running_loop().create_task(self._deliver_with_faults(held))
+            self._spawn(self._deliver_with_faults(held))
 
     async def _deliver_with_faults(self, event: OutEvent) -> None:
         copies = 2 if self.faults.take_duplicate() else 1
@@ -440,7 +448,7 @@ class RelayCore:
         if delay > 0:
             self.counters["events_delayed"] += 1
             asyncio.get_running_loop().call_later(
-                delay, lambda: asyncio.get_running_loop().create_task(self._fan_out(event, copies))
+                delay, lambda: self._spawn(self._fan_out(event, copies))
             )
             return
         await self._fan_out(event, copies)
