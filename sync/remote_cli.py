@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import logging
 import queue
 import socket
 import sys
@@ -143,6 +144,8 @@ def open_remote(settings: Any, *, publish: bool) -> Remote:
 def _settings() -> Any:
     from sync.config import load_settings
 
+    # A terminal tool: websocket-client's per-connection INFO lines would drown the events.
+    logging.getLogger("websocket").setLevel(logging.WARNING)
     return load_settings()
 
 
