@@ -16,7 +16,7 @@ from sync.ferrawin.source import EntityData, PlanillaData, Row
 
 BODY_FLAGS = phpjson.JSON_UNESCAPED_UNICODE  # ApiClient::enviarPlanillas: json_encode($data, JSON_UNESCAPED_UNICODE)
 SNAPSHOT_FLAGS = phpjson.JSON_UNESCAPED_UNICODE
-_LEADING_NUMBER = re.compile(r"[ \t\n\r\v\f]*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+_LEADING_NUMBER = re.compile(r"[ \t\n\r\v\f]*[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
 _ANGLE = re.compile(r"^(-?[0-9]+\.?[0-9]*)d$")
 _RADIUS = re.compile(r"^([0-9]+\.?[0-9]*)r$")
 

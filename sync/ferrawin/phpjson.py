@@ -140,7 +140,9 @@ def _gcvt_layout(digits: str, decpt: int, ndigit: int = 17) -> str:
 
 def _round_helper(value: float) -> float:
     # PHP_ROUND_HALF_UP: half away from zero.
-    return math.floor(value + 0.5) if value >= 0.0 else math.ceil(value - 0.5)
+    if value >= 0.0:
+        return float(math.floor(value + 0.5))
+    return math.copysign(float(math.ceil(value - 0.5)), -1.0)  # C's ceil keeps the sign: -0.0
 
 
 def _intpow10(power: int) -> float:
@@ -170,7 +172,7 @@ def _scale(value: float, places: int) -> float:
     return value * factor if places >= 0 else value / factor
 
 
-_NUMERIC = re.compile(r"[ \t\n\r\v\f]*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?[ \t\n\r\v\f]*\Z")
+_NUMERIC = re.compile(r"[ \t\n\r\v\f]*[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?[ \t\n\r\v\f]*\Z")
 
 
 def is_numeric(text: str) -> bool:
