@@ -93,16 +93,19 @@ def send(relay: Relay, command: str = "status", signing_key: str | None = None, 
     return str(wire["requestId"])
 
 
-def recovered(ex: Executor, old_socket: str | None, timeout: float = 10) -> bool:
+def recovered(ex: Executor, relay: Relay, old_socket: str | None, timeout: float = 10) -> bool:
+    """Subscribed again on a new socket, and never two live connections at the relay."""
     sub = ex.sub
-    return sub.wait_for(lambda: sub.state == "subscribed" and sub.socket_id != old_socket, timeout)
+    if not sub.wait_for(lambda: sub.state == "subscribed" and sub.socket_id != old_socket, timeout):
+        return False
+    return sub.wait_for(lambda: [c["socket_id"] for c in relay.connections()] == [sub.socket_id], timeout)
 
 
 def test_relay_restart(fast_relay: Relay) -> None:
     with Executor(fast_relay) as ex:
         before = ex.sub.socket_id
         assert fault(fast_relay, "restart", down_seconds=0.5) == {"restarting": True}
-        assert recovered(ex, before)
+        assert recovered(ex, fast_relay, before)
         assert ex.sub.stats.reconnects >= 1 and ex.sub.stats.close_codes[4200] == 1
         assert fast_relay.stats()["restarts"] == 1
         rid = send(fast_relay)
@@ -113,7 +116,7 @@ def test_drop_without_close_frame(fast_relay: Relay) -> None:
     with Executor(fast_relay) as ex:
         before = ex.sub.socket_id
         assert fault(fast_relay, "drop") == {"dropped": 1}
-        assert recovered(ex, before)
+        assert recovered(ex, fast_relay, before)
         assert ex.sub.stats.reconnects == 1 and not ex.sub.stats.close_codes  # no close code: an abort
         assert fast_relay.stats()["drops"] == 1
         rid = send(fast_relay)
@@ -126,7 +129,7 @@ def test_recoverable_close_codes(fast_relay: Relay, code: int, min_delay: float)
         before = ex.sub.socket_id
         started = time.monotonic()
         assert fault(fast_relay, "close", code=code, reason="injected") == {"closed": 1}
-        assert recovered(ex, before)
+        assert recovered(ex, fast_relay, before)
         took = time.monotonic() - started
         assert ex.sub.stats.close_codes[code] == 1 and ex.sub.stats.reconnects == 1
         assert fast_relay.stats()["closes_by_code"] == {str(code): 1}
@@ -162,7 +165,7 @@ def test_silent_link_is_detected_within_activity_timeout_plus_30s(fast_relay: Re
         assert ex.sub.wait_for(lambda: ex.sub.stats.dead_links == 1, bound + 2)
         detected = time.monotonic() - started
         assert detected <= bound + 0.3, f"dead link noticed after {detected:.2f} s (bound {bound:.2f} s)"
-        assert recovered(ex, before)
+        assert recovered(ex, fast_relay, before)
         # The silenced socket was not the one we ended on, and commands flow on the new one.
         rid = send(fast_relay)
         assert ex.sub.wait_for(lambda: ex.executed == [rid], 5)
