@@ -52,8 +52,16 @@ def connect(url: DatabaseURL | str, *, login_timeout: float = 15, query_timeout:
     except pyodbc.Error as exc:
         raise classify(exc, url) from None
     if query_timeout:
-        conn.timeout = max(1, round(query_timeout))
+        _set_query_timeout(conn, url, query_timeout)
     return conn
+
+
+def _set_query_timeout(conn: Any, url: DatabaseURL, seconds: float) -> None:
+    if url.kind == "postgresql":
+        # psqlODBC refuses the ODBC connection attribute; the server-side setting does the same job.
+        conn.execute(f"SET statement_timeout = {max(1, round(seconds * 1000))}")
+    else:
+        conn.timeout = max(1, round(seconds))
 
 
 def _connect_sqlite(url: DatabaseURL) -> sqlite3.Connection:

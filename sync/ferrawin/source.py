@@ -16,6 +16,7 @@ as `YYYY-MM-DD HH:MM:SS.mmm` text (pdo_sqlsrv's form), DECIMAL as float.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 from collections import defaultdict
@@ -272,3 +273,79 @@ def _load_entities(conn: Any, dialect: Dialect, keys: Sequence[PlanillaKey],
             for bar in entity.bars:
                 bar.pop("orden")
         by_raw[raw].entities = ordered
+
+
+# --- the engine's Source (sync/engine.py) ---------------------------------------------------------
+
+
+class _TrackingConnection:
+    """A connection that remembers its open cursor, so that another thread can cancel the query."""
+
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+        self.current: Any = None
+
+    def cursor(self) -> Any:
+        self.current = self.conn.cursor()
+        return self.current
+
+
+class FerraWinSource:
+    """FerraWin as sync.engine.Source: padded codes in, planilla dicts and request bodies out."""
+
+    def __init__(self, conn: Any, dialect: Dialect) -> None:
+        self.conn = _TrackingConnection(conn)
+        self.dialect = dialect
+        self.keys: dict[str, PlanillaKey] = {}
+        self.hashes: dict[str, str | None] | None = None
+
+    def list_codes(self, *, anio: str | None = None, desde_codigo: str | None = None) -> list[str]:
+        keys = list_codes(self.conn, self.dialect, year=anio, desde_codigo=desde_codigo)
+        self.keys.update((k.code, k) for k in keys)
+        return [k.code for k in keys]
+
+    def fingerprints(self) -> dict[str, Any]:
+        from sync.detection import Fingerprint
+
+        scan = detection_scan(self.conn, self.dialect)
+        self.hashes = {code: d.hash for code, d in scan.items()}  # the run's hashes go into the payloads
+        return {code: Fingerprint(hash=d.hash, fecha_calculo=d.fecha_calculo, peso=d.peso, barras=d.barras,
+                                  dobleces=d.dobleces) for code, d in scan.items()}
+
+    def sin_obra(self) -> set[str]:
+        return sin_obra_codes(self.conn, self.dialect)
+
+    def read_planillas(self, codes: list[str]) -> list[dict[str, Any]]:
+        """Planilla objects in the order of `codes`; codes FerraWin has nothing for are left out."""
+        from sync.ferrawin.payload import build_planilla
+
+        keys = [self.keys.get(c) or PlanillaKey(c, *c.split("-", 1)) for c in codes]
+        return [p for d in fetch_batch(self.conn, self.dialect, keys, self.hashes) if (p := build_planilla(d))]
+
+    def encode_body(self, planillas: list[dict[str, Any]], modo: str) -> bytes:
+        from sync.ferrawin.payload import encode_body
+
+        return encode_body(planillas, {"modo": modo})
+
+    def cancel(self) -> None:
+        """Interrupt the running query (kill): pyodbc cancels the statement, sqlite3 interrupts."""
+        with contextlib.suppress(Exception):  # best effort; the engine abandons the call anyway
+            if hasattr(self.conn.conn, "interrupt"):
+                self.conn.conn.interrupt()
+            elif self.conn.current is not None:
+                self.conn.current.cancel()
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):  # a broken connection must not mask the run's error
+            self.conn.conn.close()
+
+
+def open_source(url: Any, *, login_timeout: float = 15, query_timeout: float = 0) -> FerraWinSource:
+    """Connect to a FerraWin (or demo) database URL and wrap it for the engine."""
+    from sync.ferrawin.connection import connect
+    from sync.ferrawin.dialects import dialect_for
+    from sync.ferrawin.urls import parse_database_url
+
+    parsed = parse_database_url(url) if isinstance(url, str) else url
+    conn = connect(parsed, login_timeout=login_timeout, query_timeout=query_timeout)
+    return FerraWinSource(conn, dialect_for(parsed.kind))

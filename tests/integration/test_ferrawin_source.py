@@ -148,3 +148,19 @@ def test_batches_split_under_the_parameter_limit(db: tuple[Any, Dialect], monkey
     monkeypatch.setattr(queries, "MAX_PARAMS", 8)  # 2 pairs per statement with two filters each
     assert [payload.build_planilla(d) for d in source.fetch_batch(conn, dialect, keys)] == whole
     assert whole[0] is not None and whole[0]["codigo"] == "2026-002531"
+
+
+def test_engine_source_adapter(tmp_path: Path) -> None:
+    path = tmp_path / "a.db"
+    path.touch()
+    src = source.open_source(f"sqlite:///{path}")
+    load_sample(src.conn.conn, "sqlite")
+    assert src.list_codes(anio="2026") == ALL_CODES[:4]
+    prints = src.fingerprints()
+    assert prints["2025-007816"].barras == 24 and src.sin_obra() == {"2026-000011", "2026-000012"}
+    planillas = src.read_planillas(["2025-007816", "2026-000010", "2099-000001"])  # the last one does not exist
+    assert [p["codigo"] for p in planillas] == ["2025-007816", "2026-000010"]
+    assert planillas[0]["ferrawin_hash"] == prints["2025-007816"].hash
+    assert src.encode_body(planillas[1:], "rebuild").endswith(b'"metadata":{"modo":"rebuild"}}')
+    src.cancel()
+    src.close()

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 import sqlglot
 
+from sync.errors import ConfigError
 from sync.ferrawin import queries
 from sync.ferrawin.dialects import MSSQL, POSTGRESQL, SQLITE
 from sync.ferrawin.source import normalise_code, parse_user_code
-from sync.errors import ConfigError
 
 SQL_DIR = Path(__file__).parent.parent / "golden" / "sql"
 MSSQL_QUERIES = {
