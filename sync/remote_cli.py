@@ -61,6 +61,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     w.add_argument("--count", type=int, help="termina tras N eventos")
     w.add_argument("--timeout", type=float, help="termina tras N segundos")
     w.add_argument("--json", action="store_true", help="imprime los eventos como JSON, uno por línea")
+    w.add_argument("--commands", action="store_true", help="muestra también los comandos enviados")
     w.set_defaults(handler=watch_command)
 
 
@@ -83,6 +84,17 @@ def format_event(event: str, data: Mapping[str, Any]) -> str:
         reason = f"  {data['reason']}" if data.get("reason") else ""
         req = str(data.get("requestId") or "")[:8]
         return f"{_clock(data.get('timestamp'))} ack     {data.get('result', '?'):<9} {who}  req={req}{reason}"
+    if event == protocol.EVENT_COMMAND:
+        origin = data.get("origin") or {}
+        origin = origin if isinstance(origin, dict) else {}
+        sender = "/".join(str(v) for v in (origin.get("hostname"), origin.get("user")) if v) or "?"
+        params = data.get("params") or {}
+        params = params if isinstance(params, dict) else {}
+        shown = " ".join(f"{k}={v}" for k, v in params.items() if v is not None)
+        target = f" → {data['agent']}" if data.get("agent") else ""
+        req = str(data.get("requestId") or "")[:8]
+        what = f"{data.get('command', '?')} {shown}{target}"
+        return f"{_clock(data.get('timestamp'))} comando {what}  de {sender}  req={req}"
     parts = [f"{data.get('status', '?')}/{data.get('phase', '?')}", who]
     if data.get("role") == "standby":
         parts.append("[reserva]")
@@ -114,7 +126,7 @@ class Remote:
         self.subscriber.stop()
 
 
-def open_remote(settings: Any, *, publish: bool) -> Remote:
+def open_remote(settings: Any, *, publish: bool, commands: bool = False) -> Remote:
     if not settings.pusher.configured:
         raise FerraSyncError(
             "Pusher no está configurado: indique PUSHER_APP_ID, PUSHER_APP_KEY, PUSHER_APP_SECRET y "
@@ -123,7 +135,8 @@ def open_remote(settings: Any, *, publish: bool) -> Remote:
     events: queue.Queue[tuple[str, dict[str, Any]]] = queue.Queue()
 
     def on_event(channel: str, event: str, data: Any) -> None:
-        if event in (protocol.EVENT_ACK, protocol.EVENT_STATUS) and isinstance(data, dict):
+        wanted = (protocol.EVENT_ACK, protocol.EVENT_STATUS) + ((protocol.EVENT_COMMAND,) if commands else ())
+        if event in wanted and isinstance(data, dict):
             events.put((event, data))
 
     # Control windows and this CLI never join the presence channel: the old PHP listener counts it.
@@ -303,7 +316,7 @@ def outcome(command: str, request_id: str, status: Mapping[str, Any]) -> int | N
 
 def watch_command(args: argparse.Namespace, settings: Any = None, out: TextIO = sys.stdout) -> int:
     settings = settings or _settings()
-    remote = open_remote(settings, publish=False)
+    remote = open_remote(settings, publish=False, commands=args.commands)
     print(f"Escuchando {protocol.CHANNEL} (Ctrl+C para salir)", file=sys.stderr, flush=True)
     seen = 0
     deadline = time.monotonic() + args.timeout if args.timeout else None

@@ -235,7 +235,7 @@ def _spawn(argv: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
 
 def test_watch_and_send_from_two_terminals(fast_relay: Relay, tmp_path: Path) -> None:
     env = pusher_env(fast_relay, tmp_path)
-    watch = _spawn(["watch", "--count", "3", "--timeout", "30"], env)
+    watch = _spawn(["watch", "--commands", "--count", "4", "--timeout", "30"], env)
     try:
         assert watch.stderr is not None
         ready = [watch.stderr.readline()]  # "Escuchando" is printed once subscribed
@@ -254,9 +254,10 @@ def test_watch_and_send_from_two_terminals(fast_relay: Relay, tmp_path: Path) ->
     assert "accepted" in send_out and "completed/done" in send_out
     assert watch.returncode == 0
     lines = watch_out.splitlines()
-    assert len(lines) == 3
-    assert " ack " in lines[0] and "accepted" in lines[0]
-    assert "running/analysing" in lines[1] and "running/sending" in lines[2]
+    assert len(lines) == 4
+    assert "comando start modo=historico target=production anio=2025" in lines[0]
+    assert " ack " in lines[1] and "accepted" in lines[1]
+    assert "running/analysing" in lines[2] and "running/sending" in lines[3]
 
 
 def test_watch_json_lines(fast_relay: Relay, tmp_path: Path) -> None:
