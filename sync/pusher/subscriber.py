@@ -279,6 +279,7 @@ class Subscriber:
         self._subscribed: set[str] = set()
         self._subscribed_event = threading.Event()
         self._stop_event = threading.Event()
+        self._wake = threading.Event()  # interrupts the watchdog's sleep
         self._cond = threading.Condition()
         self._last_rx = time.monotonic()
         self._ping_sent_at: float | None = None
@@ -310,6 +311,7 @@ class Subscriber:
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stop_event.set()
+        self._wake.set()
         self._conn.disconnect_called = True
         self._conn.needs_reconnect = False
         app = self._conn.socket
@@ -362,6 +364,8 @@ class Subscriber:
 
     def _touch(self) -> None:
         self._last_rx = time.monotonic()
+        if self._ping_sent_at is not None:
+            self._wake.set()
 
     def _established(self, socket_id: str, activity_timeout: Any) -> None:
         self.socket_id = socket_id
@@ -374,6 +378,7 @@ class Subscriber:
         self.activity_timeout = min(self.max_activity_timeout, server or DEFAULT_ACTIVITY_TIMEOUT)
         self._established_at = time.monotonic()
         self._ping_sent_at = None
+        self._wake.set()
         self._set_state(CONNECTED, socket_id)
         self._subscribe_all(socket_id)
 
@@ -469,7 +474,8 @@ class Subscriber:
         return delay
 
     def _backoff(self, code: int | None) -> float:
-        base = min(BACKOFF_MAX, BACKOFF_MIN * 2**self._attempt)
+        # Three quick tries (~1 s apart) cover a short outage such as a server restart; then doubling to 60 s.
+        base = min(BACKOFF_MAX, BACKOFF_MIN * 2 ** max(0, self._attempt - 2))
         jittered = random.uniform(base / 2, base)  # jitter spreads many agents after an outage
         if code is not None and 4100 <= code <= 4199:
             jittered = max(jittered, BACKOFF_MIN)  # "reconnect after at least 1 s"
@@ -477,21 +483,37 @@ class Subscriber:
 
     # ------------------------------------------------------------------ watchdog thread
     def _watch(self) -> None:
-        while not self._stop_event.wait(self._poll_period / 2):
-            if self._established_at is None:
-                continue
-            now = time.monotonic()
-            if self._ping_sent_at is not None and self._last_rx >= self._ping_sent_at:
-                self._ping_sent_at = None
-            if self._ping_sent_at is None and now - self._last_rx >= self.activity_timeout * self.time_scale:
-                self._ping_sent_at = now
-                self.stats.pings_sent += 1
-                self._conn.send_event("pusher:ping", {})
-            elif self._ping_sent_at is not None and now - self._ping_sent_at >= self.pong_timeout:
-                self.stats.dead_links += 1
-                log.warning("no answer to ping within %.1f s: forcing a reconnect", self.pong_timeout)
-                self._ping_sent_at = None
-                self._force_close("pong timeout")
+        # Sleeps exactly until the next deadline (woken early by a reply to our ping or a new
+        # connection), so a dead link is noticed at activity_timeout + pong deadline, not a tick later.
+        while not self._stop_event.is_set():
+            timeout = self._liveness_step()
+            self._wake.wait(timeout)
+            self._wake.clear()
+
+    def _liveness_step(self) -> float:
+        """Ping after `activity_timeout` of silence; force a reconnect when the pong deadline passes.
+        Returns the seconds until the next deadline."""
+        if self._established_at is None:
+            return self._poll_period
+        now = time.monotonic()
+        if self._ping_sent_at is not None and self._last_rx >= self._ping_sent_at:
+            self._ping_sent_at = None  # any message after our ping proves the link alive
+        if self._ping_sent_at is None:
+            due = self._last_rx + self.activity_timeout * self.time_scale
+            if now < due:
+                return due - now
+            self._ping_sent_at = now
+            self.stats.pings_sent += 1
+            self._conn.send_event("pusher:ping", {})
+            return self.pong_timeout
+        deadline = self._ping_sent_at + self.pong_timeout
+        if now < deadline:
+            return deadline - now
+        self.stats.dead_links += 1
+        log.warning("no answer to ping within %.1f s: forcing a reconnect", self.pong_timeout)
+        self._ping_sent_at = None
+        self._force_close("pong timeout")
+        return self._poll_period
 
     def _force_close(self, why: str) -> None:
         """Shut the TCP socket down so the connection thread's select() wakes at once, whatever the
