@@ -16,11 +16,11 @@ Register = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], Non
 def _registrars() -> list[Register]:
     # Imported here so that `ferrasync --version` stays fast and a broken optional part
     # cannot take the whole command down at import time.
-    from sync import config_cli, remote_cli
+    from sync import config_cli, remote_cli, run_cli
     from sync.devstack import cli as devstack_cli
     from sync.devstack import relay_cli
 
-    return [devstack_cli.register, config_cli.register, relay_cli.register, remote_cli.register]
+    return [devstack_cli.register, config_cli.register, run_cli.register, remote_cli.register, relay_cli.register]
 
 
 def build_parser() -> argparse.ArgumentParser:

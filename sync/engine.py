@@ -218,7 +218,7 @@ class _Run:
 
     def read_ahead(self, source: Source, codes: list[str]) -> Iterator[dict[str, Any]]:
         """Planillas in plan order; the next group is read while the caller sends the current one."""
-        groups: queue.Queue[list[dict[str, Any]] | BaseException | None] = queue.Queue(maxsize=2)
+        groups: queue.Queue[tuple[list[str], list[dict[str, Any]]] | BaseException | None] = queue.Queue(maxsize=2)
         stop = threading.Event()
 
         def reader() -> None:
@@ -226,7 +226,8 @@ class _Run:
                 for start in range(0, len(codes), READ_GROUP):
                     if stop.is_set():
                         return
-                    groups.put(source.read_planillas(codes[start : start + READ_GROUP]))
+                    group = codes[start : start + READ_GROUP]
+                    groups.put((group, source.read_planillas(group)))
                 groups.put(None)
             except BaseException as exc:  # handed to the run's thread
                 groups.put(exc)
@@ -239,9 +240,21 @@ class _Run:
                     return
                 if isinstance(item, BaseException):
                     raise item
-                yield from item
+                group, planillas = item
+                self.skip_empty(set(group) - {str(p["codigo"]) for p in planillas})
+                yield from planillas
         finally:
             stop.set()
+
+    def skip_empty(self, codes: set[str]) -> None:
+        """Codes FerraWin has no data for any more (the PHP tool's "vacía"): recorded, never sent."""
+        if not codes:
+            return
+        self.e.journal.mark_codes(self.run_id, codes, "skipped")
+        self.counts.skipped += len(codes)
+        self.counts.done += len(codes)
+        for code in sorted(codes, reverse=True):
+            log.warning("Sin datos para formatear: %s", code)
 
     def boundary(self, index: int) -> Action:
         control = self.e.control

@@ -18,6 +18,16 @@ from typing import Any
 
 # design.md §5: spiral indicator rows are recognised by this prefix and left out of the aggregates.
 SPIRAL_PREFIX = "1\t0d\t1\t0d"
+
+# An element that arrives without a weight (ZPESOTESTD 0 or NULL) is weighed by Manager as FerraWin's
+# detection scan does: length (m) × d² × 0.00617 × bars. Assumption about the unpublished importer,
+# supported by the PHP tool's 77b7a1e validation (peso ±0.04 kg, 0 mismatches); without it every such
+# planilla would look modified on every cycle.
+WEIGHT = (
+    "CASE WHEN COALESCE(peso, 0) > 0 THEN peso "
+    "ELSE COALESCE(longitud, 0) / 1000.0 * COALESCE(diametro, 0) * COALESCE(diametro, 0) * 0.00617 "
+    "* COALESCE(barras, 0) END"
+)
 # Manager cuts these element texts silently to its column lengths (reference §1.3).
 _ELEMENT_TEXT_LIMITS = {"descripcion_fila": 500, "marca": 255, "figura": 50, "etiqueta": 50, "ferrawin_id": 50}
 ELEMENT_COLUMNS = (
@@ -250,11 +260,11 @@ class PlanillaImport:
         self.db.execute(
             "UPDATE planillas SET "
             "n_elementos = (SELECT COUNT(*) FROM elementos WHERE planilla_id = :p), "
-            "peso = (SELECT COALESCE(SUM(peso), 0) FROM elementos WHERE planilla_id = :p AND espiral = 0), "
+            f"peso = (SELECT COALESCE(SUM({WEIGHT}), 0) FROM elementos WHERE planilla_id = :p AND espiral = 0), "
             "barras = (SELECT COALESCE(SUM(barras), 0) FROM elementos WHERE planilla_id = :p AND espiral = 0), "
             "dobleces = (SELECT COALESCE(SUM(COALESCE(dobles_barra, 0) * COALESCE(barras, 0)), 0) "
             "            FROM elementos WHERE planilla_id = :p AND espiral = 0), "
-            "peso_total = (SELECT ROUND(COALESCE(SUM(peso), 0), 2) FROM elementos WHERE planilla_id = :p "
+            f"peso_total = (SELECT ROUND(COALESCE(SUM({WEIGHT}), 0), 2) FROM elementos WHERE planilla_id = :p "
             "              AND espiral = 0) "
             "WHERE id = :p",
             {"p": pid},

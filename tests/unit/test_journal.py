@@ -38,7 +38,8 @@ from pathlib import Path
 from sync.journal import Journal
 codes = {CODES!r}
 j = Journal(Path({str(db)!r}))
-j.start_run("run-9", request_id="r-9", mode="incremental", params={{"modo": "incremental"}}, target="local", codes=codes)
+j.start_run("run-9", request_id="r-9", mode="incremental", params={{"modo": "incremental"}},
+            target="local", codes=codes)
 j.confirm_batch("run-9", codes[:5], 10, {{}})
 j.confirm_batch("run-9", codes[5:10], 10, {{}})
 os._exit(9)
