@@ -284,3 +284,16 @@ def test_watch_json_lines(fast_relay: Relay, tmp_path: Path) -> None:
     assert result == [0]
     line = json.loads(out.getvalue())
     assert line["event"] == "sync.status" and line["data"]["message"] == "hola" and line["data"]["agent"] == "PC-1"
+
+
+def test_diagnose_pusher(fast_relay: Relay, tmp_path: Path, closed_port: int) -> None:
+    from sync.remote_cli import diagnose_pusher
+
+    good = diagnose_pusher(load_settings(env=pusher_env(fast_relay, tmp_path)), timeout=5)
+    assert good.ok and len(good.lines) == 2 and all(line.startswith("OK") for line in good.lines)
+    wrong_key = diagnose_pusher(load_settings(env=pusher_env(fast_relay, tmp_path, PUSHER_APP_SECRET="x")), 5)
+    assert not wrong_key.ok and "PUSHER_APP_SECRET" in wrong_key.lines[0]
+    down = diagnose_pusher(load_settings(env=pusher_env(fast_relay, tmp_path, PUSHER_PORT=str(closed_port))), 1)
+    assert not down.ok and "no se pudo contactar" in down.lines[0]
+    unset = diagnose_pusher(load_settings(env={"FERRASYNC_HOME": str(tmp_path)}))
+    assert not unset.ok and "PUSHER_APP_ID" in unset.lines[0]
