@@ -319,6 +319,9 @@ class FerraWinSource:
         """Planilla objects in the order of `codes`; codes FerraWin has nothing for are left out."""
         from sync.ferrawin.payload import build_planilla
 
+        if any(c not in self.keys for c in codes):
+            # a resumed run starts without the listing: the raw (maybe unpadded) ZCODIGO comes from it
+            self.list_codes()
         keys = [self.keys.get(c) or PlanillaKey(c, *c.split("-", 1)) for c in codes]
         return [p for d in fetch_batch(self.conn, self.dialect, keys, self.hashes) if (p := build_planilla(d))]
 
