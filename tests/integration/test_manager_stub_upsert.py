@@ -204,6 +204,19 @@ def test_empty_manager_answers_an_empty_php_array(manager_stub: Any) -> None:
     r = requests.get(f"{manager_stub.url}{API}/codigos-existentes?con_conteo=1", headers=manager_stub.headers())
     # PHP encodes an empty associative array as [] (reference ferrawin-sync-php §2.1).
     assert r.json() == {"success": True, "total": 0, "planillas": []}
+    from sync.manager import ManagerClient
+
+    client = ManagerClient(manager_stub.url, manager_stub.token)
+    try:
+        assert client.existing_codes() == {}  # the engine reads it as "nothing yet", not as a broken answer
+    finally:
+        client.close()
+
+
+def test_weightless_elements_are_weighed_like_ferrawins_detection(manager_stub: Any) -> None:
+    # peso 0 → length (m) × d² × 0.00617 × bars, as FerraWin's detection scan computes it.
+    send(manager_stub, planilla("2025-000045", [element("1-1", peso=0.0, longitud=2000.0, diametro=10, barras=3)]))
+    assert conteo(manager_stub)["2025-000045"]["peso"] == round(2.0 * 100 * 0.00617 * 3, 2)
 
 
 def test_store_survives_a_restart(tmp_path: Any) -> None:
