@@ -109,6 +109,8 @@ class ManagerClient:
         """Every planilla Manager holds, with its detection values. Never returns {} on failure."""
         data = self._json(self._request("GET", "codigos-existentes", params={"con_conteo": 1}, timeout=SYNC_TIMEOUT_S))
         planillas = data.get("planillas")
+        if planillas == []:  # PHP's json_encode writes an empty map as []: Manager holds no planillas yet
+            planillas = {}
         if not isinstance(planillas, dict):
             raise ManagerError(
                 "Manager respondió a codigos-existentes sin la lista de planillas; no se sincroniza nada "
