@@ -18,9 +18,16 @@ def _registrars() -> list[Register]:
     # cannot take the whole command down at import time.
     from sync import config_cli, remote_cli, run_cli
     from sync.devstack import cli as devstack_cli
-    from sync.devstack import relay_cli
+    from sync.devstack import demo, relay_cli
 
-    return [devstack_cli.register, config_cli.register, run_cli.register, remote_cli.register, relay_cli.register]
+    return [
+        demo.register,
+        run_cli.register,
+        remote_cli.register,
+        config_cli.register,
+        relay_cli.register,
+        devstack_cli.register,
+    ]
 
 
 def build_parser() -> argparse.ArgumentParser:

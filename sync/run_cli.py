@@ -137,7 +137,7 @@ def print_summary(summary: RunSummary) -> None:
         ("Planillas", f"{c.done}/{c.total}"),
         ("Nuevas / modificadas", f"{c.nuevas} / {c.modificadas}"),
         ("Enviadas", str(c.sent)),
-        ("Omitidas (sin obra)", str(c.skipped)),
+        ("Omitidas (sin obra o sin datos)", str(c.skipped)),
         ("Elementos", str(c.elements)),
         ("Lotes correctos / con error", f"{c.batchesOk} / {c.batchesFailed}"),
         ("Duración", f"{summary.duration_s:.1f} s"),
