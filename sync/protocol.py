@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
+from sync.codes import parse_user_code
 from sync.errors import FerraSyncError
 
 CHANNEL = "private-sync-control"
@@ -48,7 +49,6 @@ DEFAULT_MAX_AHEAD_S = 120.0
 MIN_YEAR, MAX_YEAR = 1990, 2100
 AUTOSYNC_MIN, AUTOSYNC_MAX = 2, 1440
 
-_CODE_RE = re.compile(r"^(\d{4})-(\d{1,6})$")
 _START_KEYS = {"modo", "año", "anio", "target", "desde_codigo", "codigo_especifico", "force"}
 _AUTOSYNC_KEYS = {"enabled", "interval", "target"}
 _COMMAND_KEYS = {"command", "params", "requestId", "timestamp", "agent", "origin", "signature"}
@@ -370,10 +370,10 @@ def normalise_code(value: Any, name: str) -> str:
     """`2026-886` → `2026-000886`; anything else but `YYYY-N{1,6}` is refused."""
     if not isinstance(value, str):
         raise ProtocolError(f"{name} debe ser un texto con forma AAAA-NNNNNN")
-    match = _CODE_RE.match(value.strip())
-    if not match:
+    code = parse_user_code(value)
+    if code is None:
         raise ProtocolError(f"{name} no tiene forma AAAA-NNNNNN: {value[:40]!r}")
-    return f"{match.group(1)}-{int(match.group(2)):06d}"
+    return code
 
 
 def _year(value: Any, name: str) -> int:

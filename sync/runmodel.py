@@ -6,11 +6,11 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from sync.codes import parse_user_code
 from sync.errors import FerraSyncError
 
 MODES = ("incremental", "nuevas", "historico", "rebuild", "especifica")
 TARGETS = ("production", "local")
-CODE_RE = re.compile(r"^(\d{4})-(\d{1,6})$")
 
 
 class RunRequestError(FerraSyncError):
@@ -19,12 +19,12 @@ class RunRequestError(FerraSyncError):
 
 def normalise_code(text: str) -> str:
     """`2026-886` → `2026-000886`; raises RunRequestError for anything that is not YYYY-N."""
-    match = CODE_RE.match((text or "").strip())
-    if not match:
+    code = parse_user_code(text)
+    if code is None:
         raise RunRequestError(
             f"Código de planilla no válido: {text!r}. Use el formato AAAA-NNNNNN, p. ej. 2026-000886."
         )
-    return f"{match.group(1)}-{int(match.group(2)):06d}"
+    return code
 
 
 @dataclass(frozen=True)

@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from sync import codes
+from sync.codes import pad_code
 from sync.errors import ConfigError, DatabaseError
 from sync.ferrawin import queries
 from sync.ferrawin.dialects import Dialect
@@ -32,7 +33,6 @@ from sync.ferrawin.phpjson import php_round, php_trim
 
 Row = dict[str, Any]
 FETCH_SIZE = 2000
-_CODE = re.compile(r"^(\d{4})-(\d{1,6})$")
 
 
 @dataclass(frozen=True, order=True)
@@ -82,17 +82,15 @@ class PlanillaData:
         return f"{h.get('nombre_cliente') or ''} — {h.get('nombre_obra') or ''}"
 
 
-def normalise_code(zconta: str, zcodigo: str) -> str:
-    """`ZCONTA + '-' + RIGHT('000000' + ZCODIGO, 6)`, exactly as the SQL computes it."""
-    return f"{zconta}-{('000000' + zcodigo)[-6:]}"
+normalise_code = pad_code  # the name the queries' callers know
 
 
 def parse_user_code(text: str) -> str:
     """A code typed by a person (`2026-886`) → the padded code (`2026-000886`), or ConfigError."""
-    match = _CODE.match((text or "").strip())
-    if not match:
+    code = codes.parse_user_code(text)
+    if code is None:
         raise ConfigError(f"Código de planilla no válido {text!r}: use AAAA-NNNNNN, por ejemplo 2026-000886")
-    return normalise_code(match.group(1), match.group(2))
+    return code
 
 
 # --- statement execution --------------------------------------------------------------------------
