@@ -12,6 +12,7 @@ import re
 import sqlite3
 import statistics
 import subprocess
+import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ from sync.devstack.ferrawin_edit import edit_day
 from sync.ferrawin.schema import TABLES
 from sync.ferrawin.urls import parse_database_url
 
-FERRASYNC = "/work/main/.venv/bin/ferrasync"
+FERRASYNC = str(Path(sys.executable).parent / "ferrasync")  # the venv running the tests
 SPIRAL_LIKE = "1\t0d\t1\t0d%"
 VALID_HEAD = "TRIM(h.ZCONTA) <> '' AND TRIM(h.ZCODIGO) <> ''"
 Query = Callable[..., list[tuple[Any, ...]]]

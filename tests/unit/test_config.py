@@ -16,7 +16,7 @@ from sync import config
 from sync.config import ConfigError, load_settings, save_settings
 from sync.secrets import SERVICE, MemoryKeyring
 
-DESIGN = Path("/work/shared/design.md")
+DESIGN = Path(__file__).resolve().parents[3] / "shared" / "design.md"  # shared/ lies beside the checkout
 
 
 def test_every_name_of_the_design_table_is_a_setting() -> None:
