@@ -120,4 +120,6 @@ def test_pysher_receives_private_and_presence_events(relay: Relay) -> None:
         ]
         assert api.users_info("presence-ferrawin-listeners") == {"users": [{"id": "agent-01"}]}
     finally:
-        client.disconnect()
+        # pysher joins its loop thread, which may sit in select() for up to 100 s (python-stack-evaluation
+        # §3); bound the join: the thread is a daemon and the relay's teardown closes its socket.
+        client.disconnect(timeout=2)
