@@ -1,0 +1,209 @@
+"""Every sentence the control window shows, in Spanish, in one place (design.md §7).
+
+Where the situation is the same as in Manager's web monitor, its sentences are reused
+(reference manager-laravel.md §3.3–3.7) so the staff read familiar words.
+"""
+
+from __future__ import annotations
+
+APP_TITLE = "FerraSync — Control"
+
+# ----------------------------------------------------------------------------- states (ui.md table)
+STATE_LABELS = {
+    "running": "Sincronizando…",
+    "pausing": "Pausando…",
+    "stopping": "Deteniendo…",
+    "paused": "Pausado",
+    "completed": "Finalizado",
+    "idle": "En espera",
+    "error": "Error",
+    "offline": "Sin agente",
+    "disconnected": "Sin conexión",
+    "standby": "En reserva",
+}
+STATE_COLOURS = {
+    "running": "#16a34a",
+    "pausing": "#d97706",
+    "stopping": "#d97706",
+    "paused": "#d97706",
+    "completed": "#2563eb",
+    "idle": "#6b7280",
+    "error": "#dc2626",
+    "offline": "#6b7280",
+    "disconnected": "#6b7280",
+    "standby": "#6b7280",
+}
+PRODUCTION_COLOUR = "#dc2626"
+LOCAL_COLOUR = "#2563eb"
+
+TARGET_LABELS = {"production": "Producción", "local": "Local"}
+MODE_LABELS = {
+    "incremental": "Incremental",
+    "nuevas": "Solo nuevas",
+    "historico": "Año",
+    "rebuild": "Todo (reconstruir)",
+    "especifica": "Planilla concreta",
+}
+COMMAND_LABELS = {
+    "start": "Sincronizar",
+    "pause": "Pausar",
+    "resume": "Reanudar",
+    "stop": "Detener",
+    "kill": "Forzar detención",
+    "status": "Estado",
+    "configure-auto-sync": "Auto-sync",
+}
+ROLE_LABELS = {"active": "activo", "standby": "en reserva"}
+
+# ----------------------------------------------------------------------------- connection
+CONNECTION_LABELS = {
+    "unconfigured": "sin configurar (falta Pusher en Configuración)",
+    "connecting": "conectando…",
+    "connected": "conectando…",
+    "subscribed": "conectado (canal remoto)",
+    "unavailable": "sin conexión, reintentando…",
+    "failed": "conexión rechazada",
+    "stopped": "desconectado",
+}
+CONNECTION_PREFIX = "Conexión:"
+
+# ----------------------------------------------------------------------------- agents
+NO_AGENT = "Ningún agente conectado. El PC de la oficina debe tener FerraSync Agent abierto."
+NO_AGENT_SHORT = "Ningún agente conectado"
+AGENT_OFFLINE = "sin respuesta"
+LEGACY_WARNING = (
+    "Hay un listener antiguo activo en {who}: desinstálelo para que FerraSync tome el control "
+    "(mientras siga activo, los agentes FerraSync quedan en reserva)."
+)
+HEARTBEAT_AGE = "latido {age}"
+NEVER = "nunca"
+
+# ----------------------------------------------------------------------------- delivery (ui.md)
+DELIVERY_SENDING = "enviando…"
+DELIVERY_ACCEPTED = "✓ aceptado por {who}"
+DELIVERY_REJECTED = "✗ rechazado: {reason}"
+DELIVERY_DUPLICATE = "✓ ya recibido antes por {who} (duplicado, no se repite)"
+DELIVERY_NO_ANSWER = "⚠ ningún agente respondió en {seconds} s"
+DELIVERY_SEND_FAILED = "✗ no se pudo enviar: {reason}"
+RETRY = "Reintentar"
+NO_REASON = "sin motivo indicado"
+
+# ----------------------------------------------------------------------------- input validation (web monitor §3.5)
+CODE_EMPTY = "Introduce un código de planilla (ej: 2026-886)"
+CODE_BAD = "Formato inválido. Usa el formato: AÑO-NÚMERO (ej: 2026-886)"
+YEAR_BAD = "Año no válido: escribe un año de 4 cifras entre 1990 y 2100 (ej: 2025)"
+ALREADY_RUNNING = "Ya hay una sincronización en curso ({progress}). Espera a que termine o paúsala primero."
+
+# ----------------------------------------------------------------------------- live status
+PROGRESS_FORMAT = "{done} / {total}"
+PROGRESS_ANALYSING = "analizando…"
+REMAINING = "quedan ~{eta}"
+ELAPSED = "transcurrido {elapsed}"
+COUNTS_LINE = "nuevas {nuevas} · modificadas {modificadas} · lotes {ok} ✓ {failed} ✗"
+AGENT_HEADER = "{host} ({role})"
+TARGET_SHOWN = "→ {target}"
+YEAR_SHOWN = "Año: {year}"
+WAITING_STATUS = "Esperando conexión del cliente local"
+
+# ----------------------------------------------------------------------------- commands
+SYNC_BUTTON = "Sincronizar ▾"
+SYNC_TIP = "Sincronizar planillas de FerraWin con Manager (elija el modo)"
+PAUSE_TIP = "Pausar tras la planilla actual"
+RESUME_TIP = "Reanudar la sincronización pausada"
+STOP_TIP = "Detener la sincronización tras la planilla actual"
+KILL_TIP = "La detención no termina: cortar la sincronización ya (se reanuda después sin perder lotes)"
+STATUS_TIP = "Pedir a todos los agentes su estado"
+TARGET_TIP = "Dónde se importan las planillas: Producción (rojo) o Local (azul)"
+MENU_INCREMENTAL = "Incremental"
+MENU_INCREMENTAL_TIP = "Nuevas y modificadas desde la última sincronización"
+MENU_NUEVAS = "Solo nuevas"
+MENU_NUEVAS_TIP = "Solo se sincronizarán planillas que NO existan en destino"
+MENU_YEAR = "Año"
+MENU_YEAR_OTHER = "Otro año…"
+MENU_NO_YEARS = "(el agente aún no ha indicado los años)"
+MENU_PLANILLA = "Planilla concreta…"
+MENU_DESDE = "Continuar desde…"
+MENU_REBUILD = "Todo (reconstruir)…"
+PAUSE = "Pausar"
+RESUME = "Reanudar"
+STOP = "Detener…"
+KILL = "Forzar detención"
+STATUS = "Estado"
+SETTINGS = "Configuración…"
+
+CONFIRM_REBUILD_TITLE = "Sincronización COMPLETA"
+CONFIRM_REBUILD = (
+    "Se sincronizarán TODAS las planillas de FerraWin → {target}.\n"
+    "Puede tardar mucho y vuelve a enviar planillas que ya están en Manager.\n\n¿Iniciar la sincronización completa?"
+)
+CONFIRM_STOP_TITLE = "Detener sincronización"
+CONFIRM_STOP = (
+    "La sincronización se detendrá tras la planilla actual ({planilla}).\n"
+    "Podrá continuarla después con Reanudar.\n\n¿Detener?"
+)
+CONFIRM_KILL_TITLE = "Forzar detención"
+CONFIRM_KILL = (
+    "La detención no ha terminado. Forzarla corta la sincronización ya, aunque el servidor no responda;\n"
+    "el lote sin confirmar se reenviará al reanudar.\n\n¿Forzar la detención?"
+)
+PLANILLA_TITLE = "Planilla concreta"
+PLANILLA_LABEL = "Código de la planilla:"
+PLANILLA_PLACEHOLDER = "2026-886"
+DESDE_TITLE = "Continuar desde"
+DESDE_LABEL = "Continuar desde la planilla (incluida), hacia atrás:"
+YEAR_TITLE = "Sincronizar año"
+YEAR_LABEL = "Año:"
+YEAR_PLACEHOLDER = "2025"
+SEND = "Enviar"
+CANCEL = "Cancelar"
+
+# ----------------------------------------------------------------------------- tabs
+TAB_HISTORY = "Historial"
+TAB_EVENTS = "Eventos"
+TAB_LOG = "Registro"
+TAB_ERRORS = "Errores"
+TAB_AUTOSYNC = "Auto-sync"
+HISTORY_COLUMNS = ("Inicio", "Fin", "Modo", "Destino", "Resultado", "Planillas", "Nuevas", "Modificadas",
+                   "Lotes ✓/✗", "Agente", "Iniciada por")  # fmt: skip
+EVENTS_COLUMNS = ("Hora", "Tipo", "Detalle")
+EVENT_KINDS = {"command": "Comando", "ack": "Confirmación", "status": "Estado", "info": "Aviso"}
+EVENTS_FILTER_ALL = "Todos"
+ERRORS_COLUMNS = ("Hora", "Tipo", "Cerca de", "Descripción")
+NO_ERRORS = "Sin errores — Todo está funcionando correctamente"
+RESULT_LABELS = {
+    "running": "en curso",
+    "completed": "✓ completada",
+    "error": "✗ error",
+    "paused": "pausada",
+    "stopped": "detenida",
+    "interrupted": "interrumpida",
+    "refused": "rechazada",
+}
+AUTOSYNC_ENABLED = "Sincronizar automáticamente"
+AUTOSYNC_INTERVAL = "Cada"
+AUTOSYNC_MINUTES = "{n} min"
+AUTOSYNC_TARGET = "Destino"
+AUTOSYNC_APPLY = "Aplicar"
+AUTOSYNC_NEXT = "próxima ejecución a las {time}"
+AUTOSYNC_NEXT_UNKNOWN = "próxima ejecución: el agente aún no la ha indicado"
+AUTOSYNC_OFF = "auto-sync desactivado en el agente"
+AUTOSYNC_TIP = "Envía la configuración de auto-sync al agente activo"
+
+# ----------------------------------------------------------------------------- errors tab (web monitor §3.4)
+ERROR_TYPES = {"timeout": "Timeout", "auth": "Autenticación", "server": "Error servidor", "error": "Error"}
+ERROR_TYPE_COLOURS = {"timeout": "#ca8a04", "auth": "#9333ea", "server": "#dc2626", "error": "#6b7280"}
+
+# ----------------------------------------------------------------------------- settings
+SETTINGS_TITLE = "Configuración — canal remoto (Pusher)"
+SETTINGS_INTRO = (
+    "FerraSync usa Pusher, un servicio de mensajería en Internet, para enviar órdenes al PC de la oficina.\n"
+    "Copie estos datos del panel de Pusher (o del .env antiguo). El secreto se guarda en el almacén de "
+    "contraseñas del sistema, nunca en un fichero."
+)
+SETTINGS_ALLOW_LOCAL = "Permitir destino Local (solo programadores: importa a la base de datos local)"
+SETTINGS_IMPORT_ENV = "Importar .env…"
+SETTINGS_SAVE = "Guardar"
+SETTINGS_MISSING = "Falta: {names}"
+
+# ----------------------------------------------------------------------------- misc
+VERSION_LINE = "ferrasync-control {version}"
