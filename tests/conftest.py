@@ -6,7 +6,7 @@ import os
 import socket
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -223,3 +223,237 @@ def manager_stub(tmp_path: Path) -> Iterator[object]:
         yield stub
     finally:
         stub.stop()
+
+
+# ----------------------------------------------------------------------------------------- control window
+
+
+class ControlFakeAgent:
+    """A small agent speaking design.md §4 over the relay, for the control window's tests.
+
+    It validates with sync.protocol, de-duplicates by requestId, acks, joins the presence channel, and
+    "runs" a start as `total` planillas, one every `step_s`, answering pause/resume/stop/kill. `mute=True`
+    receives but never answers (an agent that cannot publish). `go_offline()` / `come_back()` leave and
+    rejoin the channels.
+    """
+
+    def __init__(self, relay: object, agent_id: str = "PC-OFICINA", *, total: int = 6, step_s: float = 0.15,
+                 hostname: str | None = None, mute: bool = False, years: tuple[str, ...] = ("2026", "2025", "2024"),
+                 slow_stop: bool = False) -> None:  # fmt: skip
+        import threading
+
+        from sync import protocol
+
+        self.relay, self.agent_id, self.hostname = relay, agent_id, hostname or agent_id
+        self.total, self.step_s, self.mute, self.years, self.slow_stop = total, step_s, mute, years, slow_stop
+        self.dedupe = protocol.RequestDeduper()
+        self.executed: list[object] = []
+        self.received: list[str] = []  # requestIds of every command received (also duplicates)
+        self.state, self.phase, self.done, self.request_id, self.run_id = "idle", "idle", 0, None, None
+        self.counts: dict[str, int] = {}
+        self._wake = threading.Event()
+        self._lock = threading.RLock()
+        self._thread: threading.Thread | None = None
+        self.sub: object = None
+        self.pub = self._publisher()
+
+    def _publisher(self) -> object:
+        from sync.pusher.publisher import Publisher
+
+        return Publisher(app_id=RELAY_APP_ID, key=RELAY_KEY, secret=RELAY_SECRET, host="127.0.0.1",
+                         port=self.relay.port, scheme="http")  # type: ignore[attr-defined]  # fmt: skip
+
+    def _subscriber(self) -> object:
+        from sync import protocol
+        from sync.pusher.subscriber import Endpoint, PresenceMember, Subscriber
+
+        return Subscriber(
+            key=RELAY_KEY, secret=RELAY_SECRET, endpoint=Endpoint("127.0.0.1", self.relay.port, False),  # type: ignore[attr-defined]
+            channels=[protocol.CHANNEL, protocol.PRESENCE_CHANNEL],
+            presence=PresenceMember(self.agent_id, {"role": "agent", "app": "ferrasync", "version": "9.9.9"}),
+            on_event=self._on_event, time_scale=0.05,
+        )  # fmt: skip
+
+    def start(self) -> ControlFakeAgent:
+        self.sub = self._subscriber()
+        self.sub.start()  # type: ignore[attr-defined]
+        assert self.sub.wait_subscribed(5)  # type: ignore[attr-defined]
+        return self
+
+    def go_offline(self) -> None:
+        if self.sub is not None:
+            self.sub.stop()  # type: ignore[attr-defined]
+            self.sub = None
+
+    come_back = start
+
+    def stop(self) -> None:
+        self._wake.set()
+        with self._lock:
+            self.state = "gone"
+        self.go_offline()
+
+    # -- protocol
+    def _publish(self, event: str, data: dict[str, object]) -> None:
+        socket_id = self.sub.socket_id if self.sub is not None else None  # type: ignore[attr-defined]
+        self.pub.trigger("private-sync-control", event, data, socket_id=socket_id)  # type: ignore[attr-defined]
+
+    def ack(self, request_id: str, result: str, reason: str | None = None) -> None:
+        from sync import protocol
+
+        ack = protocol.build_ack(request_id, result, agent=self.agent_id, hostname=self.hostname, reason=reason)  # type: ignore[arg-type]
+        self._publish(protocol.EVENT_ACK, ack.to_wire())
+
+    def status(self, message: str | None = None, years: bool = False) -> None:
+        from sync import protocol
+
+        with self._lock:
+            total = self.total if self.phase not in ("starting", "analysing") else None
+            progress = None if self.phase == "idle" else f"{self.done}/{total if total is not None else '?'}"
+            status = protocol.build_status(
+                self.phase if self.phase != "idle" else "idle", agent=self.agent_id, hostname=self.hostname,
+                version="9.9.9", progress=progress, year=None,
+                target="production", last_planilla=f"2026-{self.total - self.done + 1:06d}" if self.done else None,
+                last_planilla_info="CONSTRUCCIONES ÁLVAREZ — OBRA PEÑÍSCOLA" if self.done else None,
+                message=message, request_id=self.request_id, run_id=self.run_id,
+                counts=protocol.Counts(**self.counts) if self.counts else None,
+                elapsed_s=self.done * self.step_s, eta_s=(self.total - self.done) * self.step_s,
+                years=self.years if years else None,
+                autosync=protocol.AutoSync(True, 30, "production", "2026-01-01T10:10:00.000Z"),
+            )  # fmt: skip
+        self._publish(protocol.EVENT_STATUS, dict(protocol.decode_data(protocol.encode_status(status))))
+
+    def _on_event(self, channel: str, event: str, data: object) -> None:
+        from sync import protocol
+
+        if event != protocol.EVENT_COMMAND:
+            return
+        try:
+            command = protocol.parse_command(data)  # type: ignore[arg-type]
+        except protocol.ProtocolError as exc:
+            if exc.request_id and not self.mute:
+                self.ack(exc.request_id, "rejected", exc.reason)
+            return
+        self.received.append(command.request_id)
+        if self.mute:
+            return
+        first, _ = self.dedupe.claim(command.request_id)
+        if not first:
+            self.ack(command.request_id, "duplicate")
+            return
+        self._handle(command)
+
+    def _handle(self, command: object) -> None:
+        name = command.command  # type: ignore[attr-defined]
+        rid = command.request_id  # type: ignore[attr-defined]
+        with self._lock:
+            running = self.phase in ("starting", "analysing", "sending", "pausing", "stopping")
+            reason = None
+            if name == "start" and running:
+                reason = f"ya hay una sincronización en curso ({self.done}/{self.total})"
+            elif name in ("pause", "stop") and not running and not (name == "stop" and self.phase == "paused"):
+                reason = "no hay ninguna sincronización en curso"
+            elif name == "resume" and self.phase != "paused":
+                reason = "no hay ninguna sincronización pausada"
+        if reason:
+            self.ack(rid, "rejected", reason)
+            return
+        self.executed.append(command)
+        self.ack(rid, "accepted")
+        self._act(name, rid)
+
+    def _act(self, name: str, rid: str) -> None:
+        import threading
+        import uuid
+
+        with self._lock:
+            if name == "status":
+                pass
+            elif name == "start":
+                self.request_id, self.run_id, self.done = rid, str(uuid.uuid4()), 0
+                self.counts = {"total": self.total, "done": 0, "nuevas": 0, "modificadas": 0, "sent": 0,
+                               "batchesOk": 0, "batchesFailed": 0}  # fmt: skip
+                self.phase = "analysing"
+                self._thread = threading.Thread(target=self._run, daemon=True)
+                self._thread.start()
+            elif name == "pause":
+                self.phase = "pausing"
+            elif name == "stop":
+                self.phase = "stopping" if self.phase != "paused" else "stopped"
+            elif name == "resume":
+                self.request_id, self.phase = rid, "sending"
+                self._wake.set()
+            elif name == "kill":
+                self.phase = "stopped"
+                self._wake.set()
+        self.status(years=name == "status", message="Sin sincronización activa" if self.phase == "idle" else None)
+
+    def _run(self) -> None:
+        import time
+
+        time.sleep(self.step_s)
+        with self._lock:
+            if self.phase == "analysing":
+                self.phase = "sending"
+        while True:
+            with self._lock:
+                phase = self.phase
+            if phase == "gone":
+                return
+            if phase == "pausing":
+                with self._lock:
+                    self.phase = "paused"
+                self.status(f"Pausado en 2026-{self.total - self.done + 1:06d}. Use Reanudar.")
+                self._wake.clear()
+                self._wake.wait(30)
+                continue
+            if phase == "paused":
+                self._wake.clear()
+                self._wake.wait(30)
+                continue
+            if phase == "stopping" and not self.slow_stop:
+                with self._lock:
+                    self.phase = "stopped"
+            if phase == "stopped":
+                self.status("Detenida. Use Reanudar para continuar.")
+                return
+            with self._lock:
+                self.done += 1
+                self.counts.update(done=self.done, sent=self.done, nuevas=(self.done + 1) // 2,
+                                   modificadas=self.done // 2, batchesOk=(self.done + 4) // 5)  # fmt: skip
+                finished = self.done >= self.total
+                if finished:
+                    self.phase = "completed"
+            if finished:
+                self.status(f"Total: {self.total} | OK: {self.total} | Errores: 0 | Lotes: 2 ✓ 0 ✗")
+                return
+            self.status("Lote correcto: 1 planillas")
+            time.sleep(self.step_s)
+
+
+@pytest.fixture
+def control_fake_agent(relay: object) -> Iterator[Callable[..., ControlFakeAgent]]:
+    """Factory of started ControlFakeAgent on the `relay` fixture; all stopped at teardown."""
+    made: list[ControlFakeAgent] = []
+
+    def make(agent_id: str = "PC-OFICINA", **kwargs: object) -> ControlFakeAgent:
+        agent = ControlFakeAgent(relay, agent_id, **kwargs).start()  # type: ignore[arg-type]
+        made.append(agent)
+        return agent
+
+    yield make
+    for agent in made:
+        agent.stop()
+
+
+@pytest.fixture
+def control_settings(relay: object, ferrasync_home: Path) -> object:
+    """sync.config Settings pointing at the `relay` fixture, with the test's data folder (time scale 0.05)."""
+    from sync.config import load_settings
+
+    env = {
+        "PUSHER_APP_ID": RELAY_APP_ID, "PUSHER_APP_KEY": RELAY_KEY, "PUSHER_APP_SECRET": RELAY_SECRET,
+        "PUSHER_HOST": "127.0.0.1", "PUSHER_PORT": str(relay.port), "PUSHER_SCHEME": "http",  # type: ignore[attr-defined]
+        "FERRASYNC_TIME_SCALE": "0.05", "FERRASYNC_HOME": str(ferrasync_home),
+    }  # fmt: skip
+    return load_settings(env=env)
