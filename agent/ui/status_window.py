@@ -1,0 +1,228 @@
+"""The small status window of ui.md: state pill, PC and role, progress, counters, recent runs, log tail."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QBrush, QColor, QFont, QFontDatabase
+from PySide6.QtWidgets import (
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from agent.ui import icons, model
+from agent.ui import strings as S
+from agent.ui.logtail import LogTail
+
+TARGET_COLORS = {"production": "#dc2626", "local": "#2563eb"}  # ui.md: Producción red, Local blue
+RESULT_COLORS = {"completed": "#2563eb", "failed": "#dc2626", "refused": "#dc2626"}
+LOG_POLL_MS = 2000
+
+
+class StatusWindow(QWidget):
+    command_requested = Signal(str)  # a model menu key: pause, resume, stop, kill
+    logs_requested = Signal()
+
+    def __init__(self, logs_dir: Path, parent: QWidget | None = None) -> None:
+        super().__init__(parent, Qt.WindowType.Window)
+        self.setWindowTitle(S.WINDOW_TITLE)
+        self.setWindowIcon(icons.app_icon())
+        self.setMinimumSize(520, 560)
+        self.resize(560, 640)
+        self._tail = LogTail(logs_dir)
+        self._pause_key = "pause"
+        self._stop_key = "stop"
+        self._build()
+        self._timer = QTimer(self)
+        self._timer.setInterval(LOG_POLL_MS)
+        self._timer.timeout.connect(self.refresh_log)
+
+    # -- layout ------------------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        root = QVBoxLayout(self)
+        root.setContentsMargins(16, 16, 16, 16)
+        root.setSpacing(8)
+        root.addLayout(self._header())
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        root.addWidget(self.message)
+        self.bar = QProgressBar()
+        self.bar.setTextVisible(True)
+        self.bar.setToolTip("Planillas procesadas de las que hay que sincronizar")
+        root.addWidget(self.bar)
+        self.current = QLabel()
+        self.current.setToolTip("Última planilla procesada: código · cliente — obra")
+        self.counters = QLabel()
+        self.counters.setToolTip("Planillas nuevas y modificadas enviadas; lotes confirmados por Manager y con error")
+        self.timing = QLabel()
+        for label in (self.current, self.counters, self.timing):
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            root.addWidget(label)
+        root.addWidget(self._recent_box(), 2)
+        root.addWidget(self._log_box(), 3)
+        root.addLayout(self._buttons())
+
+    def _header(self) -> QHBoxLayout:
+        row = QHBoxLayout()
+        row.setSpacing(8)
+        self.pill = QLabel()
+        self.pill.setToolTip(S.TIP_PILL)
+        self.pill.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        font = self.pill.font()
+        font.setBold(True)
+        self.pill.setFont(font)
+        self.pc = QLabel()
+        self.pc.setToolTip("Nombre de este PC y su papel: activo (sincroniza) o en reserva")
+        row.addWidget(self.pill)
+        row.addWidget(self.pc)
+        row.addStretch(1)
+        return row
+
+    def _recent_box(self) -> QGroupBox:
+        box = QGroupBox(S.RECENT)
+        layout = QVBoxLayout(box)
+        self.recent = QTreeWidget()
+        self.recent.setColumnCount(len(S.RECENT_HEADERS))
+        self.recent.setHeaderLabels(list(S.RECENT_HEADERS))
+        self.recent.setRootIsDecorated(False)
+        self.recent.setUniformRowHeights(True)
+        self.recent.setToolTip("Las últimas sincronizaciones hechas desde este PC")
+        self.recent.header().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.recent.header().setStretchLastSection(True)
+        self.recent_empty = QLabel(S.RECENT_NONE)
+        layout.addWidget(self.recent)
+        layout.addWidget(self.recent_empty)
+        return box
+
+    def _log_box(self) -> QGroupBox:
+        box = QGroupBox(S.LOG)
+        layout = QVBoxLayout(box)
+        self.log = QPlainTextEdit()
+        self.log.setReadOnly(True)
+        self.log.setMaximumBlockCount(500)
+        self.log.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        mono.setStyleHint(QFont.StyleHint.Monospace)
+        self.log.setFont(mono)
+        self.log.setToolTip("Final del registro de hoy: errores en rojo, avisos en ámbar, lotes correctos en verde")
+        layout.addWidget(self.log)
+        return box
+
+    def _buttons(self) -> QHBoxLayout:
+        row = QHBoxLayout()
+        self.pause_button = QPushButton(S.BTN_PAUSE)
+        self.stop_button = QPushButton(S.BTN_STOP)
+        self.logs_button = QPushButton(S.BTN_LOGS)
+        self.logs_button.setToolTip(S.TIP_BTN_LOGS)
+        self.pause_button.clicked.connect(lambda: self.command_requested.emit(self._pause_key))
+        self.stop_button.clicked.connect(lambda: self.command_requested.emit(self._stop_key))
+        self.logs_button.clicked.connect(self.logs_requested.emit)
+        row.addWidget(self.pause_button)
+        row.addWidget(self.stop_button)
+        row.addStretch(1)
+        row.addWidget(self.logs_button)
+        return row
+
+    # -- updates -----------------------------------------------------------------------------------
+
+    def update_snapshot(self, snap: Any, stopping_for_s: float | None = None, time_scale: float = 1.0) -> None:
+        visual = model.visual_state(snap)
+        self.pill.setText(f"  {model.label(snap)}  ")
+        color = model.COLORS[visual]
+        self.pill.setStyleSheet(f"QLabel {{ background: {color}; color: white; border-radius: 8px; padding: 4px; }}")
+        self.pc.setText(model.pc_role_text(snap))
+        self._set_message(snap, visual)
+        self._set_progress(snap)
+        self.current.setText(model.current_text(snap))
+        self.counters.setText(model.counters_text(snap))
+        self.timing.setText(model.timing_text(snap))
+        self._set_buttons(snap, stopping_for_s, time_scale)
+        self._set_recent(snap)
+
+    def _set_message(self, snap: Any, visual: str) -> None:
+        text = model.status_text(snap) if visual in ("error", "standby", "disconnected") else ""
+        message = getattr(snap, "message", "") or ""
+        if not text and message and getattr(snap, "state", "") in ("refused", *model.HALTED, "completed"):
+            text = message
+        color = "#dc2626" if visual == "error" else "palette(text)"
+        self.message.setStyleSheet(f"QLabel {{ color: {color}; }}")
+        self.message.setText(text)
+        self.message.setVisible(bool(text))
+
+    def _set_progress(self, snap: Any) -> None:
+        fraction = model.progress_fraction(snap)
+        state = getattr(snap, "state", "idle")
+        if fraction is None and state in model.ACTIVE:
+            self.bar.setRange(0, 0)  # busy: the plan is not known yet
+        else:
+            counts = getattr(snap, "progress", None)
+            total = int(getattr(counts, "total", 0) or 0)
+            self.bar.setRange(0, max(total, 1))
+            self.bar.setValue(int(getattr(counts, "done", 0) or 0) if total else 0)
+        self.bar.setFormat(model.progress_text(snap))
+
+    def _set_buttons(self, snap: Any, stopping_for_s: float | None, time_scale: float) -> None:
+        pause = model.pause_item(snap)
+        stop = model.stop_item(snap, stopping_for_s, time_scale)
+        self._pause_key, self._stop_key = pause.key, stop.key
+        self.pause_button.setText(S.BTN_RESUME if pause.key == "resume" else S.BTN_PAUSE)
+        self.pause_button.setToolTip(S.TIP_BTN_RESUME if pause.key == "resume" else S.TIP_BTN_PAUSE)
+        self.pause_button.setEnabled(pause.enabled)
+        self.stop_button.setText(S.BTN_FORCE if stop.key == "kill" else S.BTN_STOP)
+        self.stop_button.setToolTip(S.TIP_BTN_FORCE if stop.key == "kill" else S.TIP_BTN_STOP)
+        self.stop_button.setEnabled(stop.enabled)
+
+    def _set_recent(self, snap: Any) -> None:
+        rows = model.run_rows(snap)
+        self.recent.clear()
+        for row in rows:
+            item = QTreeWidgetItem([row.start, row.mode, row.target, row.result, row.counts])
+            item.setForeground(2, QBrush(QColor(TARGET_COLORS.get(row.target_key, "#6b7280"))))
+            if row.result_state in RESULT_COLORS:
+                item.setForeground(3, QBrush(QColor(RESULT_COLORS[row.result_state])))
+            self.recent.addTopLevelItem(item)
+        self.recent.setVisible(bool(rows))
+        self.recent_empty.setVisible(not rows)
+
+    def refresh_log(self) -> None:
+        if not self._tail.poll():
+            return
+        lines = self._tail.current
+        if not lines:
+            self.log.setPlainText(S.LOG_EMPTY)
+            return
+        self.log.clear()
+        for line in lines:
+            color = model.LOG_COLORS[model.classify_log_line(line)]
+            self.log.appendHtml(f'<span style="color:{color}">{html.escape(line)}</span>')
+        self.log.verticalScrollBar().setValue(self.log.verticalScrollBar().maximum())
+
+    # -- visibility --------------------------------------------------------------------------------
+
+    def showEvent(self, event: Any) -> None:
+        self.refresh_log()
+        self._timer.start()
+        super().showEvent(event)
+
+    def hideEvent(self, event: Any) -> None:
+        self._timer.stop()
+        super().hideEvent(event)
+
+    def present(self) -> None:
+        self.show()
+        self.raise_()
+        self.activateWindow()

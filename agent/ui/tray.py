@@ -1,0 +1,221 @@
+"""The tray icon, its menu (built on aboutToShow from agent.ui.model) and notifications.
+
+Thin on purpose: which items exist and which are enabled is `model.menu_items`; this class only turns
+them into QActions and routes the chosen key to the service, a confirmation or the window.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
+from PySide6.QtWidgets import QMenu, QMessageBox, QSystemTrayIcon, QWidget
+
+from agent.ui import icons, model
+from agent.ui import strings as S
+
+log = logging.getLogger("ferrasync.agent.tray")
+PULSE_MS = 600
+NOTICE_MS = 10000
+NOTICE_ICONS = {
+    "completed": QSystemTrayIcon.MessageIcon.Information,
+    "takeover": QSystemTrayIcon.MessageIcon.Information,
+    "refused": QSystemTrayIcon.MessageIcon.Warning,
+    "error": QSystemTrayIcon.MessageIcon.Critical,
+}
+
+
+class Service(Protocol):
+    def submit(self, command: str, params: dict[str, Any] | None = None) -> Any: ...
+    def snapshot(self) -> Any: ...
+
+
+def ask(parent: QWidget | None, title: str, text: str) -> bool:
+    answer = QMessageBox.question(parent, title, text, QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                                  QMessageBox.StandardButton.No)  # fmt: skip
+    return answer == QMessageBox.StandardButton.Yes
+
+
+def tell(parent: QWidget | None, title: str, text: str) -> None:
+    QMessageBox.information(parent, title, text)
+
+
+def ack_outcome(ack: Any) -> tuple[str, str]:
+    """(result, reason) of whatever submit returned: a dict (wire ack) or an object with those fields."""
+    if isinstance(ack, dict):
+        return str(ack.get("result", "accepted")), str(ack.get("reason") or "")
+    return str(getattr(ack, "result", "accepted")), str(getattr(ack, "reason", "") or "")
+
+
+class TrayController(QObject):
+    """Owns the QSystemTrayIcon; emits what it cannot do itself (window, settings, logs, control, quit)."""
+
+    icon_changed = Signal(str)  # the visual state now shown (tests and the screenshot script watch it)
+    window_requested = Signal()
+    settings_requested = Signal()
+    logs_requested = Signal()
+    control_requested = Signal()
+    quit_requested = Signal()
+    autostart_toggled = Signal(bool)
+
+    def __init__(self, service: Service, menu_parent: QWidget, *, time_scale: float = 1.0,
+                 autostart: Any = None, parent: QObject | None = None) -> None:  # fmt: skip
+        super().__init__(parent)
+        self.service = service
+        self.time_scale = time_scale
+        self.autostart = autostart
+        self.confirm: Callable[[str, str], bool] = lambda title, text: ask(menu_parent, title, text)
+        self.inform: Callable[[str, str], None] = lambda title, text: tell(menu_parent, title, text)
+        self.snap: Any = service.snapshot()
+        self.visual = ""
+        self._stopping_since: float | None = None
+        self.tray = QSystemTrayIcon(self)
+        self.menu = QMenu(menu_parent)
+        self.menu.aboutToShow.connect(self.build_menu)
+        self.tray.setContextMenu(self.menu)
+        self.tray.activated.connect(self._activated)
+        self._pulse = QTimer(self)
+        self._pulse.setInterval(PULSE_MS)
+        self._pulse.timeout.connect(self._pulse_step)
+        self._pulse_on = False
+        self._force_timer = QTimer(self)
+        self._force_timer.setSingleShot(True)
+        self._force_timer.timeout.connect(lambda: self.update_snapshot(self.snap))
+        self.update_snapshot(self.snap)
+
+    # -- state ------------------------------------------------------------------------------------
+
+    @Slot(object)
+    def update_snapshot(self, snap: Any) -> None:
+        self.snap = snap
+        self._track_stopping(snap)
+        visual = model.visual_state(snap)
+        self.tray.setIcon(icons.tray_icon(visual, model.progress_fraction(snap)))
+        self.tray.setToolTip(model.tooltip(snap))
+        if visual == "pausing" and not self._pulse.isActive():
+            self._pulse.start()
+        elif visual != "pausing":
+            self._pulse.stop()
+        if visual != self.visual:
+            self.visual = visual
+            self.icon_changed.emit(visual)
+
+    def _track_stopping(self, snap: Any) -> None:
+        if getattr(snap, "state", "") != "stopping":
+            self._stopping_since = None
+            self._force_timer.stop()
+        elif self._stopping_since is None:
+            self._stopping_since = time.monotonic()
+            self._force_timer.start(int(model.FORCE_STOP_AFTER_S * self.time_scale * 1000) + 50)
+
+    def stopping_for(self) -> float | None:
+        return None if self._stopping_since is None else time.monotonic() - self._stopping_since
+
+    def _pulse_step(self) -> None:
+        self._pulse_on = not self._pulse_on
+        self.tray.setIcon(icons.tray_icon("paused" if self._pulse_on else "pausing", None))
+
+    @Slot(object)
+    def show_notice(self, notice: Any) -> None:
+        kind = getattr(notice, "kind", "completed")
+        icon = NOTICE_ICONS.get(kind, QSystemTrayIcon.MessageIcon.Information)
+        self.tray.showMessage(getattr(notice, "title", S.APP), getattr(notice, "text", ""), icon, NOTICE_MS)
+
+    # -- menu -------------------------------------------------------------------------------------
+
+    def menu_model(self) -> list[model.MenuItem]:
+        strategy = self.autostart
+        return model.menu_items(
+            self.snap,
+            stopping_for_s=self.stopping_for(),
+            time_scale=self.time_scale,
+            autostart_label=getattr(strategy, "label", S.MENU_AUTOSTART_WINDOWS),
+            autostart_enabled=bool(strategy and strategy.is_enabled()),
+            autostart_available=bool(strategy and strategy.available),
+        )
+
+    @Slot()
+    def build_menu(self) -> None:
+        self.snap = self.service.snapshot()  # fresh, not the last queued one
+        self._track_stopping(self.snap)
+        self.menu.clear()
+        self._fill(self.menu, self.menu_model())
+
+    def _fill(self, menu: QMenu, items: list[model.MenuItem]) -> None:
+        for item in items:
+            if item.key == "separator":
+                menu.addSeparator()
+                continue
+            if item.children:
+                sub = menu.addMenu(item.text)
+                sub.setEnabled(item.enabled)
+                sub.setToolTip(item.tip)
+                self._fill(sub, list(item.children))
+                continue
+            action = menu.addAction(item.text)
+            action.setObjectName(item.key)
+            action.setEnabled(item.enabled)
+            action.setToolTip(item.tip)
+            if item.checkable:
+                action.setCheckable(True)
+                action.setChecked(item.checked)
+            action.triggered.connect(lambda _checked=False, key=item.key: self.choose(key))
+        menu.setToolTipsVisible(True)
+
+    def choose(self, key: str) -> None:
+        """Do what a menu item or a window button means (also called by the status window)."""
+        handlers: dict[str, Callable[[], None]] = {
+            "stop": lambda: self._confirmed(S.CONFIRM_STOP_TITLE, S.CONFIRM_STOP, "stop"),
+            "kill": lambda: self._confirmed(S.CONFIRM_KILL_TITLE, S.CONFIRM_KILL, "kill"),
+            "control": self.control_requested.emit,
+            "logs": self.logs_requested.emit,
+            "settings": self.settings_requested.emit,
+            "quit": self._quit,
+            "autostart": self._toggle_autostart,
+        }
+        if key in handlers:
+            handlers[key]()
+            return
+        command = model.command_for(key)
+        if command is not None:
+            self.send(*command)
+
+    def _confirmed(self, title: str, text: str, key: str) -> None:
+        if self.confirm(title, text):
+            self.send(key, None)
+
+    def send(self, command: str, params: dict[str, Any] | None) -> None:
+        try:
+            ack = self.service.submit(command, params)
+        except Exception as exc:  # the service reports its own failures in snapshots; this is a last guard
+            log.exception("submit %s failed", command)
+            ack = {"result": "rejected", "reason": str(exc)}
+        result, reason = ack_outcome(ack)
+        if result == "rejected":
+            self.inform(S.REJECTED_TITLE, S.REJECTED.format(command=command, reason=reason))
+        self.update_snapshot(self.service.snapshot())
+
+    def _quit(self) -> None:
+        if getattr(self.snap, "state", "") in model.ACTIVE and not self.confirm(S.CONFIRM_QUIT_TITLE, S.CONFIRM_QUIT):
+            return
+        self.quit_requested.emit()
+
+    def _toggle_autostart(self) -> None:
+        strategy = self.autostart
+        if strategy is None:
+            return
+        want = not strategy.is_enabled()
+        try:
+            strategy.enable() if want else strategy.disable()
+        except OSError as exc:
+            self.inform(S.APP, S.AUTOSTART_FAILED.format(error=exc))
+            return
+        self.autostart_toggled.emit(want)
+
+    @Slot(QSystemTrayIcon.ActivationReason)
+    def _activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
+        if reason in (QSystemTrayIcon.ActivationReason.Trigger, QSystemTrayIcon.ActivationReason.DoubleClick):
+            self.window_requested.emit()
