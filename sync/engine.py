@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from sync import detection_cache
 from sync.detection import Fingerprint, Plan, plan_incremental
 from sync.errors import FerraSyncError
 from sync.journal import Journal
@@ -25,7 +26,15 @@ from sync.manager import ManagerClient, ManagerError
 from sync.runcontrol import Action, Killed, RunControl
 from sync.runlock import RunLock
 from sync.runmodel import Counts, Progress, RunRequest, RunRequestError, RunSummary
-from sync.sender import FINAL_PASS_DELAYS_S, FINAL_PASS_WAIT_S, RETRY_DELAYS_S, Batch, BatchSender, call_abandonable
+from sync.sender import (
+    FINAL_PASS_DELAYS_S,
+    FINAL_PASS_WAIT_S,
+    RETRY_DELAYS_S,
+    Batch,
+    BatchSender,
+    PayloadDump,
+    call_abandonable,
+)
 
 log = logging.getLogger("ferrasync.engine")
 
@@ -55,6 +64,8 @@ class EngineOptions:
     batch_planillas: int = 5
     batch_elements: int = 200
     safety_limit: int = DEFAULT_SAFETY_LIMIT
+    dump_dir: Path | None = None  # --dump-payloads: every batch body as sent (with dry_run: as it would be)
+    detection_cache: bool = True  # skip the grouped scan when FerraWin's tables are unchanged (detection_cache.py)
 
 
 class Engine:
@@ -106,6 +117,7 @@ class _Run:
         self.updates: set[str] = set()
         self.failed: list[Batch] = []
         self.last_claim = 0.0
+        self.detection = ""  # "cache" or "scan" once an incremental run has planned
 
     # -- flow --------------------------------------------------------------------------------------
 
@@ -116,6 +128,8 @@ class _Run:
             source = self.e._source = self.e.open_source()
             self.e.client.check_status()
             codes, plan = self.plan(source, request)
+            if request.dry_run and self.e.options.dump_dir is not None:
+                self.dump_dry_run(source, codes)
             if request.dry_run:
                 return self.summary("dry-run", f"Se sincronizarían {len(codes)} planillas.", planned=codes, plan=plan)
             if not codes:
@@ -145,11 +159,10 @@ class _Run:
             codes = source.list_codes(anio=request.anio, desde_codigo=request.desde_codigo)
         else:
             manager = call_abandonable(self.e.client.existing_codes, self.e.control)
-            listing = source.list_codes(desde_codigo=request.desde_codigo)
-            fingerprints = {} if request.mode == "nuevas" else source.fingerprints()
-            plan = plan_incremental(
-                listing, fingerprints, manager, source.sin_obra(), nuevas_only=request.mode == "nuevas"
-            )
+            listing, fingerprints, sin_obra = self.detect(source, need_fingerprints=request.mode != "nuevas")
+            if request.desde_codigo:
+                listing = [c for c in listing if c <= request.desde_codigo]
+            plan = plan_incremental(listing, fingerprints, manager, sin_obra, nuevas_only=request.mode == "nuevas")
             codes = plan.codes
             self.updates = set(plan.modificadas)
             self.counts.nuevas, self.counts.modificadas = len(plan.nuevas), len(plan.modificadas)
@@ -161,6 +174,39 @@ class _Run:
         if request.limit:
             codes = codes[: request.limit]
         return codes, plan
+
+    def detect(self, source: Source, *, need_fingerprints: bool) -> tuple[list[str], dict[str, Fingerprint], set[str]]:
+        """FerraWin's listing, fingerprints and sin-obra set: remembered when its tables are unchanged.
+
+        Manager's side is always fetched fresh by the caller; only FerraWin's side is remembered, and
+        only while the whole-table fingerprint taken now equals the one taken before the remembered scan.
+        """
+        path = detection_cache.cache_path(self.e.options.data_dir)
+        identity = str(getattr(source, "identity", "") or "")
+        table_fingerprint: Callable[[], str | None] | None = getattr(source, "table_fingerprint", None)
+        current = None
+        if self.e.options.detection_cache and identity and table_fingerprint is not None:
+            current = table_fingerprint()
+            snapshot = detection_cache.load(path, identity, current)
+            if snapshot is not None:
+                self.detection = "cache"
+                log.info("FerraWin unchanged since the scan of %s: detection from the cache", _stamp(snapshot.taken_at))
+                self.report(
+                    "analysing", message="FerraWin sin cambios desde el último análisis: se compara con Manager"
+                )
+                return list(snapshot.listing), snapshot.fingerprints, set(snapshot.sin_obra)
+        self.detection = "scan"
+        taken_at = time.time()
+        listing = source.list_codes()
+        fingerprints = source.fingerprints() if need_fingerprints else {}
+        sin_obra = source.sin_obra()
+        if current and need_fingerprints:
+            snapshot = detection_cache.DetectionSnapshot(identity, current, taken_at, listing, fingerprints, sin_obra)
+            try:
+                detection_cache.save(path, snapshot)
+            except OSError as exc:  # the cache is an optimisation: a full scan next time is the fallback
+                log.warning("Could not write the detection cache %s: %s", path, exc)
+        return listing, fingerprints, sin_obra
 
     def plan_resume(self, run_id: str) -> list[str]:
         record = self.e.journal.run(run_id)
@@ -190,12 +236,14 @@ class _Run:
             )
             self.counts.total = len(codes)
         modo = self.request.metadata_modo
+        dump = PayloadDump(self.e.options.dump_dir) if self.e.options.dump_dir is not None else None
         sender = BatchSender(
             self.e.client,
             self.e.control,
             lambda planillas: source.encode_body(planillas, modo),
             time_scale=self.e.options.time_scale,
             on_failure=lambda b, exc, n: log.warning("Intento %d fallido (%s): %s", n, ", ".join(b.codes), exc.message),
+            dump=dump.write if dump is not None else None,
         )
         pending = Batch(codes=[], planillas=[], elements=0)
         for index, planilla in enumerate(self.read_ahead(source, codes)):
@@ -204,10 +252,7 @@ class _Run:
                 self.flush(sender, pending, final=True)
                 return self.halt(action)
             self.add(pending, planilla)
-            if (
-                len(pending.codes) >= self.e.options.batch_planillas
-                or pending.elements >= self.e.options.batch_elements
-            ):
+            if self.batch_full(pending):
                 self.flush(sender, pending)
                 pending = Batch(codes=[], planillas=[], elements=0)
         self.flush(sender, pending)
@@ -216,7 +261,30 @@ class _Run:
 
     # -- steps -------------------------------------------------------------------------------------
 
-    def read_ahead(self, source: Source, codes: list[str]) -> Iterator[dict[str, Any]]:
+    def dump_dry_run(self, source: Source, codes: list[str]) -> None:
+        """--dry-run --dump-payloads: read and batch exactly as a run would; write the bodies, send nothing."""
+        assert self.e.options.dump_dir is not None
+        dump = PayloadDump(self.e.options.dump_dir)
+        modo = self.request.metadata_modo
+        pending = Batch(codes=[], planillas=[], elements=0)
+        for planilla in self.read_ahead(source, codes, record=False):
+            self.e.control.check_killed()
+            if not _has_obra(planilla):
+                continue
+            pending.codes.append(str(planilla["codigo"]))
+            pending.planillas.append(planilla)
+            pending.elements += len(planilla.get("elementos") or [])
+            if self.batch_full(pending):
+                dump.write(source.encode_body(pending.planillas, modo))
+                pending = Batch(codes=[], planillas=[], elements=0)
+        if pending.codes:
+            dump.write(source.encode_body(pending.planillas, modo))
+        self.report("done", message=f"Escritos {len(dump.written)} lotes en {self.e.options.dump_dir} (sin enviar)")
+
+    def batch_full(self, pending: Batch) -> bool:
+        return len(pending.codes) >= self.e.options.batch_planillas or pending.elements >= self.e.options.batch_elements
+
+    def read_ahead(self, source: Source, codes: list[str], *, record: bool = True) -> Iterator[dict[str, Any]]:
         """Planillas in plan order; the next group is read while the caller sends the current one."""
         groups: queue.Queue[tuple[list[str], list[dict[str, Any]]] | BaseException | None] = queue.Queue(maxsize=2)
         stop = threading.Event()
@@ -241,7 +309,8 @@ class _Run:
                 if isinstance(item, BaseException):
                     raise item
                 group, planillas = item
-                self.skip_empty(set(group) - {str(p["codigo"]) for p in planillas})
+                if record:
+                    self.skip_empty(set(group) - {str(p["codigo"]) for p in planillas})
                 yield from planillas
         finally:
             stop.set()
@@ -271,7 +340,7 @@ class _Run:
 
     def add(self, pending: Batch, planilla: dict[str, Any]) -> None:
         code = str(planilla["codigo"])
-        if not str(planilla.get("codigo_obra") or _first_element(planilla).get("codigo_obra") or "").strip():
+        if not _has_obra(planilla):
             # the in-loop sin-obra guard (reference §1.11): skipped, never sent
             self.e.journal.mark_codes(self.run_id, [code], "skipped")
             self.counts.skipped += 1
@@ -411,6 +480,14 @@ class _Run:
         if phase == "sending" and self.counts.done and self.counts.total:
             eta = elapsed / self.counts.done * (self.counts.total - self.counts.done)
         self.e.on_progress(Progress(self.run_id, phase, self.counts, elapsed_s=elapsed, eta_s=eta, **fields))
+
+
+def _has_obra(planilla: dict[str, Any]) -> bool:
+    return bool(str(planilla.get("codigo_obra") or _first_element(planilla).get("codigo_obra") or "").strip())
+
+
+def _stamp(unix: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(unix))
 
 
 def _first_element(planilla: dict[str, Any]) -> dict[str, Any]:

@@ -8,10 +8,13 @@ A 413 splits the batch in halves instead of repeating a request that cannot succ
 
 from __future__ import annotations
 
+import os
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
+from pathlib import Path
 from typing import Any, TypeVar
 
 from sync.manager import KIND_AUTH, KIND_TOO_LARGE, ManagerClient, ManagerError
@@ -31,6 +34,7 @@ class Batch:
     elements: int
     attempts: int = 0
     last_error: ManagerError | None = field(default=None, repr=False)
+    body: bytes | None = field(default=None, repr=False)  # encoded once: retries send the same bytes
 
 
 @dataclass
@@ -76,12 +80,14 @@ class BatchSender:
         *,
         time_scale: float = 1.0,
         on_failure: Callable[[Batch, ManagerError, int], None] | None = None,
+        dump: Callable[[bytes], object] | None = None,
     ) -> None:
         self.client = client
         self.control = control
         self.encode = encode
         self.time_scale = time_scale
         self.on_failure = on_failure
+        self.dump = dump  # called once per batch body, before its first attempt (--dump-payloads)
         self.stats = SendStats()
 
     def send(self, batch: Batch, delays: tuple[float, ...] = RETRY_DELAYS_S) -> list[tuple[Batch, dict[str, Any]]]:
@@ -93,9 +99,12 @@ class BatchSender:
         for attempt in range(len(delays) + 1):
             self.control.check_killed()
             batch.attempts += 1
+            if batch.body is None:
+                batch.body = self.encode(batch.planillas)
+                if self.dump is not None:
+                    self.dump(batch.body)
             try:
-                body = self.encode(batch.planillas)
-                answer = call_abandonable(partial(self.client.send_batch, body), self.control)
+                answer = call_abandonable(partial(self.client.send_batch, batch.body), self.control)
                 self.stats.ok += 1
                 return [(batch, answer)]
             except ManagerError as exc:
@@ -125,3 +134,28 @@ class BatchSender:
 
 def _elements(planillas: list[dict[str, Any]]) -> int:
     return sum(len(p.get("elementos") or []) for p in planillas)
+
+
+class PayloadDump:
+    """`--dump-payloads DIR`: each batch's JSON body, before gzip, in `batch-000001.json`, `…2`, …
+
+    Numbering continues after the highest file already in the folder, so a resumed run adds to it.
+    """
+
+    PATTERN = re.compile(r"batch-(\d{6})\.json$")
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+        numbers = [int(m.group(1)) for f in folder.iterdir() if (m := self.PATTERN.match(f.name))]
+        self.next = max(numbers, default=0) + 1
+        self.written: list[Path] = []
+
+    def write(self, body: bytes) -> Path:
+        path = self.folder / f"batch-{self.next:06d}.json"
+        tmp = path.with_suffix(".tmp")
+        tmp.write_bytes(body)
+        os.replace(tmp, path)  # a half-written file never carries a batch's name
+        self.next += 1
+        self.written.append(path)
+        return path

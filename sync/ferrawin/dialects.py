@@ -83,6 +83,37 @@ class Dialect:
         return f"(COUNT(*) || ':' || SUM({chk}) || ':' || fs_xor({chk}))"
 
 
+    def whole_row_checksum(self, alias: str, columns: tuple[tuple[str, str], ...]) -> str:
+        """A checksum of every column of a row (columns as schema.py's (name, kind)), for the cheap
+        whole-table fingerprint. Not the PHP hash: it only has to change when any column changes.
+
+        PostgreSQL: a weighted sum of the columns' own hash functions (a prime per position, so two
+        columns swapping values still changes it); three times cheaper than hashing the row's text.
+        """
+        if self.is_mssql:
+            return "BINARY_CHECKSUM(*)"
+        if self.name == "sqlite":
+            return f"fs_rowhash({', '.join(f'{alias}.{c}' for c, _ in columns)})"
+        terms = []
+        for position, (name, kind) in enumerate(columns):
+            fn = _PG_HASH.get(kind, "hashtext")
+            terms.append(f"{_PRIMES[position]} * COALESCE(CAST({fn}({alias}.{name}) AS BIGINT), {position + 1})")
+        return "(" + " + ".join(terms) + ")"
+
+    def table_checksums(self, chk: str) -> tuple[str, str]:
+        """(sum, xor) aggregates of a row checksum; PostgreSQL's xor is left out (it would hash twice)."""
+        # As text: a DECIMAL sum would reach Python as a float and lose its low digits.
+        if self.is_mssql:
+            return f"CAST(SUM(CAST({chk} AS BIGINT)) AS VARCHAR(40))", f"CHECKSUM_AGG({chk})"
+        if self.name == "postgresql":
+            return f"CAST(SUM({chk}) AS VARCHAR(40))", "0"
+        return f"CAST(SUM({chk}) AS TEXT)", f"fs_xor({chk})"
+
+
+_PG_HASH = {"int": "hashint4", "float": "hashfloat8", "datetime": "timestamp_hash"}
+_PRIMES = (2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71, 73, 79, 83, 89)
+
+
 MSSQL = Dialect("mssql")
 POSTGRESQL = Dialect("postgresql")
 SQLITE = Dialect("sqlite")
@@ -141,3 +172,4 @@ def prepare_sqlite(conn: sqlite3.Connection) -> None:
     """Install the fingerprint functions the SQLite dialect's detection query calls."""
     conn.create_function("fs_checksum", len(HASH_COLUMNS), fingerprint_checksum, deterministic=True)
     conn.create_aggregate("fs_xor", 1, _XorAggregate)
+    conn.create_function("fs_rowhash", -1, fingerprint_checksum, deterministic=True)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sync.ferrawin import schema
 from sync.ferrawin.dialects import Dialect
 
 # SQL Server accepts at most 2100 parameters per statement; stay well below it.
@@ -215,3 +216,26 @@ def assemblies(dialect: Dialect, batch: int) -> Query:
         "ORDER BY ZCONTA, ZCODPLA"
     )
     return Query(sql, 1)
+
+
+# The tables an incremental cycle's detection depends on (listing, fingerprints, sin obra).
+FINGERPRINT_TABLES = (schema.ORD_BAR, schema.ORD_HEAD, schema.PROJECT)
+
+
+def table_fingerprint(dialect: Dialect) -> Query:
+    """One row per detection table: row count, newest ZFECHACALC, SUM (and XOR) of a whole-row checksum.
+
+    A single pass over each table without grouping: far cheaper than the grouped detection scan,
+    and any insert, delete or edit of any column changes it (barring a checksum collision).
+    """
+    parts = []
+    for table in FINGERPRINT_TABLES:
+        chk = dialect.whole_row_checksum("t", table.columns)
+        total, xor = dialect.table_checksums(chk)
+        newest = dialect.fecha_text("MAX(t.ZFECHACALC)") if "ZFECHACALC" in table.column_names else "NULL"
+        parts.append(
+            f"SELECT '{table.name}' AS tabla, COUNT(*) AS filas, {newest} AS ultima,\n"
+            f"  {total} AS suma, {xor} AS xor\n"
+            f"FROM {table.name} t"
+        )
+    return Query("\nUNION ALL\n".join(parts))

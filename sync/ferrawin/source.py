@@ -291,11 +291,17 @@ class _TrackingConnection:
 class FerraWinSource:
     """FerraWin as sync.engine.Source: padded codes in, planilla dicts and request bodies out."""
 
-    def __init__(self, conn: Any, dialect: Dialect) -> None:
+    def __init__(self, conn: Any, dialect: Dialect, identity: str = "") -> None:
         self.conn = _TrackingConnection(conn)
         self.dialect = dialect
+        self.identity = identity  # which database (URL without password): the detection cache's key
         self.keys: dict[str, PlanillaKey] = {}
         self.hashes: dict[str, str | None] | None = None
+
+    def table_fingerprint(self) -> str | None:
+        """The cheap whole-table fingerprint of ORD_BAR, ORD_HEAD and PROJECT (see detection_cache.py)."""
+        rows = stream(self.conn, queries.table_fingerprint(self.dialect).sql)
+        return "|".join(f"{r['tabla']}:{r['filas']}:{r['ultima']}:{r['suma']}:{r['xor']}" for r in rows)
 
     def list_codes(self, *, anio: str | None = None, desde_codigo: str | None = None) -> list[str]:
         keys = list_codes(self.conn, self.dialect, year=anio, desde_codigo=desde_codigo)
@@ -349,4 +355,4 @@ def open_source(url: Any, *, login_timeout: float = 15, query_timeout: float = 0
 
     parsed = parse_database_url(url) if isinstance(url, str) else url
     conn = connect(parsed, login_timeout=login_timeout, query_timeout=query_timeout)
-    return FerraWinSource(conn, dialect_for(parsed.kind))
+    return FerraWinSource(conn, dialect_for(parsed.kind), identity=parsed.redacted())
