@@ -72,6 +72,8 @@ NAMES = (
     "FERRASYNC_SIGNING_KEY",
     "FERRASYNC_CA_BUNDLE",
     "FERRASYNC_TIME_SCALE",
+    "FERRASYNC_SAFETY_LIMIT",  # planillas an incremental run may send without «forzar» (default 2000)
+    "FERRASYNC_LOG_FORWARD",  # true: `ferrasync run` forwards its log lines to Manager's sync-log
     "FERRASYNC_AUTOSYNC_ENABLED",
     "FERRASYNC_AUTOSYNC_INTERVAL",
     "FERRASYNC_AUTOSYNC_TARGET",
@@ -89,6 +91,8 @@ SHOWN_DEFAULTS = {
     "LOG_LEVEL": "INFO",
     "PUSHER_SCHEME": "https",
     "FERRASYNC_TIME_SCALE": "1.0",
+    "FERRASYNC_SAFETY_LIMIT": "2000",
+    "FERRASYNC_LOG_FORWARD": "false",
     "FERRASYNC_AUTOSYNC_ENABLED": "false",
     "FERRASYNC_AUTOSYNC_INTERVAL": str(AUTOSYNC_DEFAULT),
     "FERRASYNC_AUTOSYNC_TARGET": "production",
