@@ -1,0 +1,135 @@
+"""The agent's files in the data folder (the PHP listener's names, so Manager's local monitor keeps reading).
+
+| file | meaning |
+|---|---|
+| `listener.lock` | held (OS lock) by the one agent of this data folder while it runs |
+| `listener.pid` | the agent's PID while it runs |
+| `listener.status` | JSON: state, role, heartbeat time, connection, progress (what `--status` prints) |
+| `listener.quit` | created by `ferrasync-agent --quit`; the agent stops cleanly and deletes it |
+| `sync.pid` | the agent's PID while a run is active |
+| `sync.pause` | exists while a pause is requested; creating it pauses the run, deleting it resumes a paused run |
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+import tempfile
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any
+
+from sync.errors import FerraSyncError
+
+LOCK = "listener.lock"
+LISTENER_PID = "listener.pid"
+LISTENER_STATUS = "listener.status"
+QUIT = "listener.quit"
+SYNC_PID = "sync.pid"
+SYNC_PAUSE = "sync.pause"
+
+
+class AgentAlreadyRunning(FerraSyncError):
+    exit_code = 1
+
+
+class DataFiles:
+    def __init__(self, home: Path) -> None:
+        self.home = Path(home)
+
+    def path(self, name: str) -> Path:
+        return self.home / name
+
+    # -- pid and control files ---------------------------------------------------------------------
+
+    def write_pid(self, name: str) -> None:
+        write_atomic(self.path(name), str(os.getpid()))
+
+    def remove(self, name: str) -> None:
+        with contextlib.suppress(OSError):
+            self.path(name).unlink()
+
+    def exists(self, name: str) -> bool:
+        return self.path(name).exists()
+
+    def touch_pause(self) -> None:
+        # The PHP listener wrote the request time, so does this.
+        write_atomic(self.path(SYNC_PAUSE), datetime.now().strftime("%Y-%m-%d %H:%M:%S"))
+
+    def write_status(self, data: dict[str, Any]) -> None:
+        write_atomic(self.path(LISTENER_STATUS), json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+    def read_status(self) -> dict[str, Any] | None:
+        try:
+            data = json.loads(self.path(LISTENER_STATUS).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return data if isinstance(data, dict) else None
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Readers (`--status`, Manager's local monitor) never see a half-written file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+class AgentLock:
+    """One agent per data folder: an OS lock the OS drops when the process dies (no stale lock)."""
+
+    def __init__(self, home: Path) -> None:
+        self.path = Path(home) / LOCK
+        self._file: IO[str] | None = None
+
+    def acquire(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 - held while the agent runs
+        try:
+            _lock(handle)
+        except OSError:
+            handle.seek(0)
+            holder = handle.read().strip() or "?"
+            handle.close()
+            raise AgentAlreadyRunning(
+                f"Ya hay un agente FerraSync en marcha con la carpeta de datos {self.path.parent} (proceso {holder}). "
+                "Use ferrasync-agent --status para verlo o --quit para cerrarlo."
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        self._file = handle
+
+    def release(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    def held_by_other(self) -> bool:
+        """True when another process holds the lock (an agent runs on this data folder)."""
+        try:
+            self.acquire()
+        except AgentAlreadyRunning:
+            return True
+        self.release()
+        return False
+
+
+def _lock(handle: IO[str]) -> None:
+    if sys.platform == "win32":
+        import msvcrt
+
+        handle.seek(0)
+        msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+    else:
+        import fcntl
+
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -1,0 +1,98 @@
+"""`ferrasync-agent --self-check`: settings, keyring, ODBC driver, FerraWin, Manager, Pusher — one line each."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sync.errors import FerraSyncError
+
+Line = tuple[bool, str]
+
+
+def run_checks(settings: Any) -> list[Line]:
+    lines: list[Line] = []
+    for check in (_keyring, _driver, _ferrawin, _managers, _pusher):
+        try:
+            lines.extend(check(settings))
+        except FerraSyncError as exc:
+            lines.append((False, exc.message))
+        except Exception as exc:  # a check must report, never crash the others
+            lines.append((False, f"{check.__name__.strip('_')}: error inesperado ({type(exc).__name__})"))
+    return lines
+
+
+def _keyring(settings: Any) -> list[Line]:
+    from sync.secrets import keyring_status
+
+    ok, text = keyring_status()
+    return [(ok, f"Almacén de claves: {text}")]
+
+
+def _driver(settings: Any) -> list[Line]:
+    db = settings.database
+    if db is None:
+        return [(False, "FerraWin sin configurar: indique FERRAWIN_URL o FERRAWIN_HOST en Configuración")]
+    if db.kind == "sqlite":
+        return [(True, "Controlador: SQLite integrado")]
+    import pyodbc
+
+    installed = pyodbc.drivers()
+    wanted = "PostgreSQL" if db.kind == "postgresql" else "SQL Server"
+    found = [d for d in installed if wanted in d]
+    if not found:
+        return [(False, f"No hay controlador ODBC de {wanted} instalado: instale «ODBC Driver 18 for SQL Server» "
+                        f"(instalados: {', '.join(installed) or 'ninguno'})")]  # fmt: skip
+    return [(True, f"Controlador ODBC: {found[-1]}")]
+
+
+def _ferrawin(settings: Any) -> list[Line]:
+    if settings.database is None:
+        return []
+    from sync.ferrawin.source import list_years, open_source
+
+    source = open_source(settings.ferrawin_database(), login_timeout=10)
+    try:
+        years = list_years(source.conn, source.dialect)
+    finally:
+        source.close()
+    return [(True, f"FerraWin: conectado ({settings.database.redacted()}), {len(years)} años con planillas")]
+
+
+def _managers(settings: Any) -> list[Line]:
+    from sync.manager import ManagerClient
+
+    lines: list[Line] = []
+    for name, target in (("production", settings.production), ("local", settings.local)):
+        if not target.url:
+            continue
+        if not target.token:
+            lines.append((False, f"Manager {name}: falta el token ({name.upper()}_TOKEN o API_TOKEN)"))
+            continue
+        client = ManagerClient(target.url, target.token, timeout_scale=settings.time_scale,
+                               verify=str(settings.ca_bundle) if settings.ca_bundle else True)  # fmt: skip
+        try:
+            client.check_status()
+            lines.append((True, f"Manager {name}: {target.url} responde y acepta el token"))
+        except FerraSyncError as exc:
+            lines.append((False, f"Manager {name}: {exc.message}"))
+        finally:
+            client.close()
+    if not lines:
+        lines.append((False, "Ningún Manager configurado: indique PRODUCTION_URL y PRODUCTION_TOKEN"))
+    return lines
+
+
+def _pusher(settings: Any) -> list[Line]:
+    from sync.remote_cli import diagnose_pusher
+
+    result = diagnose_pusher(settings, timeout=10.0)
+    return [(line.startswith("OK"), "Canal remoto (Pusher): " + line.split(" ", 1)[1]) for line in result.lines]
+
+
+def print_report(lines: list[Line], out: Callable[[str], None] = print) -> int:
+    for ok, text in lines:
+        out(f"{'OK   ' if ok else 'FALLO'} {text}")
+    failed = sum(1 for ok, _ in lines if not ok)
+    out("Todo correcto." if not failed else f"{failed} comprobación(es) fallida(s): corrija lo indicado y repita.")
+    return 0 if not failed else 1

@@ -1,0 +1,147 @@
+"""Helpers to drive agents over the real wire protocol in tests, benchmarks and the demo (no Qt).
+
+`agent_env()` builds the environment of an agent pointed at a local relay, a Manager stub and a FerraWin
+database; `RemoteProbe` plays a control window: it sends commands and records every ack and status.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from sync import protocol
+
+
+def agent_env(
+    *,
+    relay: Any,
+    home: Path,
+    agent_id: str,
+    ferrawin_url: str = "",
+    manager: Any = None,
+    time_scale: float = 0.01,
+    secret: str = "testsecret",
+    **extra: str,
+) -> dict[str, str]:
+    """Settings (as environment names) for an agent on loopback; `relay`/`manager` are the dev servers."""
+    env = {
+        "PUSHER_APP_ID": str(relay.app_id),
+        "PUSHER_APP_KEY": str(relay.key),
+        "PUSHER_APP_SECRET": str(getattr(relay, "secret", secret)),  # the relay keeps it private
+        "PUSHER_HOST": "127.0.0.1",
+        "PUSHER_PORT": str(relay.port),
+        "PUSHER_SCHEME": "http",
+        "FERRASYNC_HOME": str(home),
+        "FERRASYNC_AGENT_ID": agent_id,
+        "FERRASYNC_TIME_SCALE": str(time_scale),
+    }
+    if ferrawin_url:
+        env["FERRAWIN_URL"] = ferrawin_url
+    if manager is not None:
+        env["PRODUCTION_URL"] = str(manager.url)
+        env["PRODUCTION_TOKEN"] = str(manager.token)
+    env.update(extra)
+    return env
+
+
+class RemoteProbe:
+    """A control window in miniature: subscribed to private-sync-control, publishing commands."""
+
+    def __init__(self, settings: Any) -> None:
+        from sync.remote_cli import open_remote
+
+        self.remote = open_remote(settings, publish=True)
+        self.acks: list[dict[str, Any]] = []
+        self.statuses: list[dict[str, Any]] = []
+        self._cond = threading.Condition()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._drain, name="probe", daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(2)
+        self.remote.close()
+
+    def __enter__(self) -> RemoteProbe:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _drain(self) -> None:
+        import queue
+
+        while not self._stop.is_set():
+            try:
+                event, data = self.remote.events.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            with self._cond:
+                (self.acks if event == protocol.EVENT_ACK else self.statuses).append(data)
+                self._cond.notify_all()
+
+    def send(
+        self,
+        command: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        agent: str | None = None,
+        request_id: str | None = None,
+        raw: dict[str, Any] | None = None,
+    ) -> str:
+        """Publish a command (or `raw` event data as is); returns its requestId."""
+        wire = raw or {
+            "command": command,
+            "params": dict(params or {}),
+            "requestId": request_id or protocol.new_request_id(),
+            "timestamp": protocol.iso_utc(protocol.now_utc()),
+            "origin": {"hostname": socket.gethostname(), "user": "test"},
+        }
+        if agent and not raw:
+            wire["agent"] = agent
+        assert self.remote.publisher is not None
+        self.remote.publisher.trigger(
+            protocol.CHANNEL, protocol.EVENT_COMMAND, wire, socket_id=self.remote.subscriber.socket_id
+        )
+        return str(wire.get("requestId"))
+
+    def wait(self, predicate: Callable[[], Any], timeout: float, what: str = "condition") -> Any:
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                value = predicate()
+                if value:
+                    return value
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"timed out waiting for {what}; acks={self.acks[-5:]}, "
+                                         f"statuses={[_short(s) for s in self.statuses[-8:]]}")  # fmt: skip
+                self._cond.wait(min(left, 0.1))
+
+    def acks_for(self, request_id: str) -> list[dict[str, Any]]:
+        with self._cond:
+            return [a for a in self.acks if a.get("requestId") == request_id]
+
+    def wait_ack(self, request_id: str, timeout: float = 5.0, count: int = 1) -> list[dict[str, Any]]:
+        return list(self.wait(lambda: len(self.acks_for(request_id)) >= count and self.acks_for(request_id),
+                              timeout, f"ack of {request_id}"))  # fmt: skip
+
+    def wait_status(self, predicate: Callable[[dict[str, Any]], bool], timeout: float = 30.0,
+                    since: int = 0) -> dict[str, Any]:  # fmt: skip
+        def found() -> dict[str, Any] | None:
+            return next((s for s in self.statuses[since:] if predicate(s)), None)
+
+        return dict(self.wait(found, timeout, "status"))
+
+    def mark(self) -> int:
+        with self._cond:
+            return len(self.statuses)
+
+
+def _short(status: Mapping[str, Any]) -> str:
+    return f"{status.get('agent')}:{status.get('status')}/{status.get('phase')} {status.get('progress')}"
