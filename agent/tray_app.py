@@ -1,0 +1,224 @@
+"""`ferrasync-agent` with a tray: the Qt application around the Qt-free AgentService.
+
+One QApplication that never quits on its last window, one agent per user and data folder (a second
+launch asks the first to show its status window and exits 0), the service's callbacks turned into
+queued signals (agent.qt_bridge), runs in QThreads, the tray (agent.ui.tray) and its windows.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, QProcess, Qt, QUrl, Signal, Slot
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import QApplication, QMessageBox, QSystemTrayIcon
+
+from agent import autostart as autostart_mod
+from agent.qt_bridge import Bridge, QtWorkers
+from agent.qt_single import SingleInstance, send_to_running, server_name
+from agent.ui import icons, model
+from agent.ui import strings as S
+from agent.ui.settings_dialog import SettingsDialog
+from agent.ui.status_window import StatusWindow
+from agent.ui.tray import TrayController
+
+log = logging.getLogger("ferrasync.agent.tray")
+CONTROL_PROGRAM = "ferrasync-control"
+ServiceFactory = Callable[..., Any]
+
+
+def real_service(settings: Any, **callbacks: Any) -> Any:
+    from agent.cli import _require_signature
+    from agent.service import AgentService
+
+    return AgentService(settings, require_signature=_require_signature(), **callbacks)
+
+
+def control_program() -> list[str] | None:
+    """The control window's command: beside a frozen agent, else on PATH (the installed console script)."""
+    if getattr(sys, "frozen", False):
+        folder = Path(sys.executable).parent
+        for name in ("FerraSync Control.exe", "ferrasync-control.exe", "ferrasync-control"):
+            if (folder / name).is_file():
+                return [str(folder / name)]
+    found = shutil.which(CONTROL_PROGRAM) or shutil.which(CONTROL_PROGRAM, path=str(Path(sys.executable).parent))
+    return [found] if found else None
+
+
+class TrayApp(QObject):
+    """Everything the tray agent is, wired together; `quit()` stops it cleanly."""
+
+    quit_signal = Signal()
+
+    def __init__(self, app: QApplication, settings: Any, *, service_factory: ServiceFactory = real_service,
+                 background: bool = False, autostart: Any = None, use_tray: bool | None = None) -> None:  # fmt: skip
+        super().__init__(app)
+        self.app, self.settings, self.factory = app, settings, service_factory
+        self.bridge = Bridge(self)
+        self.workers = QtWorkers(self)
+        self.quit_signal.connect(self.quit, Qt.ConnectionType.QueuedConnection)
+        self.service = self._make_service(settings)
+        self.window = StatusWindow(self.logs_dir)
+        self.settings_dialog: SettingsDialog | None = None
+        self.pending_settings: Any = None
+        self.tray_available = QSystemTrayIcon.isSystemTrayAvailable() if use_tray is None else use_tray
+        strategy = autostart if autostart is not None else autostart_mod.default_strategy()
+        self.tray = TrayController(self.service, self.window, time_scale=settings.time_scale,
+                                   autostart=strategy, parent=self)  # fmt: skip
+        self._wire()
+        self.service.start()
+        self.tray.update_snapshot(self.service.snapshot())
+        if self.tray_available:
+            self.tray.tray.show()
+        if not self.tray_available or not background:
+            self.show_window()
+
+    @property
+    def logs_dir(self) -> Path:
+        return Path(self.settings.home) / "logs"
+
+    def _make_service(self, settings: Any) -> Any:
+        return self.factory(
+            settings,
+            on_snapshot=self.bridge.on_snapshot,
+            on_notice=self.bridge.on_notice,
+            start_worker=self.workers.start,
+            on_quit=self.quit_signal.emit,
+        )
+
+    def _wire(self) -> None:
+        self.bridge.snapshot.connect(self.on_snapshot)
+        self.bridge.notice.connect(self.tray.show_notice)
+        self.tray.window_requested.connect(self.show_window)
+        self.tray.settings_requested.connect(self.open_settings)
+        self.tray.logs_requested.connect(self.open_logs)
+        self.tray.control_requested.connect(self.open_control)
+        self.tray.quit_requested.connect(self.quit)
+        self.window.command_requested.connect(self.tray.choose)
+        self.window.logs_requested.connect(self.open_logs)
+        if not self.tray_available:  # the window is all there is: closing it leaves
+            self.app.setQuitOnLastWindowClosed(True)
+            self.app.lastWindowClosed.connect(self.quit)
+
+    # -- slots -------------------------------------------------------------------------------------
+
+    @Slot(object)
+    def on_snapshot(self, snap: Any) -> None:
+        self.tray.update_snapshot(snap)
+        if self.window.isVisible():
+            self.window.update_snapshot(snap, self.tray.stopping_for(), self.settings.time_scale)
+        if self.pending_settings is not None and getattr(snap, "state", "") not in model.ACTIVE:
+            self._apply_settings(self.pending_settings)
+
+    @Slot()
+    def show_window(self) -> None:
+        self.window.update_snapshot(self.service.snapshot(), self.tray.stopping_for(), self.settings.time_scale)
+        self.window.present()
+
+    @Slot(str)
+    def on_message(self, message: str) -> None:
+        """From a second launch (agent.qt_single)."""
+        if message == "show":
+            self.show_window()
+        elif message == "quit":
+            self.quit()
+
+    @Slot()
+    def open_logs(self) -> None:
+        self.logs_dir.mkdir(parents=True, exist_ok=True)
+        if not QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.logs_dir))):
+            self.tray.inform(S.APP, S.LOGS_FAILED.format(path=self.logs_dir))
+
+    @Slot()
+    def open_control(self) -> None:
+        command = control_program()
+        if command is None:
+            self.tray.inform(S.CONTROL_MISSING_TITLE, S.CONTROL_MISSING)
+            return
+        if not QProcess.startDetached(command[0], command[1:]):
+            self.tray.inform(S.APP, S.CONTROL_FAILED.format(error=command[0]))
+
+    @Slot()
+    def open_settings(self) -> None:
+        if self.settings_dialog is None:
+            self.settings_dialog = SettingsDialog(Path(self.settings.home), self.window)
+            self.settings_dialog.saved.connect(self.on_settings_saved)
+        else:
+            self.settings_dialog.load()
+        self.settings_dialog.show()
+        self.settings_dialog.raise_()
+        self.settings_dialog.activateWindow()
+
+    @Slot(object)
+    def on_settings_saved(self, settings: Any) -> None:
+        if getattr(self.service.snapshot(), "state", "") in model.ACTIVE:
+            self.pending_settings = settings
+            self.tray.inform(S.APP, S.SETTINGS_RESTART)
+            return
+        self._apply_settings(settings)
+
+    def _apply_settings(self, settings: Any) -> None:
+        """Restart the service on the new settings (only between runs)."""
+        self.pending_settings = None
+        self.service.stop()
+        self.settings = settings
+        self.tray.time_scale = settings.time_scale
+        self.service = self._make_service(settings)
+        self.tray.service = self.service
+        self.service.start()
+        self.tray.update_snapshot(self.service.snapshot())
+
+    @Slot()
+    def quit(self) -> None:
+        if self.service is None:
+            return
+        service, self.service = self.service, None
+        service.stop()  # cooperative: the run stops at a planilla boundary (killed after 10 s)
+        self.workers.shutdown()
+        if self.settings_dialog is not None:
+            self.settings_dialog.shutdown()
+        self.tray.tray.hide()
+        self.app.quit()
+
+
+def run_tray(args: Any) -> int:
+    """Entry point from agent.cli when --headless is not given."""
+    from agent.cli import load
+    from agent.files import AgentLock
+    from agent.logs import secret_values, setup_logging
+    from sync.errors import FerraSyncError
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    app.setApplicationName(S.APP_AGENT)
+    app.setQuitOnLastWindowClosed(False)
+    app.setWindowIcon(icons.app_icon())
+    try:
+        settings = load(args)
+    except FerraSyncError as exc:
+        QMessageBox.critical(None, S.SETTINGS_INVALID_TITLE, exc.message)
+        return exc.exit_code
+    name = server_name(settings.home)
+    if send_to_running(name, "show"):
+        return 0  # the running agent opens its window
+    lock = AgentLock(settings.home)
+    lock.acquire()
+    handlers = setup_logging(settings.home, settings.log_level, secret_values(settings), console=False)
+    try:
+        single = SingleInstance(name, app)
+        single.listen()
+        agent = TrayApp(app, settings, background=bool(getattr(args, "background", False)))
+        single.message.connect(agent.on_message)
+        if not agent.tray_available:
+            log.warning("no system tray: showing the status window instead")
+        return int(app.exec())
+    finally:
+        for handler in handlers:
+            logging.getLogger().removeHandler(handler)
+            handler.close()
+        lock.release()

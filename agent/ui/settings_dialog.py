@@ -1,0 +1,306 @@
+"""Configuración: every setting of design.md §6 in four tabs, secrets as password fields, connection tests.
+
+Saved through sync.config.save_settings (secrets to the keyring, refused clearly when it is unusable);
+a value set by an environment variable is shown read-only, since the environment would win anyway.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from agent.qt_bridge import QtWorkers
+from agent.ui import strings as S
+from agent.ui.checks import CheckOutcome, run_check
+from sync.config import SECRETS, SHOWN_DEFAULTS, load_settings, save_settings
+from sync.envfile import import_env_file
+from sync.errors import FerraSyncError
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    label: str
+    tip: str
+    kind: str = "text"  # text | secret | bool | choice
+    choices: tuple[str, ...] = ()
+
+
+TABS: tuple[tuple[str, str, str | None, tuple[Field, ...]], ...] = (
+    (S.TAB_FERRAWIN, S.FERRAWIN_HELP, "ferrawin", (
+        Field("FERRAWIN_URL", "URL de la base de datos", "p. ej. mssql://usuario@servidor:1433/FERRAWIN; "
+              "si la indica, los campos de abajo no se usan"),
+        Field("FERRAWIN_HOST", "Servidor SQL Server", "Nombre o IP del PC con SQL Server, p. ej. SERVIDOR o 10.0.0.5"),
+        Field("FERRAWIN_PORT", "Puerto", "Normalmente 1433"),
+        Field("FERRAWIN_DATABASE", "Base de datos", "Normalmente FERRAWIN"),
+        Field("FERRAWIN_USERNAME", "Usuario", "Usuario de SQL Server"),
+        Field("FERRAWIN_PASSWORD", "Contraseña", "Se guarda en el almacén de claves del sistema", "secret"),
+    )),
+    (S.TAB_MANAGER, S.MANAGER_HELP, "manager", (
+        Field("PRODUCTION_URL", "Producción: URL", "Dirección de Manager, p. ej. https://manager.ejemplo.com"),
+        Field("PRODUCTION_TOKEN", "Producción: token", "Token de la API de Manager (Bearer)", "secret"),
+        Field("LOCAL_URL", "Local: URL", "Manager de pruebas (opcional)"),
+        Field("LOCAL_TOKEN", "Local: token", "Token del Manager de pruebas", "secret"),
+        Field("API_TOKEN", "Token común", "Se usa cuando un destino no tiene token propio", "secret"),
+        Field("API_BASE_URL", "Manager de estado: URL", "Dónde se publica el estado (por defecto, Producción)"),
+        Field("API_STATUS_TOKEN", "Manager de estado: token", "Por defecto, el de Producción", "secret"),
+        Field("SYNC_COMPRESS", "Comprimir envíos (gzip)", "Reduce el tráfico; desactívelo solo si Manager lo pide",
+              "bool"),
+    )),
+    (S.TAB_PUSHER, S.PUSHER_HELP, "pusher", (
+        Field("PUSHER_APP_ID", "App ID", "Número de la app de Pusher"),
+        Field("PUSHER_APP_KEY", "Key", "Clave pública de la app"),
+        Field("PUSHER_APP_SECRET", "Secret", "Clave secreta: firma las órdenes y la suscripción", "secret"),
+        Field("PUSHER_APP_CLUSTER", "Cluster", "p. ej. eu"),
+        Field("PUSHER_HOST", "Servidor propio", "Solo con un servidor compatible con Pusher (sin http://)"),
+        Field("PUSHER_PORT", "Puerto", "Solo con un servidor propio"),
+        Field("PUSHER_SCHEME", "Protocolo", "https salvo en pruebas locales", "choice", ("https", "http")),
+    )),
+    (S.TAB_ADVANCED, S.ADVANCED_HELP, None, (
+        Field("FERRASYNC_AGENT_ID", "Nombre del agente", "Cómo se ve este PC en la ventana de control (por defecto, "
+              "el nombre del equipo)"),
+        Field("FERRASYNC_AUTOSYNC_ENABLED", "Auto-sync", "Sincroniza automáticamente cada cierto tiempo", "bool"),
+        Field("FERRASYNC_AUTOSYNC_INTERVAL", "Intervalo de auto-sync (min)", "Entre 2 y 1440 minutos"),
+        Field("FERRASYNC_AUTOSYNC_TARGET", "Destino de auto-sync", "Producción (production) o Local (local)",
+              "choice", ("production", "local")),
+        Field("LOG_LEVEL", "Nivel de registro", "Cuánto detalle se escribe en los registros", "choice",
+              ("INFO", "DEBUG", "WARNING", "ERROR")),
+        Field("FERRASYNC_SIGNING_KEY", "Clave de firma de órdenes", "Opcional: solo se aceptan órdenes firmadas",
+              "secret"),
+        Field("FERRASYNC_CA_BUNDLE", "Certificados adicionales (CA)", "Fichero .pem si la red inspecciona HTTPS"),
+        Field("FERRASYNC_TIME_SCALE", "Escala de tiempos", "Solo para pruebas; déjelo vacío"),
+    )),
+)  # fmt: skip
+
+
+class SettingsDialog(QDialog):
+    saved = Signal(object)  # the reloaded Settings
+    check_finished = Signal(str, object)  # kind, CheckOutcome
+
+    def __init__(self, home: Path, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.home = Path(home)
+        self.setWindowTitle(S.SETTINGS_TITLE)
+        self.setMinimumWidth(560)
+        self.fields: dict[str, QWidget] = {}
+        self.specs: dict[str, Field] = {}
+        self.initial: dict[str, str] = {}
+        self.results: dict[str, QLabel] = {}
+        self.test_buttons: dict[str, QPushButton] = {}
+        self._workers = QtWorkers(self)
+        self.check_finished.connect(self._show_check)
+        self._build()
+        self.load()
+
+    # -- layout ------------------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        root = QVBoxLayout(self)
+        root.setContentsMargins(16, 16, 16, 16)
+        self.tabs = QTabWidget()
+        for title, help_text, check, fields in TABS:
+            self.tabs.addTab(self._tab(help_text, check, fields), title)
+        root.addWidget(self.tabs)
+        self.error = QLabel()
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet("QLabel { color: #dc2626; }")
+        self.error.hide()
+        root.addWidget(self.error)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.button(QDialogButtonBox.StandardButton.Save).setText("&Guardar")
+        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("&Cancelar")
+        self.buttons.accepted.connect(self.save)
+        self.buttons.rejected.connect(self.reject)
+        root.addWidget(self.buttons)
+
+    def _tab(self, help_text: str, check: str | None, fields: tuple[Field, ...]) -> QWidget:
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        layout.setSpacing(8)
+        intro = QLabel(help_text)
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
+        form = QFormLayout()
+        for spec in fields:
+            widget = self._widget(spec)
+            widget.setToolTip(spec.tip)
+            self.fields[spec.name], self.specs[spec.name] = widget, spec
+            label = QLabel(spec.label + ":")
+            label.setBuddy(widget)
+            form.addRow(label, widget)
+        layout.addLayout(form)
+        row = QHBoxLayout()
+        if check:
+            button = QPushButton(S.TEST)
+            button.setToolTip(S.TIP_TEST)
+            button.clicked.connect(lambda _=False, kind=check: self.start_check(kind))
+            self.test_buttons[check] = button
+            row.addWidget(button)
+            result = QLabel()
+            result.setWordWrap(True)
+            result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            self.results[check] = result
+            row.addWidget(result, 1)
+        else:
+            button = QPushButton(S.IMPORT_ENV)
+            button.setToolTip(S.TIP_IMPORT_ENV)
+            button.clicked.connect(self._choose_env)
+            row.addWidget(button)
+            row.addStretch(1)
+        layout.addLayout(row)
+        layout.addStretch(1)
+        return page
+
+    @staticmethod
+    def _widget(spec: Field) -> QWidget:
+        if spec.kind == "bool":
+            return QCheckBox()
+        if spec.kind == "choice":
+            combo = QComboBox()
+            combo.addItems(list(spec.choices))
+            return combo
+        edit = QLineEdit()
+        if spec.kind == "secret":
+            edit.setEchoMode(QLineEdit.EchoMode.Password)
+        return edit
+
+    # -- values ------------------------------------------------------------------------------------
+
+    def load(self) -> None:
+        """Fill the form from what is stored; env values read-only, secrets never shown."""
+        try:
+            settings = load_settings(home=self.home)
+            values, sources = dict(settings.values), dict(settings.sources)
+        except FerraSyncError as exc:
+            values, sources = {}, {}
+            self._fail(exc.message)
+        self.initial = {}
+        for name, widget in self.fields.items():
+            source = sources.get(name, "default")
+            text = "" if name in SECRETS or source == "default" else values.get(name, "")
+            self._set(name, widget, text, stored=source in ("keyring", "env", "cli") and name in SECRETS)
+            from_env = source in ("env", "cli")
+            widget.setEnabled(not from_env)
+            if from_env:
+                widget.setToolTip(S.FROM_ENV.format(name=name))
+            self.initial[name] = self.value(name)
+
+    def _set(self, name: str, widget: QWidget, text: str, stored: bool) -> None:
+        default = SHOWN_DEFAULTS.get(name, "")
+        if isinstance(widget, QCheckBox):
+            widget.setChecked((text or default).lower() in ("1", "true", "yes", "on", "si", "sí"))
+        elif isinstance(widget, QComboBox):
+            index = widget.findText(text or default or widget.itemText(0), Qt.MatchFlag.MatchFixedString)
+            widget.setCurrentIndex(max(0, index))
+        elif isinstance(widget, QLineEdit):
+            widget.setText(text)
+            if name in SECRETS:
+                widget.setPlaceholderText(S.SECRET_KEPT if stored else S.SECRET_EMPTY)
+            else:
+                widget.setPlaceholderText(default)
+
+    def value(self, name: str) -> str:
+        widget = self.fields[name]
+        if isinstance(widget, QCheckBox):
+            return "true" if widget.isChecked() else "false"
+        if isinstance(widget, QComboBox):
+            return widget.currentText()
+        assert isinstance(widget, QLineEdit)
+        return widget.text() if name in SECRETS else widget.text().strip()
+
+    def set_value(self, name: str, text: str) -> None:
+        """For tests and the screenshot script: type into a field."""
+        self._set(name, self.fields[name], text, stored=False)
+
+    def form_values(self) -> dict[str, str]:
+        """Every editable field as typed (secrets only when typed)."""
+        return {name: self.value(name) for name, widget in self.fields.items() if widget.isEnabled()}
+
+    def changes(self) -> dict[str, str | None]:
+        """What to save: fields that differ from what was loaded; a typed secret replaces the stored one."""
+        out: dict[str, str | None] = {}
+        for name, text in self.form_values().items():
+            if name in SECRETS:
+                if text:
+                    out[name] = text
+            elif text != self.initial.get(name, ""):
+                out[name] = text or None
+        return out
+
+    # -- actions -----------------------------------------------------------------------------------
+
+    @Slot()
+    def save(self) -> bool:
+        try:
+            settings = save_settings(self.changes(), home=self.home)
+        except FerraSyncError as exc:
+            self._fail(S.SAVE_FAILED.format(error=exc.message))
+            return False
+        self.error.hide()
+        self.saved.emit(settings)
+        self.accept()
+        return True
+
+    def _fail(self, text: str) -> None:
+        self.error.setText(text)
+        self.error.show()
+
+    def start_check(self, kind: str) -> None:
+        values, home = self.form_values(), self.home
+        self.test_buttons[kind].setEnabled(False)
+        self.results[kind].setStyleSheet("")
+        self.results[kind].setText(S.TESTING)
+        self._workers.start(lambda: self.check_finished.emit(kind, run_check(kind, values, home)), f"check-{kind}")
+
+    @Slot(str, object)
+    def _show_check(self, kind: str, outcome: CheckOutcome) -> None:
+        self.test_buttons[kind].setEnabled(True)
+        self.results[kind].setText(outcome.text())
+        self.results[kind].setStyleSheet(f"QLabel {{ color: {'#16a34a' if outcome.ok else '#dc2626'}; }}")
+
+    def _choose_env(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, S.IMPORT_ENV, str(Path.home()), S.IMPORT_ENV_FILTER)
+        if path:
+            self.import_env(Path(path))
+
+    def import_env(self, path: Path, quiet: bool = False) -> bool:
+        try:
+            report = import_env_file(path, home=self.home)
+        except FerraSyncError as exc:
+            if not quiet:
+                QMessageBox.warning(self, S.IMPORT_FAILED_TITLE, exc.message)
+            self._fail(exc.message)
+            return False
+        self.load()
+        if not quiet:
+            QMessageBox.information(self, S.IMPORTED_TITLE, report.message())
+        return True
+
+    def shutdown(self, timeout_ms: int = 30000) -> bool:
+        """Wait for running checks (at quit); they end within their own connection timeouts."""
+        return self._workers.shutdown(timeout_ms)
+
+    def checks_running(self) -> int:
+        return self._workers.running()
+
+    def field(self, name: str) -> Any:
+        return self.fields[name]
