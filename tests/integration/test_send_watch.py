@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 
 from sync import protocol
 from sync.cli import build_parser
@@ -40,7 +41,42 @@ def fast_relay() -> Iterator[Relay]:
         relay.stop()
 
 
-def pusher_env(relay: Relay, home: Path, **extra: str) -> dict[str, str]:
+class RelayProcess:
+    """`ferrasync relay --faults` running as its own process (the first of the three terminals)."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        argv = ["relay", "--port", str(port), "--app-id", APP_ID, "--key", KEY, "--activity-timeout", "2", "--faults"]
+        self.proc = _spawn(argv, {"PUSHER_APP_SECRET": SECRET, "FERRASYNC_TIME_SCALE": str(SCALE)})
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        while line and not line.startswith("relay: listening"):
+            line = self.proc.stdout.readline()
+        assert line.startswith(f"relay: listening on {self.url}"), line
+
+    def stats(self) -> dict[str, Any]:
+        return dict(requests.get(f"{self.url}/_faults", timeout=5).json()["stats"])
+
+    def stop(self) -> str:
+        """SIGTERM, as Ctrl-C in its terminal would; returns what it printed after starting."""
+        self.proc.terminate()
+        out, _ = self.proc.communicate(timeout=15)
+        return out
+
+
+@pytest.fixture
+def relay_process(free_port: int) -> Iterator[RelayProcess]:
+    relay = RelayProcess(free_port)
+    try:
+        yield relay
+    finally:
+        if relay.proc.poll() is None:
+            relay.proc.kill()
+            relay.proc.communicate()
+
+
+def pusher_env(relay: Relay | RelayProcess, home: Path, **extra: str) -> dict[str, str]:
     env = {
         "PUSHER_APP_ID": APP_ID,
         "PUSHER_APP_KEY": KEY,
@@ -58,7 +94,9 @@ def pusher_env(relay: Relay, home: Path, **extra: str) -> dict[str, str]:
 class FakeAgent:
     """Just enough of an agent: validate → dedupe → ack → status(es)."""
 
-    def __init__(self, relay: Relay, agent_id: str, *, outcome: str = "completed", signing_key: str | None = None):
+    def __init__(
+        self, relay: Relay | RelayProcess, agent_id: str, *, outcome: str = "completed", signing_key: str | None = None
+    ):
         self.agent_id, self.outcome, self.signing_key = agent_id, outcome, signing_key
         self.executed: list[protocol.Command] = []
         self.dedupe = protocol.RequestDeduper()
@@ -233,8 +271,9 @@ def _spawn(argv: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
     )
 
 
-def test_watch_and_send_from_two_terminals(fast_relay: Relay, tmp_path: Path) -> None:
-    env = pusher_env(fast_relay, tmp_path)
+def test_watch_and_send_from_two_terminals(relay_process: RelayProcess, tmp_path: Path) -> None:
+    """The issue's criterion: `ferrasync relay`, `ferrasync watch` and `ferrasync send` as three processes."""
+    env = pusher_env(relay_process, tmp_path)
     watch = _spawn(["watch", "--commands", "--count", "4", "--timeout", "30"], env)
     try:
         assert watch.stderr is not None
@@ -242,7 +281,7 @@ def test_watch_and_send_from_two_terminals(fast_relay: Relay, tmp_path: Path) ->
         while ready[-1] and "Escuchando" not in ready[-1]:
             ready.append(watch.stderr.readline())
         assert "Escuchando" in ready[-1], ready
-        with FakeAgent(fast_relay, "PC-1"):
+        with FakeAgent(relay_process, "PC-1"):
             send = _spawn(["send", "start", "--anio", "2025", "--modo", "historico", "--wait"], env)
             send_out, send_err = send.communicate(timeout=30)
         watch_out, _ = watch.communicate(timeout=30)
@@ -258,6 +297,10 @@ def test_watch_and_send_from_two_terminals(fast_relay: Relay, tmp_path: Path) ->
     assert "comando start modo=historico target=production anio=2025" in lines[0]
     assert " ack " in lines[1] and "accepted" in lines[1]
     assert "running/analysing" in lines[2] and "running/sending" in lines[3]
+    # Through that relay process: one command, one ack and three statuses; watch, send and the agent connected.
+    stats = relay_process.stats()
+    assert stats["events_triggered"] == 5 and stats["connections_total"] == 3
+    assert "relay: stopped" in relay_process.stop() and relay_process.proc.returncode == 0
 
 
 def test_watch_json_lines(fast_relay: Relay, tmp_path: Path) -> None:
