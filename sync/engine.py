@@ -169,7 +169,8 @@ class _Run:
             if len(codes) > self.e.options.safety_limit and not request.force:
                 raise RunRequestError(
                     f"Se detectaron {len(codes)} planillas para sincronizar, más que el límite de seguridad "
-                    f"({self.e.options.safety_limit}). No se ha enviado nada. Si es correcto, repita con «forzar»."
+                    f"({self.e.options.safety_limit}). No se ha enviado nada. Si es correcto, repita con «forzar» "
+                    "(--force en la línea de órdenes)."
                 )
         if request.limit:
             codes = codes[: request.limit]

@@ -3,32 +3,53 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import socket
 import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from sync.config import Settings, load_settings
-from sync.engine import Engine, EngineOptions, Source
+from sync.engine import DEFAULT_SAFETY_LIMIT, Engine, EngineOptions, Source
+from sync.errors import ConfigError
 from sync.journal import Journal
+from sync.logforward import ForwardingHandler, LogForwarder
 from sync.manager import ManagerClient
 from sync.runmodel import MODES, TARGETS, Progress, RunRequest, RunRequestError, RunSummary
 
 JOURNAL_NAME = "journal.db"
+SAFETY_LIMIT_SETTING = "FERRASYNC_SAFETY_LIMIT"
+LOG_FORWARD_SETTING = "FERRASYNC_LOG_FORWARD"
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("run", help="sincroniza FerraWin → Manager una vez")
-    p.add_argument("--modo", choices=MODES, default="incremental")
+    # modo/target are checked by RunRequest (a Spanish message), not by argparse choices (an English one)
+    p.add_argument("--modo", default="incremental", help=f"{', '.join(MODES)} (por defecto incremental)")
     p.add_argument("--anio", help="año (modo historico)")
     p.add_argument("--codigo", help="planilla concreta (modo especifica), p. ej. 2026-886")
     p.add_argument("--desde-codigo", help="continuar desde este código (incluido, en orden descendente)")
-    p.add_argument("--target", choices=TARGETS, default="production")
+    p.add_argument("--target", default="production", help=f"{' o '.join(TARGETS)} (por defecto production)")
     p.add_argument("--dry-run", action="store_true", help="solo muestra lo que se enviaría")
     p.add_argument("--limit", type=int, help="como mucho N planillas")
     p.add_argument("--force", action="store_true", help="supera el límite de seguridad de planillas")
     p.add_argument("--resume", metavar="RUN|last", help="reanuda una sincronización pausada o interrumpida")
     p.add_argument("--ferrawin", metavar="URL", help="base de datos FerraWin (anula FERRAWIN_URL)")
     p.add_argument("--yes", action="store_true", help="no pide confirmación (reconstruir todo)")
+    p.add_argument(
+        "--dump-payloads",
+        metavar="DIR",
+        help="guarda el JSON de cada lote tal como se envía (antes de gzip), un fichero numerado por lote; "
+        "con --dry-run, los lotes que se enviarían",
+    )
+    p.add_argument(
+        "--safety-limit",
+        metavar="N",
+        help=f"máximo de planillas de una incremental sin --force (por defecto {SAFETY_LIMIT_SETTING} o "
+        f"{DEFAULT_SAFETY_LIMIT})",
+    )
     p.set_defaults(handler=run_command)
 
 
@@ -40,23 +61,37 @@ def run_command(args: argparse.Namespace) -> int:
     if request.mode == "rebuild" and not request.dry_run and not request.resume_run_id and not _confirmed(args):
         print("Cancelado: reconstruir envía todas las planillas. Repita con --yes para confirmarlo.", file=sys.stderr)
         return 1
-    engine = build_engine(settings, request.target, journal, on_progress=ProgressPrinter().update)
-    summary = engine.run(request)
+    safety_limit = safety_limit_of(args.safety_limit, settings)
+    dump_dir = Path(args.dump_payloads) if args.dump_payloads else None
+    printer = ProgressPrinter()
+    engine = build_engine(
+        settings, request.target, journal, on_progress=printer.update, dump_dir=dump_dir, safety_limit=safety_limit
+    )
+    if log_forwarding_enabled(settings):
+        with RunLogForwarding(settings, request.target) as forwarder:
+            engine.on_progress = _tee(printer.update, forwarder)
+            summary = engine.run(request)
+    else:
+        summary = engine.run(request)
     print_summary(summary)
     return 0 if summary.state in ("completed", "dry-run") and not summary.failed_codes else 1
 
 
-def build_engine(settings: Settings, target: str, journal: Journal, on_progress: Any = None) -> Engine:
-    """The engine wired to the settings: FerraWin source, Manager target, data folder."""
+def build_engine(
+    settings: Settings,
+    target: str,
+    journal: Journal,
+    on_progress: Any = None,
+    *,
+    dump_dir: Path | None = None,
+    safety_limit: int | None = None,
+) -> Engine:
+    """The engine wired to the settings: FerraWin source, Manager target, data folder.
+
+    `safety_limit` None: FERRASYNC_SAFETY_LIMIT, else the default (2000).
+    """
     database = settings.ferrawin_database()
-    manager = settings.target(target)
-    client = ManagerClient(
-        manager.url,
-        manager.token,
-        compress=settings.compress,
-        verify=str(settings.ca_bundle) if settings.ca_bundle else True,
-        timeout_scale=settings.time_scale,
-    )
+    client = manager_client(settings, target)
 
     def open_source() -> Source:
         from sync.ferrawin.source import open_source as open_ferrawin
@@ -64,9 +99,88 @@ def build_engine(settings: Settings, target: str, journal: Journal, on_progress:
         return open_ferrawin(database)
 
     options = EngineOptions(
-        data_dir=settings.home, hostname=settings.agent_id or socket.gethostname(), time_scale=settings.time_scale
+        data_dir=settings.home,
+        hostname=settings.agent_id or socket.gethostname(),
+        time_scale=settings.time_scale,
+        safety_limit=safety_limit if safety_limit is not None else safety_limit_of(None, settings),
+        dump_dir=dump_dir,
     )
     return Engine(open_source, client, journal, options, on_progress=on_progress)
+
+
+def manager_client(settings: Settings, target: str) -> ManagerClient:
+    """A client for one Manager target (ConfigError when its URL or token is missing)."""
+    manager = settings.target(target)
+    return ManagerClient(
+        manager.url,
+        manager.token,
+        compress=settings.compress,
+        verify=str(settings.ca_bundle) if settings.ca_bundle else True,
+        timeout_scale=settings.time_scale,
+    )
+
+
+def safety_limit_of(text: str | None, settings: Settings) -> int:
+    """--safety-limit, else FERRASYNC_SAFETY_LIMIT, else the default; a positive whole number."""
+    name = "--safety-limit" if text is not None else SAFETY_LIMIT_SETTING
+    value = text if text is not None else settings.values.get(SAFETY_LIMIT_SETTING)
+    if value is None or not str(value).strip():
+        return DEFAULT_SAFETY_LIMIT
+    if not str(value).strip().isdigit() or int(value) <= 0:
+        raise ConfigError(f"{name}: se esperaba un número de planillas mayor que 0, se recibió {value!r}")
+    return int(value)
+
+
+# -- sync-log forwarding (reference §2.7) ----------------------------------------------------------
+
+
+def log_forwarding_enabled(settings: Settings) -> bool:
+    value = str(settings.values.get(LOG_FORWARD_SETTING, "false")).strip().lower()
+    if value in ("1", "true", "yes", "on", "si", "sí"):
+        return True
+    if value in ("0", "false", "no", "off", ""):
+        return False
+    raise ConfigError(f"{LOG_FORWARD_SETTING}: se esperaba true o false, se recibió {value!r}")
+
+
+class RunLogForwarding:
+    """This run's log lines (and progress lines) to the target's sync-log, with its own HTTP client.
+
+    The forwarder posts from its own thread, so it never shares the engine's requests.Session.
+    """
+
+    def __init__(self, settings: Settings, target: str) -> None:
+        client = manager_client(settings, target)
+        hostname = settings.agent_id or socket.gethostname()
+        self.forwarder = LogForwarder(lambda lines: client.post_log(hostname, lines), time_scale=settings.time_scale)
+        self.handler = ForwardingHandler(self.forwarder)
+        self.close_timeout = settings.scaled(10.0)
+
+    def __enter__(self) -> LogForwarder:
+        logging.getLogger("ferrasync").addHandler(self.handler)
+        return self.forwarder.start()
+
+    def __exit__(self, *exc: object) -> None:
+        logging.getLogger("ferrasync").removeHandler(self.handler)
+        self.forwarder.close(timeout=max(self.close_timeout, 1.0))
+
+
+def progress_line(p: Progress) -> str:
+    """A progress report as a sync-log line, in the PHP tool's wording (reference §4.2)."""
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+    if p.phase == "sending" and p.code:
+        update = " [ACTUALIZACIÓN]" if p.is_update else ""
+        info = f" | {p.info}" if p.info else ""
+        return f"[{stamp}] INFO: [{p.counts.done}/{p.counts.total}] Preparando {p.code}{update}{info}"
+    return f"[{stamp}] INFO: {p.message}" if p.message else ""
+
+
+def _tee(show: Callable[[Progress], None], forwarder: LogForwarder) -> Callable[[Progress], None]:
+    def on_progress(p: Progress) -> None:
+        show(p)
+        forwarder.add(progress_line(p))
+
+    return on_progress
 
 
 def _request(args: argparse.Namespace, journal: Journal) -> RunRequest:

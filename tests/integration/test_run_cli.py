@@ -1,0 +1,185 @@
+"""`ferrasync run` as a user runs it (a subprocess): bad input, missing settings, unreachable services and the
+safety limit each end with a clear Spanish message, a non-zero exit code and nothing sent to the Manager stub;
+--dump-payloads writes each batch body exactly as the stub received it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sync.devstack.ferrawin_data import generate
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def ferrawin(pg_url: str) -> str:
+    generate(pg_url, 30, seed=51)
+    return pg_url
+
+
+def cli_env(home: Path, **values: str | None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FERRAWIN_", "PRODUCTION_", "LOCAL_", "API_"))}
+    env.update(
+        FERRASYNC_HOME=str(home),
+        FERRASYNC_TIME_SCALE="0.01",
+        PYTHON_KEYRING_BACKEND="sync.secrets.MemoryKeyring",
+        PYTHONPATH=str(ROOT),
+    )
+    env.pop("FERRASYNC_SAFETY_LIMIT", None)
+    for key, value in values.items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value
+    return env
+
+
+def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "sync.cli", "run", *args], env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def nothing_sent(stub: Any) -> None:
+    assert stub.store.received_batches() == []
+    assert stub.store.claim_events() == []  # not even the turn was taken
+
+
+@pytest.fixture
+def env(ferrawin: str, manager_stub: Any, tmp_path: Path) -> dict[str, str]:
+    return cli_env(tmp_path / "home", FERRAWIN_URL=ferrawin, PRODUCTION_URL=manager_stub.url,
+                   PRODUCTION_TOKEN=manager_stub.token)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--modo", "todo"], "Modo desconocido 'todo'"),
+        (["--target", "staging"], "Destino desconocido 'staging'"),
+        (["--modo", "especifica", "--codigo", "20X6-1"], "Código de planilla no válido: '20X6-1'"),
+        (["--modo", "especifica"], "necesita el código de la planilla"),
+        (["--modo", "historico", "--anio", "20x5"], "necesita un año de 4 cifras"),
+        (["--modo", "historico"], "necesita un año de 4 cifras"),
+        (["--desde-codigo", "ayer"], "Código de planilla no válido: 'ayer'"),
+        (["--safety-limit", "muchas"], "--safety-limit: se esperaba un número de planillas mayor que 0"),
+        (["--resume", "last"], "No hay ninguna sincronización pausada o interrumpida"),
+    ],
+)
+def test_bad_input(env: dict[str, str], manager_stub: Any, args: list[str], message: str) -> None:
+    result = run(env, *args)
+    assert result.returncode != 0
+    assert message in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+    nothing_sent(manager_stub)
+
+
+@pytest.mark.parametrize(
+    ("missing", "message"),
+    [
+        ("FERRAWIN_URL", "La conexión con FerraWin no está configurada"),
+        ("PRODUCTION_TOKEN", "El destino production no tiene token: indique PRODUCTION_TOKEN"),
+        ("PRODUCTION_URL", "El destino production no está configurado: falta PRODUCTION_URL"),
+    ],
+)
+def test_missing_settings(env: dict[str, str], manager_stub: Any, missing: str, message: str) -> None:
+    env.pop(missing)
+    result = run(env)
+    assert result.returncode != 0 and message in result.stderr, result.stderr
+    nothing_sent(manager_stub)
+
+
+def test_unreachable_database(env: dict[str, str], manager_stub: Any, closed_port: int) -> None:
+    env["FERRAWIN_URL"] = f"postgresql://ferrasync:ferrasync@127.0.0.1:{closed_port}/ferrawin"
+    result = run(env)
+    assert result.returncode != 0
+    assert f"No se puede conectar con el servidor de base de datos 127.0.0.1:{closed_port}" in result.stdout
+    assert "ferrasync:ferrasync" not in result.stdout + result.stderr  # the password never shows
+    nothing_sent(manager_stub)
+
+
+def test_unreachable_manager(env: dict[str, str], manager_stub: Any, closed_port: int) -> None:
+    env["PRODUCTION_URL"] = f"http://127.0.0.1:{closed_port}"
+    result = run(env)
+    assert result.returncode != 0
+    assert f"No se puede conectar con Manager en http://127.0.0.1:{closed_port}" in result.stdout, result.stdout
+    nothing_sent(manager_stub)
+
+
+def test_wrong_token_sends_nothing(env: dict[str, str], manager_stub: Any) -> None:
+    env["PRODUCTION_TOKEN"] = "otro-token"
+    result = run(env)
+    assert result.returncode != 0 and "Manager rechazó el token (403" in result.stdout, result.stdout
+    assert "otro-token" not in result.stdout + result.stderr
+    nothing_sent(manager_stub)
+
+
+def test_safety_limit_refuses_then_force_passes(env: dict[str, str], manager_stub: Any) -> None:
+    refused = run(env, "--safety-limit", "5")
+    assert refused.returncode == 1
+    detected = int(refused.stdout.split("Se detectaron ")[1].split()[0])
+    assert detected > 5  # every planilla with an obra is new: Manager is empty
+    assert f"{detected} planillas para sincronizar, más que el límite de seguridad (5)" in refused.stdout
+    assert "No se ha enviado nada" in refused.stdout and "--force" in refused.stdout
+    nothing_sent(manager_stub)
+
+    by_setting = run({**env, "FERRASYNC_SAFETY_LIMIT": str(detected - 1)})
+    assert by_setting.returncode == 1 and f"límite de seguridad ({detected - 1})" in by_setting.stdout
+    nothing_sent(manager_stub)
+
+    forced = run(env, "--safety-limit", "5", "--force")
+    assert forced.returncode == 0, forced.stdout + forced.stderr
+    sent = {p["codigo"] for b in manager_stub.store.received_batches() for p in b["payload"]["planillas"]}
+    assert len(sent) == len(manager_stub.store.snapshot()) == detected
+
+    within = run(env, "--safety-limit", "5")  # nothing new now: the limit does not get in the way
+    assert within.returncode == 0, within.stdout
+
+
+def test_dump_payloads_are_the_bodies_the_stub_received(env: dict[str, str], manager_stub: Any, tmp_path: Path) -> None:
+    dry = tmp_path / "dry"
+    planned = run(env, "--modo", "rebuild", "--dry-run", "--dump-payloads", str(dry))
+    assert planned.returncode == 0, planned.stdout + planned.stderr
+    nothing_sent(manager_stub)
+    home = Path(env["FERRASYNC_HOME"])
+    assert json.loads(_journal_runs(home)) == 0  # dry-run journals nothing
+
+    sent_dir = tmp_path / "sent"
+    result = run(env, "--modo", "rebuild", "--yes", "--dump-payloads", str(sent_dir))
+    assert result.returncode == 0, result.stdout + result.stderr
+    received = [b["raw"] for b in manager_stub.store.received_batches()]
+    files = sorted(sent_dir.iterdir())
+    assert [f.name for f in files] == [f"batch-{n:06d}.json" for n in range(1, len(received) + 1)]
+    assert [f.read_text(encoding="utf-8") for f in files] == received  # byte for byte, before gzip
+    assert all(b["gzip"] for b in manager_stub.store.received_batches())
+    # the dry run wrote the same batches that were then sent
+    assert [f.read_bytes() for f in sorted(dry.iterdir())] == [f.read_bytes() for f in files]
+    assert json.loads(files[0].read_text())["metadata"] == {"modo": "rebuild"}
+
+
+def test_dump_payloads_not_rewritten_on_retries(env: dict[str, str], manager_stub: Any, tmp_path: Path) -> None:
+    import requests
+
+    requests.post(f"{manager_stub.url}/_faults/error", json={"status": 500, "count": 2, "path": "sync"}, timeout=5)
+    folder = tmp_path / "dump"
+    result = run(env, "--modo", "rebuild", "--yes", "--dump-payloads", str(folder))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert manager_stub.faults.counters()["fired"]["error"] == 2  # the first batch was tried three times
+    received = [b["raw"] for b in manager_stub.store.received_batches() if b["status"] == 200]
+    assert [f.read_text(encoding="utf-8") for f in sorted(folder.iterdir())] == received
+
+
+def _journal_runs(home: Path) -> str:
+    import sqlite3
+
+    path = home / "journal.db"
+    if not path.exists():
+        return "0"
+    with sqlite3.connect(path) as db:
+        return str(db.execute("SELECT COUNT(*) FROM runs").fetchone()[0])
