@@ -112,7 +112,7 @@ class Controller:
     def start(self) -> Controller:
         """Connect (when configured): subscribe to the control channel, start the sender and clock threads."""
         if not self.settings.pusher.configured:
-            self._set_connection("unconfigured", None)
+            self.set_connection("unconfigured", None)
             return self
         self._publisher = Publisher.from_settings(self.settings)
         self._subscriber = subscriber_from_settings(
@@ -145,13 +145,13 @@ class Controller:
                     log.exception("control listener failed")
 
     # ------------------------------------------------------------------ connection
-    def _set_connection(self, state: str, detail: str | None) -> None:
+    def set_connection(self, state: str, detail: str | None) -> None:
         with self._lock:
             self.connection, self.connection_detail = state, detail
         self._notify("connection")
 
     def _on_state(self, state: str, detail: str | None) -> None:
-        self._set_connection(state, detail)
+        self.set_connection(state, detail)
         if state == SUBSCRIBED:
             # Pusher never replays: ask every agent for a full status after every (re)subscription.
             self.send("status", auto=True)

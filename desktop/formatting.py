@@ -72,7 +72,7 @@ def command_text(command: str, params: Mapping[str, Any]) -> str:
         state = "activado" if params.get("enabled") else "desactivado"
         interval = f" cada {params['interval']} min" if params.get("interval") else ""
         return f"auto-sync {state}{interval}"
-    return command
+    return strings.COMMAND_LABELS.get(command, command).lower()
 
 
 def status_text(status: Mapping[str, Any]) -> str:
@@ -117,3 +117,7 @@ def origin_text(origin: Any) -> str:
     if not isinstance(origin, Mapping):
         return ""
     return " / ".join(str(v) for v in (origin.get("user"), origin.get("hostname")) if v)
+
+
+def clock_now() -> str:
+    return datetime.now().strftime("%H:%M:%S")

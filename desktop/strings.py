@@ -124,6 +124,9 @@ MENU_NO_YEARS = "(el agente aún no ha indicado los años)"
 MENU_PLANILLA = "Planilla concreta…"
 MENU_DESDE = "Continuar desde…"
 MENU_REBUILD = "Todo (reconstruir)…"
+MENU_REBUILD_TIP = "Se sincronizarán TODAS las planillas de FerraWin (pide confirmación)"
+MENU_PLANILLA_TIP = "Sincronizar una sola planilla por su código (ej: 2026-886)"
+MENU_DESDE_TIP = "Continuar el año de una planilla desde ella hacia atrás (donde se quedó)"
 PAUSE = "Pausar"
 RESUME = "Reanudar"
 STOP = "Detener…"
@@ -163,8 +166,8 @@ TAB_EVENTS = "Eventos"
 TAB_LOG = "Registro"
 TAB_ERRORS = "Errores"
 TAB_AUTOSYNC = "Auto-sync"
-HISTORY_COLUMNS = ("Inicio", "Fin", "Modo", "Destino", "Resultado", "Planillas", "Nuevas", "Modificadas",
-                   "Lotes ✓/✗", "Agente", "Iniciada por")  # fmt: skip
+HISTORY_COLUMNS = ("Inicio", "Fin", "Modo", "Destino", "Resultado", "Planillas", "Nuevas / modif.", "Lotes ✓/✗",
+                   "Agente", "Iniciada por")  # fmt: skip
 EVENTS_COLUMNS = ("Hora", "Tipo", "Detalle")
 EVENT_KINDS = {"command": "Comando", "ack": "Confirmación", "status": "Estado", "info": "Aviso"}
 EVENTS_FILTER_ALL = "Todos"

@@ -1,0 +1,1 @@
+"""The control window (PySide6): thin widgets over `desktop.controller.Controller`."""

@@ -1,0 +1,274 @@
+"""The tabs under the commands: Historial, Eventos, Registro, Errores, Auto-sync."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from PySide6.QtGui import QColor, QFont
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QStackedLayout,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop import formatting, strings
+from desktop.controller import Controller, EventEntry
+from desktop.errorlist import ErrorEntry
+from desktop.history import RunRow
+from desktop.ui.widgets import target_html
+
+INTERVALS = (2, 5, 15, 30, 60, 120, 240)
+LOG_COLOURS = {"ERROR": "#f87171", "WARNING": "#fbbf24", "OK": "#4ade80", "INFO": "#93c5fd"}
+
+
+def table(columns: tuple[str, ...]) -> QTableWidget:
+    widget = QTableWidget(0, len(columns))
+    widget.setHorizontalHeaderLabels(list(columns))
+    widget.verticalHeader().setVisible(False)
+    widget.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    widget.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    widget.setAlternatingRowColors(True)
+    widget.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    widget.horizontalHeader().setStretchLastSection(True)
+    return widget
+
+
+def cell(text: str, colour: str | None = None, tip: str | None = None) -> QTableWidgetItem:
+    item = QTableWidgetItem(text)
+    if colour:
+        item.setForeground(QColor(colour))
+    item.setToolTip(tip or text)
+    return item
+
+
+class HistoryTab(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.table = table(strings.HISTORY_COLUMNS)
+        self.table.setToolTip("Sincronizaciones vistas desde esta ventana (se guardan en este PC)")
+        QVBoxLayout(self).addWidget(self.table)
+
+    def update_runs(self, runs: list[RunRow]) -> None:
+        self.table.setRowCount(len(runs))
+        for row, run in enumerate(runs):
+            counts = run.counts
+            mode = strings.MODE_LABELS.get(run.mode, run.mode or "—")
+            if run.mode == "historico" and run.year:
+                mode = f"Año {run.year}"
+            result_colour = {"completed": "#2563eb", "error": "#dc2626", "running": "#16a34a"}.get(
+                run.result, "#d97706"
+            )
+            target_colour = strings.LOCAL_COLOUR if run.target == "local" else strings.PRODUCTION_COLOUR
+            values = [
+                cell(formatting.local_time(run.started_at, "%d/%m %H:%M"), tip=run.started_at),
+                cell(formatting.local_time(run.ended_at, "%H:%M") if run.ended_at else "—", tip=run.ended_at),
+                cell(mode),
+                cell(formatting.target_label(run.target) if run.target else "—", target_colour),
+                cell(strings.RESULT_LABELS.get(run.result, run.result), result_colour, run.message),
+                cell(f"{counts.get('done', 0)}/{counts.get('total', 0)}"),
+                cell(f"{counts.get('nuevas', 0)} / {counts.get('modificadas', 0)}"),
+                cell(f"{counts.get('batchesOk', 0)} ✓ {counts.get('batchesFailed', 0)} ✗"),
+                cell(run.agent),
+                cell(run.origin or "—"),
+            ]
+            for col, item in enumerate(values):
+                self.table.setItem(row, col, item)
+
+
+class EventsTab(QWidget):
+    """Acks, statuses and the commands with their delivery, newest last; a filter by kind."""
+
+    FILTERS = (("", strings.EVENTS_FILTER_ALL), ("command", "Comandos"), ("ack", "Confirmaciones"),
+               ("status", "Estados"), ("info", "Avisos"))  # fmt: skip
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.filter = QComboBox()
+        for key, label in self.FILTERS:
+            self.filter.addItem(label, key)
+        self.filter.setToolTip("Mostrar solo un tipo de evento")
+        self.table = table(strings.EVENTS_COLUMNS)
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Mostrar:"))
+        top.addWidget(self.filter)
+        top.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.table)
+        self._last: tuple[list[EventEntry], Controller] | None = None
+        self.filter.currentIndexChanged.connect(self._refilter)
+
+    def _refilter(self) -> None:
+        if self._last is not None:
+            self.update_events(*self._last)
+
+    def update_events(self, events: list[EventEntry], controller: Controller) -> None:
+        self._last = (events, controller)
+        wanted = self.filter.currentData()
+        shown = [e for e in events if not wanted or e.kind == wanted][-500:]
+        commands = {c.request_id: c for c in controller.commands()}
+        self.table.setRowCount(len(shown))
+        for row, event in enumerate(shown):
+            colour = LOG_COLOURS_DARK.get(event.level)
+            text = event.text
+            tracked = commands.get(event.request_id or "") if event.kind == "command" else None
+            if tracked is not None:  # a command row shows where its delivery stands now
+                text = f"{text}   {controller.delivery_text(tracked)}"
+                colour = DELIVERY_COLOURS.get(tracked.state)
+            items = [
+                cell(formatting.clock(event.at)),
+                cell(strings.EVENT_KINDS.get(event.kind, event.kind)),
+                cell(text, colour),
+            ]
+            for col, item in enumerate(items):
+                self.table.setItem(row, col, item)
+        self.table.scrollToBottom()
+
+
+LOG_COLOURS_DARK = {"ERROR": "#dc2626", "WARNING": "#b45309"}
+DELIVERY_COLOURS = {"accepted": "#16a34a", "duplicate": "#16a34a", "rejected": "#dc2626", "no_answer": "#b45309",
+                    "send_failed": "#dc2626"}  # fmt: skip
+
+
+class LogTab(QWidget):
+    """The agents' messages as a dark monospace log coloured like the web monitor's."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.text = QPlainTextEdit()
+        self.text.setReadOnly(True)
+        self.text.setMaximumBlockCount(2000)
+        font = QFont("monospace")
+        font.setStyleHint(QFont.StyleHint.Monospace)
+        self.text.setFont(font)
+        self.text.setStyleSheet("QPlainTextEdit { background: #111827; color: #e5e7eb; }")
+        QVBoxLayout(self).addWidget(self.text)
+        self._shown = 0
+        self._first: object = None
+
+    def update_log(self, lines: list[tuple[Any, str, str]]) -> None:
+        if lines and lines[0] is not self._first:
+            self.text.clear()  # the list was trimmed at its start: redraw
+            self._shown, self._first = 0, lines[0]
+        for at, level, text in lines[self._shown :]:
+            colour = LOG_COLOURS.get(level, "#e5e7eb")
+            self.text.appendHtml(
+                f'<span style="color:#9ca3af">[{formatting.clock(at)}]</span> '
+                f'<span style="color:{colour}">{level}: {html.escape(text)}</span>'
+            )
+        self._shown = len(lines)
+
+
+class ErrorsTab(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.table = table(strings.ERRORS_COLUMNS)
+        self.empty = QLabel(strings.NO_ERRORS)
+        self.empty.setStyleSheet("color: #16a34a; font-size: 14px; padding: 24px;")
+        self.stack = QStackedLayout(self)
+        self.stack.addWidget(self.empty)
+        self.stack.addWidget(self.table)
+
+    def update_errors(self, errors: list[ErrorEntry]) -> None:
+        self.stack.setCurrentIndex(1 if errors else 0)
+        self.table.setRowCount(len(errors))
+        for row, error in enumerate(errors):
+            kind = strings.ERROR_TYPES.get(error.kind, error.kind)
+            chip = cell(f"● {kind}", strings.ERROR_TYPE_COLOURS.get(error.kind))
+            items = [cell(formatting.clock(error.at)), chip, cell(error.planilla or "—"), cell(error.description)]
+            for col, item in enumerate(items):
+                self.table.setItem(row, col, item)
+
+
+class AutoSyncTab(QWidget):
+    """Switch, interval, target and the next run as the agent reports it; Aplicar sends configure-auto-sync."""
+
+    def __init__(self, apply: Callable[[bool, int, str], None], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.apply_cb = apply
+        self.enabled = QCheckBox(strings.AUTOSYNC_ENABLED)
+        self.enabled.setToolTip("El agente activo sincroniza solo, cada cierto tiempo (modo incremental)")
+        self.interval = QComboBox()
+        for minutes in INTERVALS:
+            self.interval.addItem(strings.AUTOSYNC_MINUTES.format(n=minutes), minutes)
+        self.interval.setToolTip("Minutos entre sincronizaciones automáticas")
+        self.target = QComboBox()
+        self.target.setToolTip(strings.TARGET_TIP)
+        self.next_run = QLabel(strings.AUTOSYNC_NEXT_UNKNOWN)
+        self.apply = QPushButton(strings.AUTOSYNC_APPLY)
+        self.apply.setToolTip(strings.AUTOSYNC_TIP)
+        self.apply.clicked.connect(self._apply)
+        form = QFormLayout()
+        form.addRow(self.enabled)
+        form.addRow(strings.AUTOSYNC_INTERVAL, self.interval)
+        form.addRow(strings.AUTOSYNC_TARGET, self.target)
+        form.addRow(self.next_run)
+        row = QHBoxLayout()
+        row.addWidget(self.apply)
+        row.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addLayout(row)
+        layout.addStretch(1)
+        self.dirty = False
+        for signal in (self.enabled.toggled, self.interval.activated, self.target.activated):
+            signal.connect(self._touched)
+        self.set_targets(allow_local=False)
+
+    def _touched(self, *_: object) -> None:
+        self.dirty = True
+
+    def set_targets(self, allow_local: bool) -> None:
+        current = self.target.currentData() or "production"
+        self.target.clear()
+        self.target.addItem(strings.TARGET_LABELS["production"], "production")
+        self.target.setItemData(0, QColor(strings.PRODUCTION_COLOUR), _foreground())
+        if allow_local:
+            self.target.addItem(strings.TARGET_LABELS["local"], "local")
+            self.target.setItemData(1, QColor(strings.LOCAL_COLOUR), _foreground())
+        index = self.target.findData(current)
+        self.target.setCurrentIndex(max(index, 0))
+
+    def _apply(self) -> None:
+        self.apply_cb(self.enabled.isChecked(), int(self.interval.currentData()), str(self.target.currentData()))
+        self.dirty = False
+
+    def update_autosync(self, autosync: Mapping[str, Any] | None) -> None:
+        if not autosync:
+            self.next_run.setText(strings.AUTOSYNC_NEXT_UNKNOWN)
+            return
+        if not self.dirty:  # never overwrite what the person is editing
+            self.enabled.setChecked(bool(autosync.get("enabled")))
+            index = self.interval.findData(autosync.get("interval"))
+            if index >= 0:
+                self.interval.setCurrentIndex(index)
+            target_index = self.target.findData(autosync.get("target"))
+            if target_index >= 0:
+                self.target.setCurrentIndex(target_index)
+        if not autosync.get("enabled"):
+            self.next_run.setText(strings.AUTOSYNC_OFF)
+        elif autosync.get("nextRunAt"):
+            when = formatting.local_time(str(autosync["nextRunAt"]))
+            self.next_run.setText(strings.AUTOSYNC_NEXT.format(time=when) + " → " + target_html(
+                str(autosync.get("target") or "production")))  # fmt: skip
+        else:
+            self.next_run.setText(strings.AUTOSYNC_NEXT_UNKNOWN)
+
+
+def _foreground() -> int:
+    from PySide6.QtCore import Qt
+
+    return int(Qt.ItemDataRole.ForegroundRole)

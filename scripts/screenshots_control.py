@@ -1,0 +1,145 @@
+"""Screenshots of the control window in each state, for docs/screenshots/ (ui.md: regenerated, never stale).
+
+    .venv/bin/python scripts/screenshots_control.py [OUTPUT_DIR]
+
+Offscreen and offline: the real window and controller, fed with the statuses and acks an agent would
+send (the same dictionaries sync.protocol builds), then grabbed with QWidget.grab().
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from desktop.controller import Controller, Timings  # noqa: E402
+from desktop.ui.window import ControlWindow  # noqa: E402
+from sync import protocol  # noqa: E402
+from sync.config import load_settings  # noqa: E402
+
+STATES = ("idle", "running", "paused", "error", "no-agent")
+INFO = "CONSTRUCCIONES ÁLVAREZ — OBRA PEÑÍSCOLA"
+AUTOSYNC = protocol.AutoSync(True, 30, "production", None)
+
+
+def status(state: str, agent: str = "PC-OFICINA", **fields: Any) -> dict[str, Any]:
+    fields.setdefault("autosync", AUTOSYNC)
+    built = protocol.build_status(state, agent=agent, hostname=agent, version="0.1.0", **fields)
+    return dict(protocol.decode_data(protocol.encode_status(built)))
+
+
+def counts(done: int, total: int, nuevas: int, modificadas: int, ok: int, failed: int = 0) -> protocol.Counts:
+    return protocol.Counts(total=total, done=done, nuevas=nuevas, modificadas=modificadas, sent=done,
+                           batchesOk=ok, batchesFailed=failed)  # fmt: skip
+
+
+def iso(minutes_ago: float) -> str:
+    return protocol.iso_utc(datetime.now(UTC) - timedelta(minutes=minutes_ago))
+
+
+def past_runs(ctl: Controller) -> None:
+    """Two finished runs in the history, one of them started from another PC."""
+    for minutes, modo, done, nuevas in ((190, "historico", 412, 30), (95, "incremental", 37, 12)):
+        rid = str(uuid.uuid4())
+        params = {"modo": modo, "target": "production", **({"anio": 2025} if modo == "historico" else {})}
+        ctl.ingest_command({"command": "start", "params": params, "requestId": rid, "timestamp": iso(minutes),
+                            "origin": {"hostname": "PC-TALLER", "user": "maria"}})  # fmt: skip
+        common = {"request_id": rid, "run_id": rid, "started_at": iso(minutes), "target": "production",
+                  "year": "2025" if modo == "historico" else None}  # fmt: skip
+        ctl.ingest_status(status("sending", progress=f"1/{done}", counts=counts(1, done, 1, 0, 0), **common))
+        ctl.ingest_status(status("completed", progress=f"{done}/{done}", counts=counts(done, done, nuevas,
+                          done - nuevas, (done + 4) // 5), message=f"Sincronización completada: {done} planillas",
+                          timestamp=datetime.now(UTC) - timedelta(minutes=minutes - 3), **common))  # fmt: skip
+
+
+def send_and_ack(ctl: Controller, params: protocol.Params, command: str = "start", agent: str = "PC-OFICINA") -> str:
+    tracked = ctl.send(command, params)
+    ctl.ingest_ack(protocol.build_ack(tracked.request_id, "accepted", agent=agent, hostname=agent).to_wire())
+    return tracked.request_id
+
+
+def standby(ctl: Controller) -> None:
+    ctl.ingest_status(status("idle", agent="PC-OFICINA2", role="standby", message="En reserva: PC-OFICINA está activo"))
+
+
+def scene(ctl: Controller, name: str) -> None:
+    ctl.set_connection("subscribed", None)
+    if name == "no-agent":
+        tracked = ctl.send("status")
+        ctl.tracker.expire(tracked.deadline + 1)
+        return
+    past_runs(ctl)
+    standby(ctl)
+    years = ("2026", "2025", "2024", "2023", "2022")
+    if name == "idle":
+        ctl.ingest_status(status("idle", message="Última sincronización 10:42 · 37 planillas", years=years,
+                                 progress=None))  # fmt: skip
+        send_and_ack(ctl, None, "status")
+        return
+    rid = send_and_ack(ctl, protocol.StartParams("incremental", "production"))
+    common = {"request_id": rid, "run_id": rid, "started_at": iso(3), "target": "production", "years": years,
+              "last_planilla": "2025-007850", "last_planilla_info": INFO}  # fmt: skip
+    if name == "running":
+        ctl.ingest_status(status("sending", progress="150/500", counts=counts(150, 500, 12, 138, 30),
+                                 elapsed_s=95, eta_s=240, message="Lote correcto: 5 planillas", **common))  # fmt: skip
+    elif name == "paused":
+        pause = send_and_ack(ctl, None, "pause")
+        ctl.ingest_status(status("paused", progress="150/500", counts=counts(150, 500, 12, 138, 30), elapsed_s=95,
+                                 message="Pausado en 2025-007850. Use Reanudar.", **common))  # fmt: skip
+        assert pause
+    elif name == "error":
+        ctl.ingest_status(status("sending", progress="212/500", counts=counts(212, 500, 20, 192, 42, 1),
+                                 message="Error en lote (2025-007790, 2025-007789): Manager no respondió a sync en "
+                                 "120 s (https://manager.example).", **common))  # fmt: skip
+        ctl.ingest_status(status("failed", progress="212/500", counts=counts(212, 500, 20, 192, 42, 2),
+                                 message="Error de sincronización en 2025-007781: Manager rechazó el token (401: "
+                                 "Token inválido o expirado). Revise PRODUCTION_TOKEN / LOCAL_TOKEN en Configuración.",
+                                 **common))  # fmt: skip
+
+
+TABS = {"idle": 0, "running": 1, "paused": 2, "error": 3, "no-agent": 1}
+
+
+def render(name: str, out: Path, home: Path) -> ControlWindow:
+    settings = load_settings(env={"FERRASYNC_HOME": str(home)})
+    ctl = Controller(settings, timings=Timings(), history_path=home / f"{name}.db")
+    window = ControlWindow(settings, ctl)
+    window.resize(1000, 680)
+    scene(ctl, name)
+    QApplication.processEvents()
+    window.refresh_all()
+    window.refresh("status")
+    window.tabs.setCurrentIndex(TABS[name])
+    window.show()
+    QApplication.processEvents()
+    window.grab().save(str(out / f"control-{name}.png"))
+    return window
+
+
+def main(argv: list[str]) -> int:
+    out = Path(argv[1]) if len(argv) > 1 else ROOT / "docs" / "screenshots"
+    out.mkdir(parents=True, exist_ok=True)
+    app = QApplication.instance() or QApplication([])
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in STATES:
+            window = render(name, out, Path(tmp))
+            print(f"{out / f'control-{name}.png'}  ({window.status_panel.pill.state})")
+            window.bridge.detach()
+            window.controller.history.close()
+            window.deleteLater()
+    app.processEvents()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv))
