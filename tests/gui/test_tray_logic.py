@@ -1,0 +1,236 @@
+"""The tray agent's Qt logic offscreen: menu per state, actions reaching the service, confirmations,
+notices, the QThread worker, single instance, and the real AgentService wired in."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtWidgets import QApplication, QMenu
+from tray_fakes import ScriptedService, sample
+
+from agent.qt_bridge import QtWorkers
+from agent.qt_single import SingleInstance, send_to_running, server_name
+from agent.tray_app import TrayApp
+from agent.ui import strings as S
+from sync.config import load_settings
+
+
+class FakeAutostart:
+    available, label = True, "Iniciar con Windows"
+
+    def __init__(self) -> None:
+        self.on = False
+
+    def is_enabled(self) -> bool:
+        return self.on
+
+    def enable(self) -> None:
+        self.on = True
+
+    def disable(self) -> None:
+        self.on = False
+
+
+@pytest.fixture
+def settings(ferrasync_home: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    monkeypatch.setenv("FERRASYNC_TIME_SCALE", "0.01")
+    monkeypatch.setenv("FERRASYNC_AGENT_ID", "PC-OFICINA")
+    return load_settings()
+
+
+@pytest.fixture
+def make_app(qapp: QApplication, settings: Any, qtbot: Any) -> Any:
+    made: list[TrayApp] = []
+
+    def make(initial: Any = None, **kw: Any) -> tuple[TrayApp, ScriptedService]:
+        services: list[ScriptedService] = []
+
+        def factory(s: Any, **cb: Any) -> ScriptedService:
+            services.append(ScriptedService(s, initial=initial or sample("running"), settle_s=0.05, **cb))
+            return services[-1]
+
+        kw.setdefault("use_tray", True)
+        app = TrayApp(qapp, settings, service_factory=factory, background=True, autostart=FakeAutostart(), **kw)
+        app.tray.confirm = lambda title, text: True
+        app.tray.informed = []  # type: ignore[attr-defined]
+        app.tray.inform = lambda title, text: app.tray.informed.append((title, text))  # type: ignore[attr-defined]
+        made.append(app)
+        return app, services[0]
+
+    yield make
+    for app in made:
+        app.window.close()
+        app.service and app.service.stop()
+        app.workers.shutdown(5000)
+        app.tray.tray.hide()
+
+
+def menu_texts(menu: QMenu) -> list[str]:
+    return [a.text() for a in menu.actions() if not a.isSeparator()]
+
+
+def action(menu: QMenu, text: str) -> Any:
+    return next(a for a in menu.actions() if a.text() == text)
+
+
+def test_menu_built_on_about_to_show_per_state(make_app: Any) -> None:
+    app, service = make_app(sample("running"))
+    menu = app.tray.menu
+    menu.aboutToShow.emit()
+    assert menu_texts(menu) == ["● Sincronizando 150/500 · 2025-007850", "Sincronizar ahora", "Sincronizar año",
+                                "Pausar", "Detener…", "Abrir ventana de control", "Ver registros", "Configuración…",
+                                "Iniciar con Windows", "Salir"]  # fmt: skip
+    assert not action(menu, "Sincronizar ahora").isEnabled() and action(menu, "Pausar").isEnabled()
+    service.set(sample("idle"))  # the menu reads the service's snapshot when it opens
+    menu.aboutToShow.emit()
+    assert action(menu, "Sincronizar ahora").isEnabled() and not action(menu, "Pausar").isEnabled()
+    years = action(menu, "Sincronizar año").menu()
+    assert menu_texts(years) == ["2026", "2025", "2024"]
+    action(years, "2025").trigger()
+    assert service.commands[-1] == ("start", {"modo": "historico", "anio": 2025})
+
+
+def test_pause_through_menu_changes_icon_via_bridge(make_app: Any, qtbot: Any) -> None:
+    app, service = make_app(sample("running"))
+    assert app.tray.visual == "running"
+    app.tray.menu.aboutToShow.emit()
+    with qtbot.waitSignal(app.tray.icon_changed, timeout=3000, check_params_cb=lambda v: v == "paused"):
+        action(app.tray.menu, "Pausar").trigger()  # pausing now; paused arrives from a timer thread
+    assert service.commands == [("pause", None)]
+    assert app.tray.tray.toolTip() == "FerraSync — Pausado en 2025-007850"
+    app.tray.menu.aboutToShow.emit()
+    action(app.tray.menu, "Reanudar").trigger()
+    assert service.commands[-1] == ("resume", None) and app.tray.visual == "running"
+
+
+def test_stop_asks_then_offers_force_after_scaled_15_s(make_app: Any, qtbot: Any) -> None:
+    app, service = make_app(sample("running"))
+    asked: list[str] = []
+    app.tray.confirm = lambda title, text: asked.append(title) is None and len(asked) > 1
+    app.tray.choose("stop")  # first confirmation answered No
+    assert service.commands == [] and asked == [S.CONFIRM_STOP_TITLE]
+    app.tray.choose("stop")
+    assert service.commands == [("stop", None)]
+    app.tray.menu.aboutToShow.emit()
+    assert not action(app.tray.menu, "Deteniendo…").isEnabled()
+    qtbot.wait(200)  # 15 s x 0.01
+    app.tray.menu.aboutToShow.emit()
+    action(app.tray.menu, "Forzar detención…").trigger()
+    assert asked[-1] == S.CONFIRM_KILL_TITLE and service.commands[-1] == ("kill", None)
+
+
+def test_rejection_is_said_and_notices_reach_the_tray(make_app: Any, qtbot: Any) -> None:
+    app, service = make_app(sample("paused"))
+    app.tray.choose("sync_now")
+    assert service.commands == [("start", {"modo": "incremental"})]
+    assert app.tray.informed == [(S.REJECTED_TITLE, "La orden «start» no se ha aceptado: ya hay una "
+                                  "sincronización en curso (150/500)")]  # fmt: skip
+    shown: list[tuple[str, str]] = []
+    app.tray.tray.showMessage = lambda title, text, *a: shown.append((title, text))  # type: ignore[method-assign]
+    thread = threading.Thread(target=service.notice, args=("completed", "Sincronización completada", "37 planillas"))
+    thread.start()
+    thread.join()
+    qtbot.waitUntil(lambda: shown == [("Sincronización completada", "37 planillas")], timeout=2000)
+
+
+def test_autostart_toggle_and_control_window_missing(make_app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    app, _ = make_app(sample("idle"))
+    app.tray.menu.aboutToShow.emit()
+    item = action(app.tray.menu, "Iniciar con Windows")
+    assert item.isCheckable() and not item.isChecked()
+    item.trigger()
+    assert app.tray.autostart.on
+    app.tray.menu.aboutToShow.emit()
+    assert action(app.tray.menu, "Iniciar con Windows").isChecked()
+    monkeypatch.setenv("PATH", "/nonexistent")
+    monkeypatch.setattr("agent.tray_app.shutil.which", lambda *a, **k: None)
+    action(app.tray.menu, "Abrir ventana de control").trigger()
+    assert app.tray.informed[-1] == (S.CONTROL_MISSING_TITLE, S.CONTROL_MISSING)
+
+
+def test_left_click_opens_status_window_and_quit_stops_service(make_app: Any, qtbot: Any) -> None:
+    from PySide6.QtWidgets import QSystemTrayIcon
+
+    app, service = make_app(sample("idle"))
+    assert not app.window.isVisible()  # --background
+    app.tray.tray.activated.emit(QSystemTrayIcon.ActivationReason.Trigger)
+    assert app.window.isVisible() and app.window.pill.text().strip() == "En espera"
+    quits: list[int] = []
+    app.app.quit = lambda: quits.append(1)  # type: ignore[method-assign]
+    app.tray.choose("quit")
+    assert service.stopped == 1 and quits == [1] and app.service is None
+
+
+def test_settings_saved_restarts_idle_service(make_app: Any, settings: Any) -> None:
+    app, first = make_app(sample("idle"))
+    app.on_settings_saved(settings)
+    assert first.stopped == 1 and app.service is not first and app.service.started == 1
+
+
+def test_qthread_worker_runs_off_gui_thread_and_joins(qapp: QApplication, qtbot: Any) -> None:
+    from PySide6.QtCore import QObject
+
+    owner = QObject()
+    workers = QtWorkers(owner)
+    seen: list[str] = []
+    handle = workers.start(lambda: seen.append(threading.current_thread().name))
+    qtbot.waitUntil(lambda: not handle.is_alive(), timeout=3000)
+    assert handle.join(1) and seen and seen[0] != threading.main_thread().name
+    qtbot.waitUntil(lambda: workers.running() == 0, timeout=3000)  # finished -> deleteLater, forgotten
+    started_from_thread: list[Any] = []
+    t = threading.Thread(target=lambda: started_from_thread.append(workers.start(lambda: None)))
+    t.start()
+    t.join()
+    qtbot.waitUntil(lambda: not started_from_thread[0].is_alive(), timeout=3000)
+
+
+def test_second_launch_asks_first_to_show(qapp: QApplication, qtbot: Any, tmp_path: Path) -> None:
+    from PySide6.QtCore import QObject
+
+    owner = QObject()
+    name = server_name(tmp_path)
+    assert not send_to_running(name, timeout_ms=200)  # nobody listening yet
+    single = SingleInstance(name, owner)
+    assert single.listen()
+    received: list[str] = []
+    single.message.connect(received.append)
+    result: list[bool] = []
+    t = threading.Thread(target=lambda: result.append(send_to_running(name, "show")))
+    t.start()
+    qtbot.waitUntil(lambda: received == ["show"], timeout=3000)
+    t.join()
+    assert result == [True]
+    assert server_name(tmp_path) != server_name(tmp_path / "other")
+
+
+def test_real_service_wired_to_tray(qapp: QApplication, settings: Any, qtbot: Any) -> None:
+    """The real AgentService (no Pusher, no FerraWin configured) behind the tray: its snapshot drives the icon,
+    and 'Sincronizar ahora' goes through its state machine and comes back as an actionable refusal."""
+    app = TrayApp(qapp, settings, background=True, autostart=FakeAutostart(), use_tray=True)
+    informed: list[tuple[str, str]] = []
+    app.tray.inform = lambda title, text: informed.append((title, text))
+    try:
+        snap = app.service.snapshot()
+        assert snap.agent_id == "PC-OFICINA" and snap.connection == "failed"
+        qtbot.waitUntil(lambda: app.tray.visual == "error", timeout=5000)
+        assert "Pusher" in app.tray.tray.toolTip()
+        app.tray.choose("sync_now")
+        assert informed and informed[0][0] == S.REJECTED_TITLE
+        assert "FerraWin no está configurada" in informed[0][1]
+    finally:
+        app.quit_signal.disconnect()
+        app.app.quit = lambda: None  # type: ignore[method-assign]
+        app.quit()
+        app.window.close()
+
+
+def test_no_tray_shows_the_window(make_app: Any, qapp: QApplication) -> None:
+    try:
+        app, _ = make_app(sample("standby"), use_tray=False)
+        assert app.window.isVisible() and app.window.pill.text().strip() == "En reserva"
+        assert "PC-OFICINA2" in app.window.message.text()
+    finally:
+        qapp.setQuitOnLastWindowClosed(False)
