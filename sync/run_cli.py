@@ -168,11 +168,12 @@ class RunLogForwarding:
 def progress_line(p: Progress) -> str:
     """A progress report as a sync-log line, in the PHP tool's wording (reference §4.2)."""
     stamp = time.strftime("%Y-%m-%d %H:%M:%S")
-    if p.phase == "sending" and p.code:
+    step = f"[{p.counts.done}/{p.counts.total}] " if p.phase == "sending" and p.code else ""
+    if step and not p.message:
         update = " [ACTUALIZACIÓN]" if p.is_update else ""
         info = f" | {p.info}" if p.info else ""
-        return f"[{stamp}] INFO: [{p.counts.done}/{p.counts.total}] Preparando {p.code}{update}{info}"
-    return f"[{stamp}] INFO: {p.message}" if p.message else ""
+        return f"[{stamp}] INFO: {step}Preparando {p.code}{update}{info}"
+    return f"[{stamp}] INFO: {step}{p.message}" if p.message else ""
 
 
 def _tee(show: Callable[[Progress], None], forwarder: LogForwarder) -> Callable[[Progress], None]:
