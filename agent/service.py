@@ -187,7 +187,8 @@ class AgentService:
             on_event=self._on_event,
             on_state=lambda state, detail: self._queue.put(("connection", state, detail)),
             on_presence=self._on_presence,
-        ).start()
+        )
+        self._subscriber.start()  # after the assignment: the presence callback reads self._subscriber
 
     def _close_channels(self) -> None:
         if self._outbox is not None:

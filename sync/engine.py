@@ -8,6 +8,7 @@ while the current batch is being posted.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import threading
@@ -301,7 +302,8 @@ class _Run:
             except BaseException as exc:  # handed to the run's thread
                 groups.put(exc)
 
-        threading.Thread(target=reader, name="ferrasync-reader", daemon=True).start()
+        thread = threading.Thread(target=reader, name="ferrasync-reader", daemon=True)
+        thread.start()
         try:
             while True:
                 item = call_abandonable(groups.get, self.e.control)
@@ -315,6 +317,13 @@ class _Run:
                 yield from planillas
         finally:
             stop.set()
+            # On pause/stop the source is closed next: wait until the reader is out of its query (draining
+            # so a blocked put() returns), since closing a connection under a running query crashes sqlite3.
+            # A kill does not wait: the query was cancelled, and a hung one is abandoned.
+            while thread.is_alive() and not self.e.control.killed.is_set():
+                with contextlib.suppress(queue.Empty):
+                    groups.get_nowait()
+                thread.join(0.05)
 
     def skip_empty(self, codes: set[str]) -> None:
         """Codes FerraWin has no data for any more (the PHP tool's "vacía"): recorded, never sent."""
