@@ -158,6 +158,18 @@ def _idle_text(snap: Any) -> str:
     return S.LABEL_CONNECTING if _get(snap, "connection") == "connecting" else S.TIP_IDLE
 
 
+def window_message(snap: Any) -> str:
+    """The sentence under the status window's header ("" when the pill says it all)."""
+    visual, state = visual_state(snap), _get(snap, "state", "idle")
+    if visual == "error":
+        return str(_error_detail(snap))
+    if visual in ("standby", "disconnected"):
+        return status_text(snap)
+    if state in ("refused", *HALTED, "completed"):
+        return str(_get(snap, "message") or "")
+    return ""
+
+
 def tooltip(snap: Any) -> str:
     text = f"{S.APP} — {status_text(snap)}"
     return text if len(text) <= TOOLTIP_MAX else text[: TOOLTIP_MAX - 1] + "…"

@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 from agent.qt_bridge import QtWorkers
 from agent.ui import strings as S
 from agent.ui.checks import CheckOutcome, run_check
-from sync.config import SECRETS, SHOWN_DEFAULTS, load_settings, save_settings
+from sync.config import FERRAWIN_DEFAULTS, SECRETS, SHOWN_DEFAULTS, load_settings, save_settings
 from sync.envfile import import_env_file
 from sync.errors import FerraSyncError
 
@@ -205,7 +205,7 @@ class SettingsDialog(QDialog):
             self.initial[name] = self.value(name)
 
     def _set(self, name: str, widget: QWidget, text: str, stored: bool) -> None:
-        default = SHOWN_DEFAULTS.get(name, "")
+        default = SHOWN_DEFAULTS.get(name, FERRAWIN_DEFAULTS.get(name, ""))
         if isinstance(widget, QCheckBox):
             widget.setChecked((text or default).lower() in ("1", "true", "yes", "on", "si", "sí"))
         elif isinstance(widget, QComboBox):

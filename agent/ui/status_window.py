@@ -154,10 +154,7 @@ class StatusWindow(QWidget):
         self._set_recent(snap)
 
     def _set_message(self, snap: Any, visual: str) -> None:
-        text = model.status_text(snap) if visual in ("error", "standby", "disconnected") else ""
-        message = getattr(snap, "message", "") or ""
-        if not text and message and getattr(snap, "state", "") in ("refused", *model.HALTED, "completed"):
-            text = message
+        text = model.window_message(snap)
         color = "#dc2626" if visual == "error" else "palette(text)"
         self.message.setStyleSheet(f"QLabel {{ color: {color}; }}")
         self.message.setText(text)

@@ -1,0 +1,123 @@
+"""Screenshots of the tray agent: every tray state, the status window per state, the menu, the settings.
+
+`.venv/bin/python scripts/screenshots_agent.py [OUT_DIR]` (default docs/screenshots). Offscreen Qt; the
+snapshots are the samples of tests/gui/tray_fakes.py, the widgets are the real ones.
+Writes agent-tray-<state>.png, agent-status-<state>.png, agent-menu.png, agent-settings.png.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "gui")]
+
+from PySide6.QtCore import QPoint, QRect, Qt  # noqa: E402
+from PySide6.QtGui import QColor, QFont, QImage, QPainter  # noqa: E402
+from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
+from tray_fakes import ScriptedService, sample  # noqa: E402
+
+from agent.ui import icons, model  # noqa: E402
+from agent.ui.settings_dialog import SettingsDialog  # noqa: E402
+from agent.ui.status_window import StatusWindow  # noqa: E402
+from agent.ui.tray import TrayController  # noqa: E402
+
+TASKBARS = (("#1f1f1f", "#ffffff"), ("#f3f3f3", "#1f1f1f"))  # dark and light (Windows 11 defaults)
+
+
+def tray_image(state: str) -> QImage:
+    """The real tray icon at 16, 24 and 32 px on a dark and a light taskbar, with its tooltip."""
+    snap = sample(state)
+    icon = icons.tray_icon(model.visual_state(snap), model.progress_fraction(snap))
+    image = QImage(560, 2 * 48, QImage.Format.Format_ARGB32)
+    painter = QPainter(image)
+    font = QFont()
+    font.setPointSize(10)
+    painter.setFont(font)
+    for row, (bar, ink) in enumerate(TASKBARS):
+        top = row * 48
+        painter.fillRect(QRect(0, top, 560, 48), QColor(bar))
+        x = 12
+        for size in (16, 24, 32):
+            painter.drawPixmap(x, top + (48 - size) // 2, icon.pixmap(size, size))
+            x += size + 12
+        painter.setPen(QColor(ink))
+        painter.drawText(QRect(x + 8, top, 560 - x - 12, 48), Qt.AlignmentFlag.AlignVCenter, model.tooltip(snap))
+    painter.end()
+    return image
+
+
+def grab(widget: QWidget, path: Path) -> None:
+    widget.adjustSize()
+    widget.show()
+    QApplication.processEvents()
+    assert widget.grab().save(str(path)), path
+
+
+def main() -> int:
+    out = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "docs" / "screenshots"
+    out.mkdir(parents=True, exist_ok=True)
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    logs = Path(tempfile.mkdtemp()) / "logs"
+    logs.mkdir()
+    (logs / "sync-2026-03-02.log").write_text(SAMPLE_LOG, encoding="utf-8")
+    written = []
+    for state in model.VISUAL_STATES:
+        path = out / f"agent-tray-{state}.png"
+        tray_image(state).save(str(path))
+        window = StatusWindow(logs)
+        window.resize(600, 660)
+        window.update_snapshot(sample(state))
+        grab_fixed(window, out / f"agent-status-{state}.png")
+        window.close()
+        written += [path, out / f"agent-status-{state}.png"]
+    holder = QWidget()
+    tray = TrayController(ScriptedService(initial=sample("running")), holder, autostart=_Autostart(), parent=holder)
+    tray.build_menu()
+    tray.menu.popup(QPoint(0, 0))
+    QApplication.processEvents()
+    tray.menu.grab().save(str(out / "agent-menu.png"))
+    tray.menu.hide()
+    home = Path(tempfile.mkdtemp())
+    dialog = SettingsDialog(home)
+    dialog.set_value("FERRAWIN_HOST", "SERVIDOR-OFICINA")
+    dialog.set_value("FERRAWIN_USERNAME", "sa")
+    dialog.set_value("PRODUCTION_URL", "https://manager.ejemplo.com")
+    grab(dialog, out / "agent-settings.png")
+    written += [out / "agent-menu.png", out / "agent-settings.png"]
+    print(f"screenshots_agent: {len(written)} PNG in {out}")
+    app.quit()
+    return 0
+
+
+def grab_fixed(widget: QWidget, path: Path) -> None:
+    widget.show()
+    QApplication.processEvents()
+    widget.refresh_log()  # type: ignore[attr-defined]
+    QApplication.processEvents()
+    assert widget.grab().save(str(path)), path
+
+
+class _Autostart:
+    available, label = True, "Iniciar con Windows"
+
+    def is_enabled(self) -> bool:
+        return True
+
+
+SAMPLE_LOG = """2026-03-02 10:41:02 INFO Orden start (incremental → Producción) de PC-TALLER aceptada
+2026-03-02 10:41:03 INFO Analizando cambios en FerraWin…
+2026-03-02 10:41:09 INFO 500 planillas por sincronizar (12 nuevas, 488 modificadas)
+2026-03-02 10:41:12 INFO lote 1 correcto (5 planillas, 212 elementos)
+2026-03-02 10:41:15 WARNING Manager tardó 31 s en responder; reintento 1/3
+2026-03-02 10:41:20 INFO lote 2 correcto (5 planillas, 180 elementos)
+2026-03-02 10:41:22 ERROR lote 3: HTTP 500 de Manager; se reenviará al final
+2026-03-02 10:41:25 INFO lote 4 correcto (5 planillas, 199 elementos)
+"""
+
+if __name__ == "__main__":
+    raise SystemExit(main())
