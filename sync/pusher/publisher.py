@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -230,6 +231,11 @@ def _encoded(data: Mapping[str, Any] | str) -> str:
     return text
 
 
+_QUERY = re.compile(r"\?[^\s'\")]*")
+
+
 def _short(exc: BaseException) -> str:
-    text = str(exc).replace("\n", " ")
+    """The exception's text for a message, without query strings: requests puts the failed URL in its
+    errors, and Pusher's query carries auth_signature (replayable for 10 minutes) and auth_key."""
+    text = _QUERY.sub("", str(exc).replace("\n", " "))
     return text[:200]

@@ -11,9 +11,11 @@ and server-ping answering, and replaces the rest:
     socket_id (signed by `sync.pusher.auth`), on the connection's own thread, with the channel
     registered before the frame is sent (no race);
 (c) a watchdog thread: ping after `activity_timeout` of silence, force a reconnect when nothing comes
-    back within the pong deadline (30 s), so a dead link is noticed within activity_timeout + 30 s;
+    back within the pong deadline (30 s), so a dead link is noticed within activity_timeout + 30 s; it
+    also abandons an attempt whose handshake has not completed within 30 s (websocket-client has no
+    handshake timeout: a server or proxy that accepts and never answers would hold it forever);
 (d) jittered exponential back-off 1 s → 60 s, reset after a good connection, scaled by the time scale;
-    close codes 4000–4099 stop with a clear Spanish error; 4200–4299 reconnect at once;
+    close codes 4000–4099 stop with a clear Spanish error; 4200–4299 and a dead link reconnect at once;
 (e) one connection thread that runs one socket at a time, so there are never two live connections;
 (f) plain callbacks (`on_state`, `on_event`, `on_presence`), called from the connection thread.
 """
@@ -54,6 +56,7 @@ logging.getLogger("websocket").addFilter(_quiet_goodbye)
 
 DEFAULT_ACTIVITY_TIMEOUT = 120.0  # protocol doc: ping after 120 s of silence
 PONG_TIMEOUT = 30.0
+HANDSHAKE_TIMEOUT = 30.0  # TCP accepted → pusher:connection_established; same patience as a ping
 BACKOFF_MIN, BACKOFF_MAX = 1.0, 60.0
 
 EventCallback = Callable[[str, str, Any], None]  # (channel, event, data decoded when JSON)
@@ -122,6 +125,7 @@ class SubscriberStats:
     disconnects: int = 0
     pings_sent: int = 0
     dead_links: int = 0  # watchdog-forced reconnects
+    handshake_timeouts: int = 0  # attempts abandoned before connection_established
     events: int = 0
     subscriptions_ok: int = 0
     subscription_errors: int = 0
@@ -185,7 +189,9 @@ class _Connection(pysher.connection.Connection):  # type: ignore[misc]
                 on_pong=lambda *_: owner._touch(),
             )
             # ping_timeout here is only the select() period: a stop request is seen within it.
+            owner._connecting_since = time.monotonic()
             self.socket.run_forever(sslopt=owner._sslopt(), ping_timeout=owner._poll_period)
+            owner._connecting_since = None
             delay = owner._after_socket(self.close_code, self.close_reason)
             if delay is None:
                 break
@@ -256,6 +262,7 @@ class Subscriber:
         time_scale: float = 1.0,
         max_activity_timeout: float = DEFAULT_ACTIVITY_TIMEOUT,
         pong_timeout: float = PONG_TIMEOUT,
+        handshake_timeout: float = HANDSHAKE_TIMEOUT,
         ca_bundle: Path | str | None = None,
     ) -> None:
         if any(c.startswith("presence-") for c in channels) and presence is None:
@@ -267,6 +274,7 @@ class Subscriber:
         self.time_scale = time_scale
         self.max_activity_timeout = max_activity_timeout
         self.pong_timeout = pong_timeout * time_scale
+        self.handshake_timeout = handshake_timeout * time_scale
         self.ca_bundle = ca_bundle
         self.stats = SubscriberStats()
         self.state = STOPPED
@@ -284,6 +292,8 @@ class Subscriber:
         self._last_rx = time.monotonic()
         self._ping_sent_at: float | None = None
         self._established_at: float | None = None
+        self._connecting_since: float | None = None  # start of the current attempt, until established
+        self._dead_link = False  # the watchdog closed a silent link: reconnect at once, like pusher-js
         self._attempt = 0
         self._poll_period = max(0.02, min(1.0, 0.5 * time_scale * 10))
         self._pusher = _Pusher(
@@ -318,10 +328,14 @@ class Subscriber:
         if app is not None:
             app.keep_running = False
         self._force_close("stop")
-        if self._conn.is_alive():
-            self._conn.join(timeout)
-        if self._watchdog.is_alive():
-            self._watchdog.join(timeout)
+        # A callback may call stop() on the connection thread: never join the calling thread (RuntimeError);
+        # that thread ends by itself once the callback returns (disconnect_called is set).
+        current = threading.current_thread()
+        for thread in (self._conn, self._watchdog):
+            if thread.is_alive() and thread is not current:
+                thread.join(timeout)
+                if thread.is_alive():
+                    log.warning("%s still running %.1f s after stop", thread.name, timeout)
         if self.state != FAILED:
             self._set_state(STOPPED, None)
 
@@ -377,6 +391,7 @@ class Subscriber:
         # Protocol 7: use min(own setting, server's value); 120 s when the server sends none.
         self.activity_timeout = min(self.max_activity_timeout, server or DEFAULT_ACTIVITY_TIMEOUT)
         self._established_at = time.monotonic()
+        self._connecting_since = None
         self._ping_sent_at = None
         self._wake.set()
         self._set_state(CONNECTED, socket_id)
@@ -466,7 +481,10 @@ class Subscriber:
             log.error("Pusher closed the connection with %s (%s): not reconnecting", code, reason)
             self._set_state(FAILED, self.fatal.message)
             return None
-        immediate = code is not None and 4200 <= code <= 4299 and self._attempt == 0 and lived >= self._poll_period
+        dead_link, self._dead_link = self._dead_link, False
+        immediate = self._attempt == 0 and (
+            dead_link or (code is not None and 4200 <= code <= 4299 and lived >= self._poll_period)
+        )
         delay = 0.0 if immediate else self._backoff(code)
         self._attempt += 1
         log.info("Pusher connection closed (code %s, %s); reconnecting in %.2f s", code, reason, delay)
@@ -494,7 +512,7 @@ class Subscriber:
         """Ping after `activity_timeout` of silence; force a reconnect when the pong deadline passes.
         Returns the seconds until the next deadline."""
         if self._established_at is None:
-            return self._poll_period
+            return self._handshake_step()
         now = time.monotonic()
         if self._ping_sent_at is not None and self._last_rx >= self._ping_sent_at:
             self._ping_sent_at = None  # any message after our ping proves the link alive
@@ -512,20 +530,37 @@ class Subscriber:
         self.stats.dead_links += 1
         log.warning("no answer to ping within %.1f s: forcing a reconnect", self.pong_timeout)
         self._ping_sent_at = None
+        self._dead_link = True
         self._force_close("pong timeout")
         return self._poll_period
 
-    def _force_close(self, why: str) -> None:
+    def _handshake_step(self) -> float:
+        """Abandon an attempt whose handshake outlives `handshake_timeout`. Returns seconds to sleep."""
+        since = self._connecting_since
+        if since is None:
+            return self._poll_period
+        left = since + self.handshake_timeout - time.monotonic()
+        if left > 0:
+            return min(left, self._poll_period)
+        # While TCP itself is still connecting there is no socket to shut yet: the OS gives up on its own.
+        if self._force_close("handshake timeout"):
+            self.stats.handshake_timeouts += 1
+            self._connecting_since = None
+            log.warning("no Pusher handshake within %.1f s: abandoning the attempt", self.handshake_timeout)
+        return self._poll_period
+
+    def _force_close(self, why: str) -> bool:
         """Shut the TCP socket down so the connection thread's select() wakes at once, whatever the
-        peer does (a silent link never answers a close frame)."""
+        peer does (a silent link never answers a close frame). False when there is no socket yet."""
         app = self._conn.socket
         ws = getattr(app, "sock", None)
         raw = getattr(ws, "sock", None)
         if raw is None:
-            return
+            return False
         log.debug("forcing the socket closed: %s", why)
         with contextlib.suppress(OSError):
             raw.shutdown(socket.SHUT_RDWR)
+        return True
 
     # ------------------------------------------------------------------ helpers
     def _set_state(self, state: str, detail: str | None) -> None:
