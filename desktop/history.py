@@ -102,14 +102,18 @@ class HistoryStore:
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.executescript(SCHEMA)
+        self.closed = False
 
     def close(self) -> None:
         with self._lock:
+            self.closed = True
             self._db.close()
 
     def record_command(self, wire: Mapping[str, Any]) -> None:
         params = wire.get("params") if isinstance(wire.get("params"), Mapping) else {}
         with self._lock:
+            if self.closed:  # a late event after the window closed
+                return
             self._db.execute(
                 "INSERT OR IGNORE INTO commands_seen VALUES (?, ?, ?, ?, ?)",
                 (
@@ -137,6 +141,9 @@ class HistoryStore:
             return False
         stamp = str(status.get("timestamp") or protocol.iso_utc(protocol.now_utc()))
         with self._lock:
+            if self.closed:
+                return False
+            self._rekey(status)
             existing = self._db.execute("SELECT result, counts FROM runs WHERE run_key = ?", (key,)).fetchone()
             counts = json.dumps(status.get("counts") or {}, ensure_ascii=False)
             ended = stamp if result in FINAL_RESULTS else None
@@ -151,6 +158,16 @@ class HistoryStore:
                 (result, counts, ended, str(status.get("message") or ""), status.get("requestId"), key),
             )
             return True
+
+    def _rekey(self, status: Mapping[str, Any]) -> None:
+        """The first statuses of a run may come before it has a runId (keyed by requestId): one run, one row."""
+        run_id, request_id = status.get("runId"), status.get("requestId")
+        if run_id and request_id and run_id != request_id:
+            taken = self._db.execute("SELECT 1 FROM runs WHERE run_key = ?", (run_id,)).fetchone()
+            if taken is None:
+                self._db.execute("UPDATE runs SET run_key = ? WHERE run_key = ?", (run_id, request_id))
+            else:
+                self._db.execute("DELETE FROM runs WHERE run_key = ?", (request_id,))
 
     def _insert(
         self, key: str, status: Mapping[str, Any], result: str, counts: str, stamp: str, ended: str | None
@@ -179,6 +196,8 @@ class HistoryStore:
 
     def runs(self, limit: int = 500) -> list[RunRow]:
         with self._lock:
+            if self.closed:
+                return []
             rows = self._db.execute("SELECT * FROM runs ORDER BY started_at DESC LIMIT ?", (limit,)).fetchall()
         return [
             RunRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], json.loads(r[9] or "{}"), r[10], r[11])

@@ -1,0 +1,280 @@
+"""The real control window (pytest-qt, offscreen) driven like a person would, against the relay.
+
+The end-to-end sync runs the REAL headless agent (`python -m agent --headless`, a subprocess) with a
+generated FerraWin in SQLite and the Manager stub; the other scenarios (pause/resume, offline and back,
+rejection, no answer, reopen) use the small fake agent of tests/conftest.py (`control_fake_agent`), whose
+timing the test controls.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from agent.testing import agent_env
+from desktop.controller import Controller, Timings
+from desktop.prefs import ControlPrefs
+from desktop.ui.dialogs import ConfirmDialog, InputDialog, SettingsDialog
+from desktop.ui.window import ControlWindow
+from sync.config import load_settings
+from sync.devstack.complete_sync import expected_holdings
+from sync.devstack.ferrawin_data import generate
+
+TIMINGS = Timings(deadline_s=1.5, presence_poll_s=0.2, liveness_s=1.5, kill_after_s=0.6)
+WAIT = 15_000  # ms
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def make_window(qtbot: Any, control_settings: Any) -> Iterator[Callable[..., ControlWindow]]:
+    windows: list[ControlWindow] = []
+
+    def make(settings: Any = control_settings, connect: bool = True) -> ControlWindow:
+        window = ControlWindow(settings, Controller(settings, timings=TIMINGS))
+        qtbot.addWidget(window)
+        window.show()
+        window.start()
+        windows.append(window)
+        if connect and settings.pusher.configured:
+            qtbot.waitUntil(lambda: window.controller.connected, timeout=WAIT)
+        return window
+
+    yield make
+    for window in windows:
+        window.close()
+
+
+def wait_state(qtbot: Any, window: ControlWindow, state: str) -> None:
+    qtbot.waitUntil(lambda: window.status_panel.pill.state == state, timeout=WAIT)
+
+
+def delivery(window: ControlWindow) -> str:
+    return window.delivery.text()
+
+
+# ----------------------------------------------------------------------------------------------- real agent
+
+
+@pytest.fixture
+def real_agent(relay: Any, manager_stub: Any, tmp_path: Path) -> Iterator[str]:
+    """`python -m agent --headless` on the relay, a 40-planilla FerraWin (SQLite) and the Manager stub."""
+    db = f"sqlite:///{tmp_path / 'ferrawin.db'}"
+    generate(db, 40, seed=11)
+    env = {**os.environ, **agent_env(relay=relay, home=tmp_path / "agent", agent_id="PC-OFICINA", ferrawin_url=db,
+                                     manager=manager_stub, time_scale=0.05)}  # fmt: skip
+    proc = subprocess.Popen([sys.executable, "-m", "agent", "--headless"], env=env, cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # fmt: skip
+    try:
+        yield db
+    finally:
+        proc.terminate()
+        try:
+            out, _ = proc.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, _ = proc.communicate()
+        print(out[-3000:])
+
+
+def test_start_from_the_window_completes_with_the_right_counts_real_agent(
+    qtbot: Any, make_window: Callable[..., ControlWindow], real_agent: str, manager_stub: Any
+) -> None:
+    window = make_window()
+    qtbot.waitUntil(lambda: window.controller.active_agent() is not None, timeout=WAIT)
+    assert window.sync_button.isEnabled()
+    window.action_incremental.trigger()
+    qtbot.waitUntil(lambda: "aceptado por PC-OFICINA" in delivery(window), timeout=WAIT)
+    wait_state(qtbot, window, "completed")
+    expected = expected_holdings(real_agent)
+    held = {code: len(p["elementos"]) for code, p in manager_stub.store.snapshot().items()}
+    assert held == expected
+    qtbot.waitUntil(lambda: window.history_tab.table.rowCount() >= 1, timeout=WAIT)
+    run = next(r for r in window.controller.runs() if r.result == "completed")
+    assert (run.mode, run.target, run.counts["sent"], run.counts["total"]) == (
+        "incremental", "production", len(expected), len(expected),
+    )  # fmt: skip
+    assert run.counts["nuevas"] == len(expected) and run.counts["batchesFailed"] == 0
+    assert window.status_panel.bar.text() == f"{len(expected)} / {len(expected)}"
+    table = window.history_tab.table
+    assert len(window.controller.runs()) == 1  # the statuses before the runId was known are the same run
+    assert table.item(0, 4).text() == "✓ completada" and table.item(0, 5).text() == f"{len(expected)}/{len(expected)}"
+
+
+# ----------------------------------------------------------------------------------------------- fake agent
+
+
+def test_pause_and_resume(qtbot: Any, make_window: Callable[..., ControlWindow], control_fake_agent: Any) -> None:
+    agent = control_fake_agent("PC-OFICINA", total=40, step_s=0.1)
+    window = make_window()
+    qtbot.waitUntil(lambda: window.sync_button.isEnabled(), timeout=WAIT)
+    window.action_nuevas.trigger()
+    wait_state(qtbot, window, "running")
+    assert window.pause_button.isEnabled() and not window.sync_button.isEnabled()
+    qtbot.mouseClick(window.pause_button, qtbot_button())
+    wait_state(qtbot, window, "paused")
+    assert window.resume_button.isVisible() and window.resume_button.isEnabled() and not window.pause_button.isVisible()
+    done_when_paused = agent.done
+    qtbot.wait(400)
+    assert agent.done == done_when_paused  # really paused
+    qtbot.mouseClick(window.resume_button, qtbot_button())
+    wait_state(qtbot, window, "running")
+    wait_state(qtbot, window, "completed")
+    assert [c.command for c in agent.executed] == ["status", "start", "pause", "resume"]
+
+
+def test_agent_goes_offline_and_comes_back(
+    qtbot: Any, make_window: Callable[..., ControlWindow], control_fake_agent: Any
+) -> None:
+    agent = control_fake_agent("PC-OFICINA")
+    window = make_window()
+    qtbot.waitUntil(lambda: window.controller.active_agent() is not None, timeout=WAIT)
+    assert window.agents_panel.list.count() == 1 and window.agents_panel.empty.isHidden()
+    agent.go_offline()
+    wait_state(qtbot, window, "offline")
+    assert not window.sync_button.isEnabled() and "Ningún agente conectado" in window.sync_button.toolTip()
+    assert window.status_panel.message.text().startswith("Ningún agente conectado")
+    assert "sin respuesta" in window.agents_panel.list.item(0).text()
+    agent.come_back()
+    agent.status()  # an agent publishes a full status after every (re)subscription
+    wait_state(qtbot, window, "idle")
+    assert window.sync_button.isEnabled()
+
+
+def test_rejected_command_shows_the_agents_reason(
+    qtbot: Any, make_window: Callable[..., ControlWindow], control_fake_agent: Any
+) -> None:
+    control_fake_agent("PC-OFICINA", total=60, step_s=0.1)
+    window = make_window()
+    qtbot.waitUntil(lambda: window.sync_button.isEnabled(), timeout=WAIT)
+    window.action_incremental.trigger()
+    wait_state(qtbot, window, "running")
+    window.controller.start_sync("incremental", "production")  # a second start, as another window would
+    qtbot.waitUntil(lambda: "✗ rechazado: ya hay una sincronización en curso" in delivery(window), timeout=WAIT)
+    rows = window.events_tab.table
+    texts = [rows.item(r, 2).text() for r in range(rows.rowCount())]
+    assert any("rechazado: ya hay una sincronización en curso" in t for t in texts)
+
+
+def test_no_agent_answering_then_retry_with_the_same_request_id(
+    qtbot: Any, make_window: Callable[..., ControlWindow], control_fake_agent: Any
+) -> None:
+    window = make_window()
+    assert not window.sync_button.isEnabled() and window.status_button.isEnabled()
+    qtbot.mouseClick(window.status_button, qtbot_button())
+    qtbot.waitUntil(lambda: "ningún agente respondió en 1.5 s" in delivery(window), timeout=WAIT)
+    assert window.retry_button.isVisible()
+    first = window.controller.last_command()
+    assert first is not None
+    agent = control_fake_agent("PC-OFICINA")
+    qtbot.mouseClick(window.retry_button, qtbot_button())
+    qtbot.waitUntil(lambda: "aceptado por PC-OFICINA" in delivery(window), timeout=WAIT)
+    assert window.controller.last_command().request_id == first.request_id  # type: ignore[union-attr]
+    assert first.request_id in agent.received and first.attempts == 2
+    assert not window.retry_button.isVisible()
+
+
+def test_closing_and_reopening_keeps_the_history(
+    qtbot: Any, make_window: Callable[..., ControlWindow], control_fake_agent: Any
+) -> None:
+    control_fake_agent("PC-OFICINA", total=3, step_s=0.05)
+    window = make_window()
+    qtbot.waitUntil(lambda: window.sync_button.isEnabled(), timeout=WAIT)
+    window.resize(900, 620)  # the offscreen screen is 800 px wide: restoreGeometry clamps wider windows
+    window.action_nuevas.trigger()
+    wait_state(qtbot, window, "completed")
+    qtbot.waitUntil(lambda: window.history_tab.table.rowCount() == 1, timeout=WAIT)
+    window.close()
+    again = make_window()
+    assert again.history_tab.table.rowCount() == 1
+    assert again.history_tab.table.item(0, 2).text() == "Solo nuevas"
+    assert again.history_tab.table.item(0, 4).text() == "✓ completada"
+    assert (again.width(), again.height()) == (900, 620)  # the window remembers its size (default 1000×680)
+
+
+def test_bad_input_is_flagged_and_nothing_is_sent(
+    qtbot: Any, make_window: Callable[..., ControlWindow], control_fake_agent: Any
+) -> None:
+    agent = control_fake_agent("PC-OFICINA")
+    window = make_window()
+    qtbot.waitUntil(lambda: window.sync_button.isEnabled(), timeout=WAIT)
+    before = len(window.controller.commands())
+    window.action_planilla.trigger()
+    dialog = window.dialog
+    assert isinstance(dialog, InputDialog)
+    dialog.field.setText("2026/886")
+    dialog.send.click()
+    assert dialog.error.isVisible() and "Formato inválido" in dialog.error.text()
+    assert "border" in dialog.field.styleSheet() and len(window.controller.commands()) == before
+    dialog.field.setText("2026-886")
+    dialog.send.click()
+    qtbot.waitUntil(lambda: window.dialog is None, timeout=WAIT)
+    qtbot.waitUntil(lambda: any(c.command == "start" for c in agent.executed), timeout=WAIT)
+    start = next(c for c in agent.executed if c.command == "start")
+    assert start.params.codigo_especifico == "2026-000886" and start.params.modo == "especifica"
+
+
+def test_rebuild_asks_for_confirmation(
+    qtbot: Any, make_window: Callable[..., ControlWindow], control_fake_agent: Any
+) -> None:
+    agent = control_fake_agent("PC-OFICINA", total=2, step_s=0.05)
+    window = make_window()
+    qtbot.waitUntil(lambda: window.sync_button.isEnabled(), timeout=WAIT)
+    window.action_rebuild.trigger()
+    dialog = window.dialog
+    assert isinstance(dialog, ConfirmDialog)
+    dialog.no.click()
+    qtbot.wait(300)
+    assert [c.command for c in agent.executed] == ["status"]
+    window.action_rebuild.trigger()
+    window.dialog.yes.click()  # type: ignore[union-attr]
+    qtbot.waitUntil(lambda: [c.command for c in agent.executed] == ["status", "start"], timeout=WAIT)
+    assert agent.executed[1].params.modo == "rebuild"
+
+
+def test_years_menu_lists_the_years_the_agent_reports(
+    qtbot: Any, make_window: Callable[..., ControlWindow], control_fake_agent: Any
+) -> None:
+    agent = control_fake_agent("PC-OFICINA", total=2, step_s=0.05, years=("2026", "2025"))
+    window = make_window()
+    qtbot.waitUntil(lambda: window.controller.years() == ["2026", "2025"], timeout=WAIT)
+    window._fill_years()
+    labels = [a.text() for a in window.year_menu.actions() if a.text()]
+    assert labels[:2] == ["2026", "2025"]
+    window.year_menu.actions()[1].trigger()
+    qtbot.waitUntil(lambda: any(c.command == "start" for c in agent.executed), timeout=WAIT)
+    start = next(c for c in agent.executed if c.command == "start")
+    assert (start.params.modo, start.params.anio) == ("historico", 2025)
+
+
+def test_missing_credentials_open_the_settings(
+    qtbot: Any, make_window: Callable[..., ControlWindow], ferrasync_home: Path
+) -> None:
+    settings = load_settings(env={"FERRASYNC_HOME": str(ferrasync_home)})
+    window = make_window(settings)
+    qtbot.waitUntil(lambda: isinstance(window.dialog, SettingsDialog), timeout=WAIT)
+    assert "sin configurar" in window.connection_label.text()
+    assert not window.sync_button.isEnabled()
+
+
+def test_local_target_only_when_allowed(
+    qtbot: Any, make_window: Callable[..., ControlWindow], control_settings: Any
+) -> None:
+    window = make_window(connect=False)
+    assert [window.target.itemData(i) for i in range(window.target.count())] == ["production"]
+    window.close()
+    ControlPrefs(allow_local=True, target="local").save(Path(control_settings.home))
+    again = make_window(connect=False)
+    assert [again.target.itemData(i) for i in range(again.target.count())] == ["production", "local"]
+    assert again.current_target() == "local" and "#2563eb" in again.target.styleSheet()
+
+
+def qtbot_button() -> Any:
+    from PySide6.QtCore import Qt
+
+    return Qt.MouseButton.LeftButton
