@@ -288,13 +288,17 @@ class ControlFakeAgent:
     come_back = start
 
     def stop(self) -> None:
-        self._wake.set()
         with self._lock:
-            self.state = "gone"
+            self.phase = "gone"
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(5)
         self.go_offline()
 
     # -- protocol
     def _publish(self, event: str, data: dict[str, object]) -> None:
+        if self.phase == "gone":
+            return
         socket_id = self.sub.socket_id if self.sub is not None else None  # type: ignore[attr-defined]
         self.pub.trigger("private-sync-control", event, data, socket_id=socket_id)  # type: ignore[attr-defined]
 
