@@ -61,7 +61,7 @@ def grab(widget: QWidget, path: Path) -> None:
 def main() -> int:
     out = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "docs" / "screenshots"
     out.mkdir(parents=True, exist_ok=True)
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    _app = QApplication.instance() or QApplication(sys.argv[:1])  # kept alive until os._exit
     logs = Path(tempfile.mkdtemp()) / "logs"
     logs.mkdir()
     (logs / "sync-2026-03-02.log").write_text(SAMPLE_LOG, encoding="utf-8")
@@ -89,9 +89,10 @@ def main() -> int:
     dialog.set_value("PRODUCTION_URL", "https://manager.ejemplo.com")
     grab(dialog, out / "agent-settings.png")
     written += [out / "agent-menu.png", out / "agent-settings.png"]
-    print(f"screenshots_agent: {len(written)} PNG in {out}")
-    app.quit()
-    return 0
+    print(f"screenshots_agent: {len(written)} PNG in {out}", flush=True)
+    # Leave without tearing the widget tree down: the PNGs are written, and PySide's teardown order of
+    # the tray, its menu and their parents is not worth risking a crash at exit of a one-shot script.
+    os._exit(0)
 
 
 def grab_fixed(widget: QWidget, path: Path) -> None:
