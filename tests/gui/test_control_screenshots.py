@@ -1,0 +1,34 @@
+"""scripts/screenshots_control.py produces one PNG per state: present, not blank, all different, right state."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from PySide6.QtGui import QImage
+
+ROOT = Path(__file__).resolve().parents[2]
+STATES = {"idle": "idle", "running": "running", "paused": "paused", "error": "error", "no-agent": "offline"}
+
+
+def colours(image: QImage) -> set[int]:
+    return {image.pixel(x, y) for x in range(0, image.width(), 7) for y in range(0, image.height(), 7)}
+
+
+def test_screenshots_exist_are_not_blank_and_differ(tmp_path: Path) -> None:
+    out = subprocess.run([sys.executable, str(ROOT / "scripts" / "screenshots_control.py"), str(tmp_path)],
+                         capture_output=True, text=True, timeout=120, check=True).stdout  # fmt: skip
+    images = {}
+    for name, pill in STATES.items():
+        path = tmp_path / f"control-{name}.png"
+        assert f"control-{name}.png  ({pill})" in out  # the window really showed that state
+        image = QImage(str(path))
+        assert (image.width(), image.height()) == (1000, 680)
+        assert len(colours(image)) > 20  # not blank
+        images[name] = bytes(image.constBits())
+    assert len(set(images.values())) == len(STATES)
+    # The state colour of ui.md is on the pill: green running, amber paused, red error.
+    for name, rgb in (("running", (22, 163, 74)), ("paused", (217, 119, 6)), ("error", (220, 38, 38))):
+        image = QImage(str(tmp_path / f"control-{name}.png"))
+        assert any(QImage.pixelColor(image, x, 56).getRgb()[:3] == rgb for x in range(280, 420))
