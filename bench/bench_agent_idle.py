@@ -95,8 +95,8 @@ def main() -> int:
         tmp = Path(folder)
         real = run(args.seconds, 1.0, tmp)
         print(f"idle {real['elapsed_s']:.0f} s at scale 1: RSS {real['rss_mb']:.1f} MB "
-              f"(peak {real['peak_rss_mb']:.1f} MB), CPU {real['cpu_pct']:.3f} %, Pusher messages {real['triggered']:.0f} triggered + "
-              f"{real['delivered']:.0f} delivered")  # fmt: skip
+              f"(peak {real['peak_rss_mb']:.1f} MB), CPU {real['cpu_pct']:.3f} %, Pusher messages "
+              f"{real['triggered']:.0f} triggered + {real['delivered']:.0f} delivered")  # fmt: skip
         fast = run(args.scaled_seconds, 0.01, tmp)
         print(f"scale 0.01 for {fast['elapsed_s']:.0f} s = {fast['agent_s']:.0f} agent-seconds: "
               f"{fast['triggered']:.0f} triggered + {fast['delivered']:.0f} delivered "
