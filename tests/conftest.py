@@ -278,6 +278,8 @@ class ControlFakeAgent:
         self.sub = self._subscriber()
         self.sub.start()  # type: ignore[attr-defined]
         assert self.sub.wait_subscribed(5)  # type: ignore[attr-defined]
+        if not self.mute:  # like a real agent: a full status after every (re)subscription (design §4)
+            self.status(years=True)
         return self
 
     def go_offline(self) -> None:

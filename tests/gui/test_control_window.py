@@ -139,9 +139,8 @@ def test_agent_goes_offline_and_comes_back(
     wait_state(qtbot, window, "offline")
     assert not window.sync_button.isEnabled() and "Ningún agente conectado" in window.sync_button.toolTip()
     assert window.status_panel.message.text().startswith("Ningún agente conectado")
-    assert "sin respuesta" in window.agents_panel.list.item(0).text()
-    agent.come_back()
-    agent.status()  # an agent publishes a full status after every (re)subscription
+    qtbot.waitUntil(lambda: "sin respuesta" in window.agents_panel.list.item(0).text(), timeout=WAIT)
+    agent.come_back()  # it publishes a full status after every (re)subscription
     wait_state(qtbot, window, "idle")
     assert window.sync_button.isEnabled()
 
