@@ -188,7 +188,9 @@ class StatusPanel(QFrame):
                 ok=counts.get("batchesOk", 0), failed=counts.get("batchesFailed", 0),
             ) if counts else ""
         )  # fmt: skip
-        year = status.get("year")
+        year = (
+            status.get("year") if str(status.get("year") or "").isdigit() else None
+        )  # the agent may put the mode here
         message = str(status.get("message") or "")
         self.message.setText(
             " · ".join(p for p in (strings.YEAR_SHOWN.format(year=year) if year else "", message) if p)
