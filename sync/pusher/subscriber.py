@@ -58,6 +58,7 @@ DEFAULT_ACTIVITY_TIMEOUT = 120.0  # protocol doc: ping after 120 s of silence
 PONG_TIMEOUT = 30.0
 HANDSHAKE_TIMEOUT = 30.0  # TCP accepted → pusher:connection_established; same patience as a ping
 BACKOFF_MIN, BACKOFF_MAX = 1.0, 60.0
+QUICK_TRIES = 6  # attempts at the minimum back-off before it starts doubling
 
 EventCallback = Callable[[str, str, Any], None]  # (channel, event, data decoded when JSON)
 StateCallback = Callable[[str, str | None], None]  # (state, detail)
@@ -492,8 +493,9 @@ class Subscriber:
         return delay
 
     def _backoff(self, code: int | None) -> float:
-        # Three quick tries (~1 s apart) cover a short outage such as a server restart; then doubling to 60 s.
-        base = min(BACKOFF_MAX, BACKOFF_MIN * 2 ** max(0, self._attempt - 2))
+        # Quick tries 0.5-1 s apart until the 6th cover a server restart (3-6 s): an outage of up to 4 s is
+        # bridged within 2 s of the server being back (target 3 s); then doubling to 60 s.
+        base = min(BACKOFF_MAX, BACKOFF_MIN * 2 ** max(0, self._attempt - QUICK_TRIES))
         jittered = random.uniform(base / 2, base)  # jitter spreads many agents after an outage
         if code is not None and 4100 <= code <= 4199:
             jittered = max(jittered, BACKOFF_MIN)  # "reconnect after at least 1 s"

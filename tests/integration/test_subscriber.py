@@ -110,9 +110,9 @@ def test_unreachable_server_keeps_retrying_with_backoff(closed_port: int) -> Non
     sub.start()
     try:
         time.sleep(0.6)
-        # back-off 1 s, 1 s, 1 s, 2 s, 4 s... (jittered, scaled): a handful of attempts, not a busy loop
+        # back-off 1 s (x6), 2 s, 4 s... (jittered, scaled): a handful of attempts, not a busy loop
         attempts = states.count("connecting")
-        assert 3 <= attempts <= 8
+        assert 3 <= attempts <= 12
         assert sub.state in ("unavailable", "connecting") and sub.stats.connects == 0
     finally:
         sub.stop()
