@@ -130,7 +130,7 @@ def test_duplicates_rejections_and_busy(harness: Harness, manager_stub: Any) -> 
 
 def test_pause_file_resume_stop_and_kill_during_a_hung_manager(harness: Harness, manager_stub: Any) -> None:
     probe, files = harness.probe, harness.service.files
-    inject(manager_stub, "delay", ms=60, count=1000, path="sync")
+    inject(manager_stub, "delay", ms=150, count=1000, path="sync")  # 12 batches: ~2 s, time to pause and stop
     rid = probe.send("start", {"modo": "rebuild"})
     probe.wait_status(lambda s: s["phase"] == "sending" and s["requestId"] == rid and s["counts"]["batchesOk"], 30)
     pause = probe.send("pause")
