@@ -37,6 +37,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--self-check", action="store_true", help="comprueba configuración y conexiones")
     p.add_argument("--import-env", metavar="PATH", help="importa el .env de la herramienta antigua")
     p.add_argument("--log-level", help="DEBUG, INFO, WARNING (por defecto LOG_LEVEL)")
+    p.add_argument("--install-task", action="store_true",
+                   help="PC sin sesión iniciada: tarea programada que arranca el agente sin ventana con el equipo")
+    p.add_argument("--uninstall-task", action="store_true", help="quita esa tarea programada")
     return p
 
 
@@ -48,6 +51,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.import_env:
             return import_env(args)
+        if args.install_task or args.uninstall_task:
+            from agent import task_scheduler
+
+            home = home_of(args)
+            return task_scheduler.install(home, args.data_dir) if args.install_task else task_scheduler.uninstall(home)
         if args.status:
             return show_status(args)
         if args.quit:
