@@ -17,6 +17,7 @@ reproduce PHP 8's output byte for byte (checked against Debian's php-cli in test
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -36,9 +37,72 @@ class PHPJSONError(ValueError):
 
 def dumps(value: Any, flags: int = JSON_UNESCAPED_UNICODE) -> str:
     """`json_encode($value, $flags)` as PHP 8 writes it (no pretty print)."""
-    out: list[str] = []
-    _encode(value, flags, out)
-    return "".join(out)
+    try:
+        return _dumps_fast(value, flags)
+    except _Unusual:
+        out: list[str] = []
+        _encode(value, flags, out)
+        return "".join(out)
+
+
+class _Unusual(Exception):
+    """A value the fast path does not vouch for; the exact character-by-character encoder takes over."""
+
+
+_FLOAT_MARK = "\x00F"  # never in FerraWin text: a string containing NUL sends the value to the slow path
+_FLOAT_TOKEN = re.compile(r'"\\u0000F([^"]*)"')
+
+
+def _dumps_fast(value: Any, flags: int) -> str:
+    """The C json encoder on a copy whose floats are pre-formatted PHP's way (marked strings, unquoted after).
+
+    Only with JSON_UNESCAPED_UNICODE (what the payload uses). PHP's differences from json.dumps are then
+    global text replacements, valid because `/`, U+2028 and U+2029 only occur inside strings in JSON
+    text. A real NUL (it would look like a float mark) or a lone surrogate (PHP refuses it) is found in
+    the output and sends the value to the exact encoder, as do other types and non-str/int keys.
+    """
+    if not flags & JSON_UNESCAPED_UNICODE:
+        raise _Unusual
+    marks = [0]
+    prepared = _prepare(value, bool(flags & JSON_PRESERVE_ZERO_FRACTION), marks)
+    text = json.dumps(prepared, ensure_ascii=False, separators=(",", ":"), check_circular=False)
+    if text.count("\\u0000") != marks[0] or _SURROGATE.search(text):
+        raise _Unusual
+    text = _FLOAT_TOKEN.sub(r"\1", text)
+    if not flags & JSON_UNESCAPED_SLASHES:
+        text = text.replace("/", "\\/")
+    return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+
+
+def _prepare(value: Any, preserve: bool, marks: list[int]) -> Any:
+    kind = type(value)
+    if kind is dict:
+        if not value:
+            return []  # PHP: an empty array is always a list
+        out = {}
+        for key, item in value.items():
+            if type(key) is not str and type(key) is not int:
+                raise _Unusual
+            t = type(item)  # scalars inline: this loop runs for every value of every payload
+            if t is str or t is int or item is None or t is bool:
+                out[key] = item
+            elif t is float:
+                marks[0] += 1
+                out[key] = _FLOAT_MARK + php_float(item, preserve_zero_fraction=preserve)
+            else:
+                out[key] = _prepare(item, preserve, marks)
+        return out
+    if kind is list or kind is tuple:
+        return [_prepare(item, preserve, marks) for item in value]
+    if kind is str or kind is int or value is None or kind is bool:
+        return value
+    if kind is float:
+        marks[0] += 1
+        return _FLOAT_MARK + php_float(value, preserve_zero_fraction=preserve)
+    raise _Unusual
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _encode(value: Any, flags: int, out: list[str]) -> None:
