@@ -204,8 +204,6 @@ SETTINGS_INTRO = (
     "contraseñas del sistema, nunca en un fichero."
 )
 SETTINGS_ALLOW_LOCAL = "Permitir destino Local (solo programadores: importa a la base de datos local)"
-SETTINGS_IMPORT_ENV = "Importar .env…"
-SETTINGS_SAVE = "Guardar"
 SETTINGS_MISSING = "Falta: {names}"
 
 # ----------------------------------------------------------------------------- misc

@@ -2,6 +2,8 @@
 
 Saved through sync.config.save_settings (secrets to the keyring, refused clearly when it is unusable);
 a value set by an environment variable is shown read-only, since the environment would win anyway.
+The control window shows the same dialog with only the groups it needs (`groups=("pusher",)`), adds its
+own options with `add_option` and vets the saved result in `after_save`.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -45,8 +47,19 @@ class Field:
     choices: tuple[str, ...] = ()
 
 
-TABS: tuple[tuple[str, str, str | None, tuple[Field, ...]], ...] = (
-    (S.TAB_FERRAWIN, S.FERRAWIN_HELP, "ferrawin", (
+@dataclass(frozen=True)
+class Group:
+    """One tab: `key` names it for `groups=`; `check` is the kind of its "Probar conexión" (None: no test)."""
+
+    key: str
+    title: str
+    help: str
+    check: str | None
+    fields: tuple[Field, ...]
+
+
+TABS: tuple[Group, ...] = (
+    Group("ferrawin", S.TAB_FERRAWIN, S.FERRAWIN_HELP, "ferrawin", (
         Field("FERRAWIN_URL", "URL de la base de datos", "p. ej. mssql://usuario@servidor:1433/FERRAWIN; "
               "si la indica, los campos de abajo no se usan"),
         Field("FERRAWIN_HOST", "Servidor SQL Server", "Nombre o IP del PC con SQL Server, p. ej. SERVIDOR o 10.0.0.5"),
@@ -55,7 +68,7 @@ TABS: tuple[tuple[str, str, str | None, tuple[Field, ...]], ...] = (
         Field("FERRAWIN_USERNAME", "Usuario", "Usuario de SQL Server"),
         Field("FERRAWIN_PASSWORD", "Contraseña", "Se guarda en el almacén de claves del sistema", "secret"),
     )),
-    (S.TAB_MANAGER, S.MANAGER_HELP, "manager", (
+    Group("manager", S.TAB_MANAGER, S.MANAGER_HELP, "manager", (
         Field("PRODUCTION_URL", "Producción: URL", "Dirección de Manager, p. ej. https://manager.ejemplo.com"),
         Field("PRODUCTION_TOKEN", "Producción: token", "Token de la API de Manager (Bearer)", "secret"),
         Field("LOCAL_URL", "Local: URL", "Manager de pruebas (opcional)"),
@@ -66,7 +79,7 @@ TABS: tuple[tuple[str, str, str | None, tuple[Field, ...]], ...] = (
         Field("SYNC_COMPRESS", "Comprimir envíos (gzip)", "Reduce el tráfico; desactívelo solo si Manager lo pide",
               "bool"),
     )),
-    (S.TAB_PUSHER, S.PUSHER_HELP, "pusher", (
+    Group("pusher", S.TAB_PUSHER, S.PUSHER_HELP, "pusher", (
         Field("PUSHER_APP_ID", "App ID", "Número de la app de Pusher"),
         Field("PUSHER_APP_KEY", "Key", "Clave pública de la app"),
         Field("PUSHER_APP_SECRET", "Secret", "Clave secreta: firma las órdenes y la suscripción", "secret"),
@@ -75,7 +88,7 @@ TABS: tuple[tuple[str, str, str | None, tuple[Field, ...]], ...] = (
         Field("PUSHER_PORT", "Puerto", "Solo con un servidor propio"),
         Field("PUSHER_SCHEME", "Protocolo", "https salvo en pruebas locales", "choice", ("https", "http")),
     )),
-    (S.TAB_ADVANCED, S.ADVANCED_HELP, None, (
+    Group("advanced", S.TAB_ADVANCED, S.ADVANCED_HELP, None, (
         Field("FERRASYNC_AGENT_ID", "Nombre del agente", "Cómo se ve este PC en la ventana de control (por defecto, "
               "el nombre del equipo)"),
         Field("FERRASYNC_AUTOSYNC_ENABLED", "Auto-sync", "Sincroniza automáticamente cada cierto tiempo", "bool"),
@@ -92,11 +105,14 @@ TABS: tuple[tuple[str, str, str | None, tuple[Field, ...]], ...] = (
 )  # fmt: skip
 
 
+ALL_GROUPS = tuple(group.key for group in TABS)
+
+
 class SettingsDialog(QDialog):
     saved = Signal(object)  # the reloaded Settings
     check_finished = Signal(str, object)  # kind, CheckOutcome
 
-    def __init__(self, home: Path, parent: QWidget | None = None) -> None:
+    def __init__(self, home: Path, parent: QWidget | None = None, groups: tuple[str, ...] = ALL_GROUPS) -> None:
         super().__init__(parent)
         self.home = Path(home)
         self.setWindowTitle(S.SETTINGS_TITLE)
@@ -104,43 +120,58 @@ class SettingsDialog(QDialog):
         self.fields: dict[str, QWidget] = {}
         self.specs: dict[str, Field] = {}
         self.initial: dict[str, str] = {}
+        self.helps: dict[str, QLabel] = {}  # group key -> its intro, which a caller may reword
         self.results: dict[str, QLabel] = {}
         self.test_buttons: dict[str, QPushButton] = {}
         self._workers = QtWorkers(self)
         self.check_finished.connect(self._show_check)
-        self._build()
+        self._build([group for group in TABS if group.key in groups])
         self.load()
 
     # -- layout ------------------------------------------------------------------------------------
 
-    def _build(self) -> None:
-        root = QVBoxLayout(self)
-        root.setContentsMargins(16, 16, 16, 16)
+    def _build(self, groups: list[Group]) -> None:
+        self.root = QVBoxLayout(self)
+        self.root.setContentsMargins(16, 16, 16, 16)
         self.tabs = QTabWidget()
-        for title, help_text, check, fields in TABS:
-            self.tabs.addTab(self._tab(help_text, check, fields), title)
-        root.addWidget(self.tabs)
+        for group in groups:
+            self.tabs.addTab(self._tab(group), group.title)
+        self.tabs.tabBar().setHidden(len(groups) == 1)  # one group: its intro says what it is
+        self.root.addWidget(self.tabs)
         self.error = QLabel()
         self.error.setWordWrap(True)
         self.error.setStyleSheet("QLabel { color: #dc2626; }")
         self.error.hide()
-        root.addWidget(self.error)
+        self.root.addWidget(self.error)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         self.buttons.button(QDialogButtonBox.StandardButton.Save).setText("&Guardar")
         self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("&Cancelar")
         self.buttons.accepted.connect(self.save)
         self.buttons.rejected.connect(self.reject)
-        root.addWidget(self.buttons)
+        # The import fills every group, so it sits beside Guardar, whichever groups are shown.
+        self.import_button = QPushButton(S.IMPORT_ENV)
+        self.import_button.setToolTip(S.TIP_IMPORT_ENV)
+        self.import_button.clicked.connect(self._choose_env)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.import_button)
+        bottom.addStretch(1)
+        bottom.addWidget(self.buttons)
+        self.root.addLayout(bottom)
 
-    def _tab(self, help_text: str, check: str | None, fields: tuple[Field, ...]) -> QWidget:
+    def add_option(self, widget: QWidget) -> None:
+        """A caller's own option (not a sync setting), shown under the tabs; the caller saves it."""
+        self.root.insertWidget(self.root.indexOf(self.tabs) + 1, widget)
+
+    def _tab(self, group: Group) -> QWidget:
         page = QWidget()
         layout = QVBoxLayout(page)
         layout.setSpacing(8)
-        intro = QLabel(help_text)
+        intro = QLabel(group.help)
         intro.setWordWrap(True)
+        self.helps[group.key] = intro
         layout.addWidget(intro)
         form = QFormLayout()
-        for spec in fields:
+        for spec in group.fields:
             widget = self._widget(spec)
             widget.setToolTip(spec.tip)
             self.fields[spec.name], self.specs[spec.name] = widget, spec
@@ -148,27 +179,24 @@ class SettingsDialog(QDialog):
             label.setBuddy(widget)
             form.addRow(label, widget)
         layout.addLayout(form)
-        row = QHBoxLayout()
-        if check:
-            button = QPushButton(S.TEST)
-            button.setToolTip(S.TIP_TEST)
-            button.clicked.connect(lambda _=False, kind=check: self.start_check(kind))
-            self.test_buttons[check] = button
-            row.addWidget(button)
-            result = QLabel()
-            result.setWordWrap(True)
-            result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            self.results[check] = result
-            row.addWidget(result, 1)
-        else:
-            button = QPushButton(S.IMPORT_ENV)
-            button.setToolTip(S.TIP_IMPORT_ENV)
-            button.clicked.connect(self._choose_env)
-            row.addWidget(button)
-            row.addStretch(1)
-        layout.addLayout(row)
+        if group.check:
+            layout.addLayout(self._check_row(group.check))
         layout.addStretch(1)
         return page
+
+    def _check_row(self, kind: str) -> QHBoxLayout:
+        row = QHBoxLayout()
+        button = QPushButton(S.TEST)
+        button.setToolTip(S.TIP_TEST)
+        button.clicked.connect(lambda _=False: self.start_check(kind))
+        self.test_buttons[kind] = button
+        row.addWidget(button)
+        result = QLabel()
+        result.setWordWrap(True)
+        result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.results[kind] = result
+        row.addWidget(result, 1)
+        return row
 
     @staticmethod
     def _widget(spec: Field) -> QWidget:
@@ -255,10 +283,18 @@ class SettingsDialog(QDialog):
         except FerraSyncError as exc:
             self._fail(S.SAVE_FAILED.format(error=exc.message))
             return False
+        problem = self.after_save(settings)
+        if problem:
+            self._fail(problem)  # stored, but not yet usable: the dialog stays open to finish it
+            return False
         self.error.hide()
         self.saved.emit(settings)
         self.accept()
         return True
+
+    def after_save(self, settings: Any) -> str | None:
+        """Hook for a caller: runs once the settings are stored; a sentence keeps the dialog open."""
+        return None
 
     def _fail(self, text: str) -> None:
         self.error.setText(text)
@@ -294,6 +330,15 @@ class SettingsDialog(QDialog):
         if not quiet:
             QMessageBox.information(self, S.IMPORTED_TITLE, report.message())
         return True
+
+    def done(self, result: int) -> None:
+        if self.testAttribute(Qt.WidgetAttribute.WA_DeleteOnClose) and self.checks_running():
+            # Deleting the dialog now would destroy a running check's QThread (fatal): delete it once they end.
+            self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, False)
+            reaper = QTimer(self)
+            reaper.timeout.connect(lambda: self.checks_running() or self.deleteLater())
+            reaper.start(100)
+        super().done(result)
 
     def shutdown(self, timeout_ms: int = 30000) -> bool:
         """Wait for running checks (at quit); they end within their own connection timeouts."""

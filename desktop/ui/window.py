@@ -27,7 +27,7 @@ from desktop.controller import Controller
 from desktop.delivery import NO_ANSWER, SEND_FAILED
 from desktop.prefs import ControlPrefs
 from desktop.ui.bridge import ControllerBridge
-from desktop.ui.dialogs import ConfirmDialog, InputDialog, SettingsDialog
+from desktop.ui.dialogs import ConfirmDialog, ControlSettingsDialog, InputDialog
 from desktop.ui.tabs import AutoSyncTab, ErrorsTab, EventsTab, HistoryTab, LogTab
 from desktop.ui.widgets import AgentsPanel, StatusPanel, dot_icon
 from desktop.validation import InputError
@@ -300,9 +300,11 @@ class ControlWindow(QMainWindow):
         dialog.open()
 
     def open_settings(self) -> None:
-        if isinstance(self.dialog, SettingsDialog):
+        if isinstance(self.dialog, ControlSettingsDialog):
             return
-        self._open(SettingsDialog(self, self.home, self.prefs, self._settings_saved))
+        dialog = ControlSettingsDialog(self, self.home, self.prefs)
+        dialog.saved.connect(self._settings_saved)
+        self._open(dialog)
 
     def _settings_saved(self, settings: Any) -> None:
         """New credentials: reconnect with a fresh controller; new options: refill the target list."""
@@ -333,6 +335,8 @@ class ControlWindow(QMainWindow):
         self.ticker.stop()
         self.bridge.detach()
         self.controller.stop()
+        for dialog in self.findChildren(ControlSettingsDialog):
+            dialog.shutdown()  # a running "Probar conexión" ends within its timeout; never kill its thread
         super().closeEvent(event)
 
     def _restore_geometry(self) -> None:

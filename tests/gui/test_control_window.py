@@ -16,11 +16,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import shiboken6
 
 from agent.testing import agent_env
+from agent.ui.settings_dialog import SettingsDialog
+from desktop import strings
 from desktop.controller import Controller, Timings
 from desktop.prefs import ControlPrefs
-from desktop.ui.dialogs import ConfirmDialog, InputDialog, SettingsDialog
+from desktop.ui.dialogs import ConfirmDialog, ControlSettingsDialog, InputDialog
 from desktop.ui.window import ControlWindow
 from sync.config import load_settings
 from sync.devstack.complete_sync import expected_holdings
@@ -261,6 +264,63 @@ def test_missing_credentials_open_the_settings(
     assert not window.sync_button.isEnabled()
 
 
+def _open_settings(qtbot: Any, make_window: Callable[..., ControlWindow], home: Path) -> tuple[Any, Any]:
+    window = make_window(load_settings(env={"FERRASYNC_HOME": str(home)}))
+    qtbot.waitUntil(lambda: isinstance(window.dialog, ControlSettingsDialog), timeout=WAIT)
+    return window, window.dialog
+
+
+PUSHER_NAMES = {"PUSHER_APP_ID", "PUSHER_APP_KEY", "PUSHER_APP_SECRET", "PUSHER_APP_CLUSTER", "PUSHER_HOST",
+                "PUSHER_PORT", "PUSHER_SCHEME"}  # fmt: skip
+
+
+def test_settings_are_the_agents_dialog_with_pusher_import_check_and_local_option(
+    qtbot: Any, make_window: Callable[..., ControlWindow], ferrasync_home: Path, relay: Any, tmp_path: Path
+) -> None:
+    window, dialog = _open_settings(qtbot, make_window, ferrasync_home)
+    assert isinstance(dialog, SettingsDialog) and set(dialog.fields) == PUSHER_NAMES
+    assert set(dialog.test_buttons) == {"pusher"} and dialog.import_button.text() == "Importar .env…"
+    assert dialog.tabs.count() == 1 and dialog.helps["pusher"].text() == strings.SETTINGS_INTRO
+    dialog.allow_local.setChecked(True)
+    dialog.set_value("PUSHER_APP_ID", "123456")
+    assert not dialog.save()  # stored, but the window cannot connect yet: it says what is missing
+    assert dialog.error.text() == "Falta: Key, Secret" and window.dialog is dialog
+    assert ControlPrefs.load(ferrasync_home).allow_local
+    env = tmp_path / ".env"
+    env.write_text(f"PUSHER_APP_KEY=testkey\nPUSHER_APP_SECRET=testsecret\nPUSHER_HOST=127.0.0.1\n"
+                   f"PUSHER_PORT={relay.port}\nPUSHER_SCHEME=http\n")  # fmt: skip
+    assert dialog.import_env(env, quiet=True)
+    assert (dialog.value("PUSHER_APP_KEY"), dialog.value("PUSHER_SCHEME")) == ("testkey", "http")
+    with qtbot.waitSignal(dialog.check_finished, timeout=WAIT):
+        dialog.test_buttons["pusher"].click()
+    assert dialog.results["pusher"].text().startswith("✓ ")
+    assert dialog.save()
+    qtbot.waitUntil(lambda: window.dialog is None and window.controller.connected, timeout=WAIT)
+    assert [window.target.itemData(i) for i in range(window.target.count())] == ["production", "local"]
+
+
+def test_settings_closed_during_a_check_outlive_it(
+    qtbot: Any, make_window: Callable[..., ControlWindow], ferrasync_home: Path
+) -> None:
+    import socket
+
+    silent = socket.create_server(("127.0.0.1", 0))  # never answers: the check waits until the socket closes
+    try:
+        window, dialog = _open_settings(qtbot, make_window, ferrasync_home)
+        for name, value in {"PUSHER_APP_ID": "1", "PUSHER_APP_KEY": "k", "PUSHER_APP_SECRET": "s",
+                            "PUSHER_HOST": "127.0.0.1", "PUSHER_PORT": str(silent.getsockname()[1]),
+                            "PUSHER_SCHEME": "http"}.items():  # fmt: skip
+            dialog.set_value(name, value)
+        dialog.test_buttons["pusher"].click()
+        qtbot.waitUntil(lambda: dialog.checks_running() == 1, timeout=WAIT)
+        dialog.reject()
+        qtbot.wait(200)
+        assert window.dialog is None and shiboken6.isValid(dialog)  # kept while its thread runs
+    finally:
+        silent.close()  # the check's request is reset: it ends
+    qtbot.waitUntil(lambda: not shiboken6.isValid(dialog), timeout=WAIT)  # then the dialog is deleted
+
+
 def test_local_target_only_when_allowed(
     qtbot: Any, make_window: Callable[..., ControlWindow], control_settings: Any
 ) -> None:
@@ -277,3 +337,11 @@ def qtbot_button() -> Any:
     from PySide6.QtCore import Qt
 
     return Qt.MouseButton.LeftButton
+
+
+def test_control_window_takes_only_the_dialog_from_the_agent() -> None:
+    """desktop → agent.ui is one-way and narrow: the settings dialog and its helpers, never the service or tray."""
+    probe = "import sys, desktop.ui.window; print(' '.join(sorted(m for m in sys.modules if m.startswith('agent'))))"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert set(out.stdout.split()) == {"agent", "agent.qt_bridge", "agent.ui", "agent.ui.checks",
+                                       "agent.ui.settings_dialog", "agent.ui.strings"}  # fmt: skip
