@@ -1,0 +1,146 @@
+"""What the agent tells the outside: `sync.status` on Pusher, Manager's `sync-status`, `listener.status`, acks.
+
+Cadence: a state change is published at once (after the ack when a command caused it), progress at most
+once a second, a heartbeat every minute; Manager every 10 s while running and every minute idle, and only
+from the active agent. Sends leave through the `PusherOutbox`/`ManagerReporter` threads, never blocking.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import time
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from agent.outbox import ManagerReporter, PusherOutbox
+from sync import __version__, protocol
+
+if TYPE_CHECKING:
+    from agent.service import AgentService
+
+log = logging.getLogger("ferrasync.agent")
+
+STATUS_MIN_INTERVAL_S = 1.0
+HEARTBEAT_S = 60.0
+MANAGER_RUNNING_S, MANAGER_IDLE_S = 10.0, 60.0
+LISTENER_STATUS_S = 30.0
+
+
+class StatusPublisher:
+    def __init__(self, svc: AgentService) -> None:
+        self.svc = svc
+        self.outbox: PusherOutbox | None = None
+        self.reporter: ManagerReporter | None = None
+        self.dirty = False  # progress not yet published
+        self._held = False  # inside a command: statuses wait for its ack
+        self._pending = False  # a status was held
+        self._last_pusher = 0.0
+        self._last_manager = 0.0
+        self._last_listener_status = 0.0
+
+    def open(self, socket_id: Callable[[], str | None]) -> None:
+        settings = self.svc.settings
+        if settings.status.configured:
+            from sync.manager import ManagerClient
+
+            client = ManagerClient(settings.status.url, settings.status.token,
+                                   verify=str(settings.ca_bundle) if settings.ca_bundle else True,
+                                   timeout_scale=settings.time_scale)  # fmt: skip
+            self.reporter = ManagerReporter(client).start()
+        if settings.pusher.configured:
+            from sync.pusher.publisher import Publisher
+
+            self.outbox = PusherOutbox(Publisher.from_settings(settings), socket_id).start()
+
+    def flush(self) -> None:
+        if self.outbox is not None:
+            self.outbox.flush(3.0)
+
+    def close(self) -> None:
+        if self.outbox is not None:
+            self.outbox.stop()
+        if self.reporter is not None:
+            self.reporter.stop()
+
+    # -- statuses ----------------------------------------------------------------------------------
+
+    def changed(self) -> None:
+        """A state change: published at once, or after the ack of the command that caused it."""
+        if self._held:
+            self._pending = True
+            self.svc.notify_snapshot()
+            return
+        self.publish(full=False)
+
+    @contextlib.contextmanager
+    def held(self) -> Iterator[None]:
+        """Statuses caused inside the block wait for `release` (the ack leaves before the status it causes)."""
+        self._held = True
+        try:
+            yield
+        finally:
+            self._held = False
+
+    def release(self, force: bool = False, full: bool = False) -> None:
+        if self._pending or force:
+            self._pending = False
+            self.publish(full)
+
+    def publish(self, full: bool) -> None:
+        status = self.svc.build_status(full)
+        self._last_pusher = time.monotonic()
+        self.dirty = False
+        if self.outbox is not None:
+            try:
+                self.outbox.put(protocol.EVENT_STATUS, protocol.encode_status(status))
+            except protocol.PayloadTooLarge as exc:
+                log.error("Status not published: %s", exc.reason)
+        self.write_listener_status()
+        self.svc.notify_snapshot()
+
+    def post_manager(self) -> None:
+        self._last_manager = time.monotonic()
+        # Only the active agent reports to Manager: a standby's "idle" would overwrite the real status.
+        if self.reporter is not None and self.svc.role == "active":
+            self.reporter.post(protocol.manager_status_body(self.svc.build_status()))
+
+    def tick(self, running: bool) -> None:
+        now = time.monotonic()
+        scaled = self.svc.settings.scaled
+        since = now - self._last_pusher
+        throttled = running and self.dirty and since >= scaled(STATUS_MIN_INTERVAL_S)
+        if throttled or since >= scaled(HEARTBEAT_S):  # progress at most once a second; else a heartbeat
+            self.publish(full=False)
+        if now - self._last_manager >= scaled(MANAGER_RUNNING_S if running else MANAGER_IDLE_S):
+            self.post_manager()
+        if now - self._last_listener_status >= scaled(LISTENER_STATUS_S):
+            self.write_listener_status()
+
+    def write_listener_status(self) -> None:
+        self._last_listener_status = time.monotonic()
+        svc = self.svc
+        snap, now = svc.snapshot(), protocol.iso_utc(protocol.now_utc())
+        svc.files.write_status({
+            "state": snap.state, "role": snap.role, "status": protocol.wire_state(snap.state)[0],
+            "connection": snap.connection, "progress": snap.progress_text or None, "message": snap.message,
+            "run_id": snap.run_id, "hostname": svc.hostname, "agent": svc.agent_id, "pid": os.getpid(),
+            "version": __version__, "active_agent": snap.active_agent, "legacy_listener": snap.legacy_listener,
+            "heartbeat": datetime.now().strftime("%Y-%m-%d %H:%M:%S"), "updated_at": now,
+        })  # fmt: skip
+
+    # -- acks --------------------------------------------------------------------------------------
+
+    def ack(self, request_id: str, result: protocol.Result, reason: str | None) -> protocol.Ack:
+        svc = self.svc
+        return protocol.build_ack(request_id, result, agent=svc.agent_id, hostname=svc.hostname, reason=reason)
+
+    def send_ack(self, request_id: str, result: protocol.Result, reason: str | None) -> protocol.Ack:
+        ack = self.ack(request_id, result, reason)
+        if self.outbox is not None:
+            self.outbox.put(protocol.EVENT_ACK, protocol.encode_event(ack.to_wire(), "la confirmación"))
+        if result != "accepted":
+            log.info("Ack %s %s: %s", result, request_id, reason)
+        return ack
