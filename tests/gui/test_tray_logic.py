@@ -185,6 +185,28 @@ def test_qthread_worker_runs_off_gui_thread_and_joins(qapp: QApplication, qtbot:
     t.start()
     t.join()
     qtbot.waitUntil(lambda: not started_from_thread[0].is_alive(), timeout=3000)
+    assert workers.shutdown(3000)  # the owner may now go: no QThread of it is still running
+
+
+def test_qthread_workers_shutdown_ends_running_threads_without_the_event_loop(qapp: QApplication, qtbot: Any) -> None:
+    """At quit the GUI thread blocks in shutdown(): a thread mid-run must end by itself, not wait for a queued
+    quit; a start that arrives afterwards is refused instead of left hanging."""
+    import time
+
+    from PySide6.QtCore import QObject
+
+    owner = QObject()
+    workers = QtWorkers(owner)
+    started = threading.Event()
+    handles = [workers.start(lambda: (started.set(), time.sleep(0.3)), f"slow-{i}") for i in range(3)]
+    qtbot.waitUntil(started.is_set, timeout=3000)
+    assert workers.running() == 3
+    t0 = time.monotonic()
+    assert workers.shutdown(3000)
+    assert time.monotonic() - t0 < 2.0 and workers.running() == 0
+    assert all(h.join(0) and h.error is None for h in handles)
+    late = workers.start(lambda: None, "late")
+    assert late.join(3) and isinstance(late.error, RuntimeError)
 
 
 def test_second_launch_asks_first_to_show(qapp: QApplication, qtbot: Any, tmp_path: Path) -> None:
