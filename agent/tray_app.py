@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QSystemTrayIcon
 
 from agent import autostart as autostart_mod
 from agent.qt_bridge import Bridge, QtWorkers
+from agent.qt_compat import protect_singletons
 from agent.qt_single import SingleInstance, send_to_running, server_name
 from agent.ui import icons, model
 from agent.ui import strings as S
@@ -193,6 +194,7 @@ def run_tray(args: Any) -> int:
     from agent.logs import secret_values, setup_logging
     from sync.errors import FerraSyncError
 
+    protect_singletons()  # before the app and the service's threads exist
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     app.setApplicationName(S.APP_AGENT)

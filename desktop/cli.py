@@ -25,10 +25,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Qt is imported only now, so `--version` works without a display.
     from PySide6.QtWidgets import QApplication, QMessageBox
 
+    from agent.qt_compat import protect_singletons
     from desktop.ui.window import ControlWindow
     from sync.config import load_settings
     from sync.errors import FerraSyncError
 
+    protect_singletons()  # before the app and the subscriber threads exist
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("FerraSync Control")
     try:
