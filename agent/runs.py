@@ -167,7 +167,12 @@ class RunSupervisor:
         with svc.lock:
             svc.run = svc.run.with_progress(p)
         if p.phase in ("starting", "analysing", "sending") and svc.state not in ("pausing", "stopping"):
-            svc.set_state(p.phase, p.message or self._message_for(p.phase))
+            message = p.message or self._message_for(p.phase)
+            if svc.state != p.phase:  # a phase change: published at once
+                svc.set_state(p.phase, message)
+            else:  # progress within the phase: the throttle publishes it, at most once a (scaled) second
+                with svc.lock:
+                    svc.message = message
         elif p.message and p.phase == "sending":
             svc.message = p.message
         if p.phase == "sending" and p.code and not p.message:
