@@ -7,7 +7,9 @@ The derived fields follow reference §1.13.
 
 from __future__ import annotations
 
+import functools
 import re
+from operator import itemgetter
 from typing import Any
 
 from sync.ferrawin import phpjson
@@ -26,6 +28,11 @@ _RADIUS = re.compile(r"^([0-9]+\.?[0-9]*)r$")
 
 def php_float(value: Any) -> float:
     """PHP `(float)$value` for what a driver returns (numbers, numeric strings, NULL is not passed)."""
+    kind = type(value)
+    if kind is float:  # the usual case first: this runs for every number of every planilla
+        return value  # type: ignore[no-any-return]
+    if kind is int:
+        return float(value)
     if isinstance(value, bool):
         return 1.0 if value else 0.0
     if isinstance(value, int | float):
@@ -36,6 +43,8 @@ def php_float(value: Any) -> float:
 
 def php_int(value: Any) -> int:
     """PHP `(int)$value`: truncates toward zero; a numeric string is read as a number first."""
+    if type(value) is int:
+        return value
     if isinstance(value, int):
         return int(value)
     number = php_float(value)
@@ -49,6 +58,8 @@ def php_empty(value: Any) -> bool:
 
 def php_str(value: Any) -> str:
     """`(string)` for a value that PHP would hold as a string (pdo returns strings)."""
+    if type(value) is str:
+        return value
     if value is None:
         return ""
     if isinstance(value, float):
@@ -85,6 +96,16 @@ def dimensiones(row: Row) -> str:
 
 def secuencia_doblado(figura: str) -> list[dict[str, Any]]:
     """parsearSecuenciaDoblado: TAB-separated tokens → doblez / radio / longitud segments."""
+    # Shapes repeat across a planilla's bars: parse each text once, hand out fresh dicts every time.
+    return [dict(segment) for segment in _secuencia_doblado(figura)]
+
+
+@functools.lru_cache(maxsize=4096)
+def _secuencia_doblado(figura: str) -> tuple[tuple[tuple[str, Any], ...], ...]:
+    return tuple(tuple(segment.items()) for segment in _parse_secuencia(figura))
+
+
+def _parse_secuencia(figura: str) -> list[dict[str, Any]]:
     segments: list[dict[str, Any]] = []
     if php_empty(figura):
         return segments
@@ -105,30 +126,39 @@ def secuencia_doblado(figura: str) -> list[dict[str, Any]]:
 
 
 def element(row: Row) -> dict[str, Any]:
+    # `x if x is not None else d` spelled out: this runs for every ORD_BAR row of every run
     fila = php_str(_or(row["fila"], ""))
     zelemento = php_str(_or(row["zelemento"], ""))
+    text = {k: (v if v is not None else "") for k, v in zip(_ELEMENT_TEXT, _element_text(row), strict=True)}
+    diametro, longitud, dobles, barras, peso = _element_numbers(row)
     return {
-        "codigo_cliente": _or(row["codigo_cliente"], ""),
-        "nombre_cliente": _or(row["nombre_cliente"], ""),
-        "codigo_obra": _or(row["codigo_obra"], ""),
-        "nombre_obra": _or(row["nombre_obra"], ""),
-        "ensamblado": _or(row["ensamblado"], ""),
-        "seccion": _or(row["seccion"], ""),
-        "descripcion_planilla": _or(row["descripcion_planilla"], ""),
+        "codigo_cliente": text["codigo_cliente"],
+        "nombre_cliente": text["nombre_cliente"],
+        "codigo_obra": text["codigo_obra"],
+        "nombre_obra": text["nombre_obra"],
+        "ensamblado": text["ensamblado"],
+        "seccion": text["seccion"],
+        "descripcion_planilla": text["descripcion_planilla"],
         "fila": fila,
         "zelemento": zelemento,
         "ferrawin_id": php_trim(fila) + "-" + php_trim(zelemento),
-        "descripcion_fila": _or(row["descripcion_fila"], ""),
-        "marca": _or(row["marca"], ""),
-        "diametro": php_int(_or(row["diametro"], 0)),
-        "figura": _or(row["figura"], ""),
-        "longitud": php_float(_or(row["longitud"], 0)),
-        "dobles_barra": php_int(_or(row["dobles_barra"], 0)),
-        "barras": php_int(_or(row["barras"], 0)),
-        "peso": php_float(_or(row["peso"], 0)),
+        "descripcion_fila": text["descripcion_fila"],
+        "marca": text["marca"],
+        "diametro": php_int(diametro if diametro is not None else 0),
+        "figura": text["figura"],
+        "longitud": php_float(longitud if longitud is not None else 0),
+        "dobles_barra": php_int(dobles if dobles is not None else 0),
+        "barras": php_int(barras if barras is not None else 0),
+        "peso": php_float(peso if peso is not None else 0),
         "dimensiones": dimensiones(row),
-        "etiqueta": _or(row["etiqueta"], ""),
+        "etiqueta": text["etiqueta"],
     }
+
+
+_ELEMENT_TEXT = ("codigo_cliente", "nombre_cliente", "codigo_obra", "nombre_obra", "ensamblado", "seccion",
+                 "descripcion_planilla", "descripcion_fila", "marca", "figura", "etiqueta")
+_element_text = itemgetter(*_ELEMENT_TEXT)
+_element_numbers = itemgetter("diametro", "longitud", "dobles_barra", "barras", "peso")
 
 
 SNAPSHOT_KEYS = ("ferrawin_id", "diametro", "longitud", "dobles_barra", "barras", "peso", "dimensiones")
@@ -167,14 +197,33 @@ def _nulls_first(*values: Any) -> tuple[Any, ...]:
     return tuple((v is not None, v if v is not None else "") for v in values)
 
 
+def _assembly_order(rows: list[Row]) -> list[Row]:
+    """PROD_DETO rows by ZELEMENTO, then every column by name; NULLs first.
+
+    Without a NULL anywhere, the values themselves order exactly as their `_nulls_first` pairs do,
+    so the key is built in C (itemgetter); a NULL falls back to the pairs.
+    """
+    if not rows:
+        return []
+    names = sorted(rows[0])
+    key = itemgetter("elemento", *names)
+    keys = [key(r) for r in rows]
+    if any(None in k for k in keys):
+        return sorted(rows, key=lambda r: _nulls_first(r["elemento"], *(r[k] for k in names)))
+    order = sorted(range(len(rows)), key=keys.__getitem__)
+    return [rows[i] for i in order]
+
+
 def ensamblajes(rows: list[Row]) -> list[dict[str, Any]]:
     """getEnsamblajes: one entry per DISTINCT (ZETIQUETAC, ZSITUACION), each with EVERY PROD_DETO row
     of that ZETIQUETAC (not de-duplicated, as the PHP tool sent them), ordered by ZELEMENTO."""
     pairs = sorted({(r["etiqueta_codigo"], r["nombre"]) for r in rows}, key=lambda p: _nulls_first(*p))
-    ordered = sorted(rows, key=lambda r: _nulls_first(r["elemento"], *(r[k] for k in sorted(r))))
+    by_label: dict[Any, list[Row]] = {}
+    for r in _assembly_order(rows):
+        by_label.setdefault(r["etiqueta_codigo"], []).append(r)
     result = []
     for etiqueta, nombre in pairs:
-        elementos = [_assembly_element(r) for r in ordered if etiqueta is not None and r["etiqueta_codigo"] == etiqueta]
+        elementos = [_assembly_element(r) for r in by_label.get(etiqueta, ())] if etiqueta is not None else []
         result.append({
             "etiqueta": php_trim(php_str(etiqueta)),
             "nombre": php_trim(php_str(nombre)),

@@ -68,7 +68,8 @@ def _dumps_fast(value: Any, flags: int) -> str:
     text = json.dumps(prepared, ensure_ascii=False, separators=(",", ":"), check_circular=False)
     if text.count("\\u0000") != marks[0] or _SURROGATE.search(text):
         raise _Unusual
-    text = _FLOAT_TOKEN.sub(r"\1", text)
+    if marks[0]:
+        text = _FLOAT_TOKEN.sub(r"\1", text)
     if not flags & JSON_UNESCAPED_SLASHES:
         text = text.replace("/", "\\/")
     return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
@@ -87,8 +88,7 @@ def _prepare(value: Any, preserve: bool, marks: list[int]) -> Any:
             if t is str or t is int or item is None or t is bool:
                 out[key] = item
             elif t is float:
-                marks[0] += 1
-                out[key] = _FLOAT_MARK + php_float(item, preserve_zero_fraction=preserve)
+                out[key] = _json_float(item, preserve, marks)
             else:
                 out[key] = _prepare(item, preserve, marks)
         return out
@@ -97,9 +97,22 @@ def _prepare(value: Any, preserve: bool, marks: list[int]) -> Any:
     if kind is str or kind is int or value is None or kind is bool:
         return value
     if kind is float:
-        marks[0] += 1
-        return _FLOAT_MARK + php_float(value, preserve_zero_fraction=preserve)
+        return _json_float(value, preserve, marks)
     raise _Unusual
+
+
+def _json_float(value: float, preserve: bool, marks: list[int]) -> Any:
+    """What stands for a float in the copy handed to the C encoder.
+
+    In [1e-4, 1e15) Python's repr and PHP agree on every non-integral float (shortest round-trip
+    digits, no exponent), so the float itself goes through; an integral one becomes the int PHP
+    prints (`300`), or stays a float with JSON_PRESERVE_ZERO_FRACTION (`300.0` both). Anything else
+    (zero, -0.0, exponent forms, NaN/INF) is pre-formatted and marked.
+    """
+    if 1e-4 <= abs(value) < 1e15:
+        return int(value) if not preserve and value.is_integer() else value
+    marks[0] += 1
+    return _FLOAT_MARK + php_float(value, preserve_zero_fraction=preserve)
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -173,6 +186,10 @@ def _string(text: str, flags: int) -> str:
 
 def php_float(value: float, *, preserve_zero_fraction: bool = False) -> str:
     """A float as json_encode/var_export print it with serialize_precision = -1 (php_gcvt, 17 digits)."""
+    if 1e-4 <= abs(value) < 1e15:  # repr agrees with PHP here (see _json_float); NaN/INF fail the test
+        if value.is_integer():
+            return f"{int(value)}.0" if preserve_zero_fraction else str(int(value))
+        return repr(value)
     if math.isnan(value) or math.isinf(value):
         raise PHPJSONError("json_encode no admite NaN ni infinito")
     sign, digit_tuple, exponent = Decimal(repr(value)).as_tuple()

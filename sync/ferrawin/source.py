@@ -106,6 +106,20 @@ def _value(value: Any) -> Any:
     return value
 
 
+# Column types (cursor.description's type_code) whose values are kept as the driver returns them.
+_PLAIN_TYPES: frozenset[Any] = frozenset({str, int, float, bool, bytes, bytearray})
+
+
+def _converters(description: Sequence[Any]) -> list[int]:
+    """Indexes of the columns whose values may need `_value` (datetime, Decimal, or a type not declared).
+
+    pyodbc declares each column's Python type; sqlite3 declares none (None), so its columns all go
+    through `_value`, which leaves its str/int/float values alone. Converting only where needed keeps
+    the row loop (millions of values per year) out of Python for plain columns.
+    """
+    return [i for i, d in enumerate(description) if d[1] not in _PLAIN_TYPES]
+
+
 def stream(conn: Any, sql: str, params: Sequence[Any] = ()) -> Iterator[Row]:
     """Rows as dicts (lower-case column names), fetched `FETCH_SIZE` at a time."""
     cursor = conn.cursor()
@@ -115,12 +129,18 @@ def stream(conn: Any, sql: str, params: Sequence[Any] = ()) -> Iterator[Row]:
         except Exception as exc:  # pyodbc.Error / sqlite3.Error: driver text, never credentials
             raise DatabaseError(f"Error al consultar FerraWin: {_driver_text(exc)}") from exc
         names = [d[0].lower() for d in cursor.description]
+        convert = [(i, names[i]) for i in _converters(cursor.description)]
         while True:
             rows = cursor.fetchmany(FETCH_SIZE)
             if not rows:
                 return
             for raw in rows:
-                yield {n: _value(v) for n, v in zip(names, raw, strict=True)}
+                row = dict(zip(names, raw, strict=True))
+                for i, name in convert:
+                    value = raw[i]
+                    if value is not None:
+                        row[name] = _value(value)
+                yield row
     finally:
         cursor.close()
 
@@ -214,6 +234,21 @@ def _sort_key(row: Row, first: Iterable[str]) -> tuple[Any, ...]:
     return tuple((row[n] is not None, row[n] if row[n] is not None else 0) for n in names)
 
 
+def sort_rows(rows: list[Row], first: tuple[str, str]) -> None:
+    """Sort in place by `_sort_key(row, first)`, cheaply in the usual case.
+
+    When the two named columns are never NULL and no two rows share them, they alone decide the
+    order `_sort_key` gives (its later columns only break ties), so the full key is not built.
+    """
+    a, b = first
+    pairs = [(r[a], r[b]) for r in rows]
+    if len(set(pairs)) == len(rows) and all(x is not None and y is not None for x, y in pairs):
+        order = sorted(range(len(rows)), key=pairs.__getitem__)
+        rows[:] = [rows[i] for i in order]
+    else:
+        rows.sort(key=lambda r: _sort_key(r, first))
+
+
 def fetch_batch(conn: Any, dialect: Dialect, keys: Sequence[PlanillaKey],
                 hashes: dict[str, str | None] | None = None) -> list[PlanillaData]:
     """All data of a batch of planillas in four set-based statements (five without `hashes`).
@@ -249,17 +284,20 @@ def _load_elements(conn: Any, dialect: Dialect, keys: Sequence[PlanillaKey],
     for data in by_raw.values():
         if data.elements:
             # ORD_BAR order ZCODLIN, ZELEMENTO (reference §1.7), ties broken on every other column.
-            data.elements.sort(key=lambda r: _sort_key(r, ("fila", "zelemento")))
+            sort_rows(data.elements, ("fila", "zelemento"))
             data.header = {f: data.elements[0][f] for f in HEADER_FIELDS}
 
 
 def _load_entities(conn: Any, dialect: Dialect, keys: Sequence[PlanillaKey],
                    by_raw: dict[tuple[str, str], PlanillaData]) -> None:
     grouped: dict[tuple[str, str], dict[int, EntityData]] = defaultdict(dict)
+    bar_columns: list[tuple[str, str]] | None = None  # ("b_peso", "peso"), …: the same for every row
     for row in _rows_for(conn, dialect, queries.entities, keys):
+        if bar_columns is None:
+            bar_columns = [(k, k[2:]) for k in row if k.startswith("b_")]
         raw = (row.pop("zconta"), row.pop("zcodigo"))
         ent_no = int(row.pop("ent_no"))
-        bar = {k[2:]: row.pop(k) for k in [k for k in row if k.startswith("b_")]}
+        bar = {short: row.pop(k) for k, short in bar_columns}
         entity = grouped[raw].setdefault(ent_no, EntityData(row))
         if bar["linea"] is not None:  # LEFT JOIN: a line without ORD_BAR rows
             del bar["linea"]
@@ -267,7 +305,7 @@ def _load_entities(conn: Any, dialect: Dialect, keys: Sequence[PlanillaKey],
     for raw, entities in grouped.items():
         ordered = [entities[n] for n in sorted(entities)]
         for entity in ordered:
-            entity.bars.sort(key=lambda r: _sort_key(r, ("elemento", "orden")))
+            sort_rows(entity.bars, ("elemento", "orden"))
             for bar in entity.bars:
                 bar.pop("orden")
         by_raw[raw].entities = ordered
