@@ -61,6 +61,12 @@ def delivery(window: ControlWindow) -> str:
     return window.delivery.text()
 
 
+def wait_shown(qtbot: Any, check: Callable[[], Any]) -> None:
+    """Wait for what the window shows: it follows the controller a moment later (queued refresh), so a widget
+    is never asserted right after a controller-side wait."""
+    qtbot.waitUntil(lambda: bool(check()), timeout=WAIT)
+
+
 # ----------------------------------------------------------------------------------------------- real agent
 
 
@@ -90,21 +96,21 @@ def test_start_from_the_window_completes_with_the_right_counts_real_agent(
 ) -> None:
     window = make_window()
     qtbot.waitUntil(lambda: window.controller.active_agent() is not None, timeout=WAIT)
-    assert window.sync_button.isEnabled()
+    wait_shown(qtbot, window.sync_button.isEnabled)
     window.action_incremental.trigger()
     qtbot.waitUntil(lambda: "aceptado por PC-OFICINA" in delivery(window), timeout=WAIT)
     wait_state(qtbot, window, "completed")
     expected = expected_holdings(real_agent)
     held = {code: len(p["elementos"]) for code, p in manager_stub.store.snapshot().items()}
     assert held == expected
-    qtbot.waitUntil(lambda: window.history_tab.table.rowCount() >= 1, timeout=WAIT)
+    table = window.history_tab.table
+    wait_shown(qtbot, lambda: table.rowCount() >= 1 and table.item(0, 4).text() == "✓ completada")
+    wait_shown(qtbot, lambda: window.status_panel.bar.text() == f"{len(expected)} / {len(expected)}")
     run = next(r for r in window.controller.runs() if r.result == "completed")
     assert (run.mode, run.target, run.counts["sent"], run.counts["total"]) == (
         "incremental", "production", len(expected), len(expected),
     )  # fmt: skip
     assert run.counts["nuevas"] == len(expected) and run.counts["batchesFailed"] == 0
-    assert window.status_panel.bar.text() == f"{len(expected)} / {len(expected)}"
-    table = window.history_tab.table
     assert len(window.controller.runs()) == 1  # the statuses before the runId was known are the same run
     assert table.item(0, 4).text() == "✓ completada" and table.item(0, 5).text() == f"{len(expected)}/{len(expected)}"
 
@@ -118,10 +124,11 @@ def test_pause_and_resume(qtbot: Any, make_window: Callable[..., ControlWindow],
     qtbot.waitUntil(lambda: window.sync_button.isEnabled(), timeout=WAIT)
     window.action_nuevas.trigger()
     wait_state(qtbot, window, "running")
-    assert window.pause_button.isEnabled() and not window.sync_button.isEnabled()
+    wait_shown(qtbot, lambda: window.pause_button.isEnabled() and not window.sync_button.isEnabled())
     qtbot.mouseClick(window.pause_button, qtbot_button())
     wait_state(qtbot, window, "paused")
-    assert window.resume_button.isVisible() and window.resume_button.isEnabled() and not window.pause_button.isVisible()
+    wait_shown(qtbot, lambda: window.resume_button.isVisible() and window.resume_button.isEnabled()
+               and not window.pause_button.isVisible())  # fmt: skip
     done_when_paused = agent.done
     qtbot.wait(400)
     assert agent.done == done_when_paused  # really paused
@@ -137,15 +144,16 @@ def test_agent_goes_offline_and_comes_back(
     agent = control_fake_agent("PC-OFICINA")
     window = make_window()
     qtbot.waitUntil(lambda: window.controller.active_agent() is not None, timeout=WAIT)
-    assert window.agents_panel.list.count() == 1 and window.agents_panel.empty.isHidden()
+    wait_shown(qtbot, lambda: window.agents_panel.list.count() == 1 and window.agents_panel.empty.isHidden())
     agent.go_offline()
     wait_state(qtbot, window, "offline")
-    assert not window.sync_button.isEnabled() and "Ningún agente conectado" in window.sync_button.toolTip()
-    assert window.status_panel.message.text().startswith("Ningún agente conectado")
+    wait_shown(qtbot, lambda: not window.sync_button.isEnabled()
+               and "Ningún agente conectado" in window.sync_button.toolTip())  # fmt: skip
+    wait_shown(qtbot, lambda: window.status_panel.message.text().startswith("Ningún agente conectado"))
     qtbot.waitUntil(lambda: "sin respuesta" in window.agents_panel.list.item(0).text(), timeout=WAIT)
     agent.come_back()  # it publishes a full status after every (re)subscription
     wait_state(qtbot, window, "idle")
-    assert window.sync_button.isEnabled()
+    wait_shown(qtbot, window.sync_button.isEnabled)
 
 
 def test_rejected_command_shows_the_agents_reason(
@@ -159,18 +167,18 @@ def test_rejected_command_shows_the_agents_reason(
     window.controller.start_sync("incremental", "production")  # a second start, as another window would
     qtbot.waitUntil(lambda: "✗ rechazado: ya hay una sincronización en curso" in delivery(window), timeout=WAIT)
     rows = window.events_tab.table
-    texts = [rows.item(r, 2).text() for r in range(rows.rowCount())]
-    assert any("rechazado: ya hay una sincronización en curso" in t for t in texts)
+    wait_shown(qtbot, lambda: any("rechazado: ya hay una sincronización en curso" in rows.item(r, 2).text()
+                                  for r in range(rows.rowCount())))  # fmt: skip
 
 
 def test_no_agent_answering_then_retry_with_the_same_request_id(
     qtbot: Any, make_window: Callable[..., ControlWindow], control_fake_agent: Any
 ) -> None:
     window = make_window()
-    assert not window.sync_button.isEnabled() and window.status_button.isEnabled()
+    wait_shown(qtbot, lambda: window.status_button.isEnabled() and not window.sync_button.isEnabled())
     qtbot.mouseClick(window.status_button, qtbot_button())
     qtbot.waitUntil(lambda: "ningún agente respondió en 1.5 s" in delivery(window), timeout=WAIT)
-    assert window.retry_button.isVisible()
+    wait_shown(qtbot, window.retry_button.isVisible)
     first = window.controller.last_command()
     assert first is not None
     agent = control_fake_agent("PC-OFICINA")
@@ -178,7 +186,7 @@ def test_no_agent_answering_then_retry_with_the_same_request_id(
     qtbot.waitUntil(lambda: "aceptado por PC-OFICINA" in delivery(window), timeout=WAIT)
     assert window.controller.last_command().request_id == first.request_id  # type: ignore[union-attr]
     assert first.request_id in agent.received and first.attempts == 2
-    assert not window.retry_button.isVisible()
+    wait_shown(qtbot, window.retry_button.isHidden)
 
 
 def test_closing_and_reopening_keeps_the_history(
@@ -260,7 +268,7 @@ def test_missing_credentials_open_the_settings(
     settings = load_settings(env={"FERRASYNC_HOME": str(ferrasync_home)})
     window = make_window(settings)
     qtbot.waitUntil(lambda: isinstance(window.dialog, SettingsDialog), timeout=WAIT)
-    assert "sin configurar" in window.connection_label.text()
+    wait_shown(qtbot, lambda: "sin configurar" in window.connection_label.text())
     assert not window.sync_button.isEnabled()
 
 
@@ -296,7 +304,8 @@ def test_settings_are_the_agents_dialog_with_pusher_import_check_and_local_optio
     assert dialog.results["pusher"].text().startswith("✓ ")
     assert dialog.save()
     qtbot.waitUntil(lambda: window.dialog is None and window.controller.connected, timeout=WAIT)
-    assert [window.target.itemData(i) for i in range(window.target.count())] == ["production", "local"]
+    wait_shown(qtbot, lambda: [window.target.itemData(i) for i in range(window.target.count())]
+               == ["production", "local"])  # fmt: skip
 
 
 def test_settings_closed_during_a_check_outlive_it(
