@@ -92,6 +92,18 @@ def mode_of(command: str, params: Mapping[str, Any]) -> str:
         return str(params.get("modo") or "")
 
 
+def mode_from_status(year: Any) -> tuple[str, str]:
+    """(mode, year) from a status's `year` seed field, for a run whose command this window never saw: the agent
+    fills it as the PHP listener did ("rebuild", "incremental", "nuevas", or a year). A bare year is taken as
+    a year run; a specific planilla's run also shows its year there and cannot be told apart."""
+    text = str(year or "").strip()
+    if text in protocol.MODOS:
+        return text, ""
+    if len(text) == 4 and text.isdigit():
+        return "historico", text
+    return "", ""
+
+
 class HistoryStore:
     """Thread-safe: one connection, used under a lock (statuses arrive on the subscriber thread)."""
 
@@ -173,9 +185,12 @@ class HistoryStore:
         self, key: str, status: Mapping[str, Any], result: str, counts: str, stamp: str, ended: str | None
     ) -> None:
         command = self._command(status.get("requestId"))
-        mode = mode_of(command[0], command[1]) if command else ""
+        if command:
+            mode = mode_of(command[0], command[1])
+            year = str(status.get("year") or command[1].get("anio") or "")
+        else:  # started by a sender this window did not hear: the status says what kind of run it is
+            mode, year = mode_from_status(status.get("year"))
         origin = origin_text(status.get("origin")) or (command[2] if command else "")
-        year = str(status.get("year") or (command[1].get("anio") if command else "") or "")
         self._db.execute(
             "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
