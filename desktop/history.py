@@ -2,7 +2,8 @@
 
 A run is keyed by its runId (a resumed run keeps it), else by the requestId that started it. Its mode
 comes from the `sync.command` that started it, which every window on the channel also receives (so a run
-started from Manager's web monitor or another PC has its mode too); statuses carry the rest.
+started from Manager's web monitor or another PC has its mode too), or, when this window did not hear that
+command, from the status's `year` seed field; statuses carry the rest.
 """
 
 from __future__ import annotations
