@@ -16,7 +16,9 @@ import logging
 import queue
 import socket
 import sys
+import threading
 import time
+from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,6 +28,8 @@ from sync import protocol
 from sync.errors import FerraSyncError
 from sync.pusher.publisher import Publisher, PublishError
 from sync.pusher.subscriber import FAILED, Subscriber, subscriber_from_settings
+
+log = logging.getLogger("ferrasync.remote")
 
 ACK_TIMEOUT_S = 10.0
 SUBSCRIBE_TIMEOUT_S = 15.0
@@ -114,13 +118,49 @@ def _emit(out: TextIO, event: str, data: Mapping[str, Any], as_json: bool) -> No
 # ---------------------------------------------------------------------------------------------- plumbing
 
 
+RemoteEvent = tuple[str, dict[str, Any]]
+EVENTS_MAX = 2000  # ~30 min of one running agent's statuses: only a consumer that stopped reading fills it
+
+
+class EventQueue:
+    """The subscriber thread's events for a reader, bounded: when full the OLDEST event is dropped and
+    counted, so a stalled reader costs bounded memory and, once it reads again, sees the newest state (a
+    newer status supersedes an older one). `get(timeout)` raises queue.Empty like queue.Queue."""
+
+    def __init__(self, maxsize: int = EVENTS_MAX) -> None:
+        if maxsize < 1:
+            raise ValueError("maxsize must be at least 1")
+        self._items: deque[RemoteEvent] = deque(maxlen=maxsize)
+        self._cond = threading.Condition()
+        self.dropped = 0
+
+    def put(self, item: RemoteEvent) -> None:
+        with self._cond:
+            if len(self._items) == self._items.maxlen:
+                self.dropped += 1
+                if self.dropped == 1:
+                    log.warning("Event queue full (%d): dropping the oldest events", self._items.maxlen)
+            self._items.append(item)  # the deque drops the oldest itself
+            self._cond.notify()
+
+    def get(self, timeout: float | None = None) -> RemoteEvent:
+        with self._cond:
+            if not self._cond.wait_for(lambda: bool(self._items), timeout):
+                raise queue.Empty
+            return self._items.popleft()
+
+    def qsize(self) -> int:
+        with self._cond:
+            return len(self._items)
+
+
 @dataclass
 class Remote:
-    """A subscriber on the control channel feeding a queue, plus a publisher."""
+    """A subscriber on the control channel feeding a bounded queue, plus a publisher."""
 
     subscriber: Subscriber
     publisher: Publisher | None
-    events: queue.Queue[tuple[str, dict[str, Any]]]
+    events: EventQueue
 
     def close(self) -> None:
         self.subscriber.stop()
@@ -132,7 +172,7 @@ def open_remote(settings: Any, *, publish: bool, commands: bool = False) -> Remo
             "Pusher no está configurado: indique PUSHER_APP_ID, PUSHER_APP_KEY, PUSHER_APP_SECRET y "
             "PUSHER_APP_CLUSTER (o PUSHER_HOST/PUSHER_PORT/PUSHER_SCHEME), p. ej. con `ferrasync config`"
         )
-    events: queue.Queue[tuple[str, dict[str, Any]]] = queue.Queue()
+    events = EventQueue()
 
     def on_event(channel: str, event: str, data: Any) -> None:
         wanted = (protocol.EVENT_ACK, protocol.EVENT_STATUS) + ((protocol.EVENT_COMMAND,) if commands else ())
