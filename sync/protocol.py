@@ -299,7 +299,8 @@ def _check_signature(obj: Mapping[str, Any], signing_key: str | None, required: 
         return None
     if signing_key is None:
         return signature  # nothing to check it against; unsigned commands are allowed here anyway
-    if not hmac.compare_digest(signature.lower(), compute_signature(obj, signing_key)):
+    # As bytes: compare_digest refuses str with non-ASCII characters (TypeError), and a signature is any text.
+    if not hmac.compare_digest(signature.lower().encode("utf-8"), compute_signature(obj, signing_key).encode()):
         raise ProtocolError("firma no válida: revise la clave de firma (FERRASYNC_SIGNING_KEY) del emisor")
     return signature
 
