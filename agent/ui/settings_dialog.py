@@ -87,6 +87,9 @@ TABS: tuple[Group, ...] = (
         Field("PUSHER_HOST", "Servidor propio", "Solo con un servidor compatible con Pusher (sin http://)"),
         Field("PUSHER_PORT", "Puerto", "Solo con un servidor propio"),
         Field("PUSHER_SCHEME", "Protocolo", "https salvo en pruebas locales", "choice", ("https", "http")),
+        # With the channel: the control window signs its commands with it, the agent then accepts only signed ones.
+        Field("FERRASYNC_SIGNING_KEY", "Clave de firma de órdenes", "Opcional: la misma en los agentes y en las "
+              "ventanas de control; con ella el agente solo acepta órdenes firmadas", "secret"),
     )),
     Group("advanced", S.TAB_ADVANCED, S.ADVANCED_HELP, None, (
         Field("FERRASYNC_AGENT_ID", "Nombre del agente", "Cómo se ve este PC en la ventana de control (por defecto, "
@@ -97,8 +100,6 @@ TABS: tuple[Group, ...] = (
               "choice", ("production", "local")),
         Field("LOG_LEVEL", "Nivel de registro", "Cuánto detalle se escribe en los registros", "choice",
               ("INFO", "DEBUG", "WARNING", "ERROR")),
-        Field("FERRASYNC_SIGNING_KEY", "Clave de firma de órdenes", "Opcional: solo se aceptan órdenes firmadas",
-              "secret"),
         Field("FERRASYNC_CA_BUNDLE", "Certificados adicionales (CA)", "Fichero .pem si la red inspecciona HTTPS"),
         Field("FERRASYNC_TIME_SCALE", "Escala de tiempos", "Solo para pruebas; déjelo vacío"),
     )),

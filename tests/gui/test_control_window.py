@@ -279,7 +279,7 @@ def _open_settings(qtbot: Any, make_window: Callable[..., ControlWindow], home: 
 
 
 PUSHER_NAMES = {"PUSHER_APP_ID", "PUSHER_APP_KEY", "PUSHER_APP_SECRET", "PUSHER_APP_CLUSTER", "PUSHER_HOST",
-                "PUSHER_PORT", "PUSHER_SCHEME"}  # fmt: skip
+                "PUSHER_PORT", "PUSHER_SCHEME", "FERRASYNC_SIGNING_KEY"}  # fmt: skip
 
 
 def test_settings_are_the_agents_dialog_with_pusher_import_check_and_local_option(
@@ -306,6 +306,35 @@ def test_settings_are_the_agents_dialog_with_pusher_import_check_and_local_optio
     qtbot.waitUntil(lambda: window.dialog is None and window.controller.connected, timeout=WAIT)
     wait_shown(qtbot, lambda: [window.target.itemData(i) for i in range(window.target.count())]
                == ["production", "local"])  # fmt: skip
+
+
+def test_signing_key_is_set_in_the_settings_and_signs_the_windows_commands(
+    qtbot: Any, make_window: Callable[..., ControlWindow], ferrasync_home: Path, relay: Any, tmp_path: Path
+) -> None:
+    from sync import protocol
+    from sync.remote_cli import open_remote
+
+    key = "firma-de-la-oficina-7c1e"
+    window, dialog = _open_settings(qtbot, make_window, ferrasync_home)
+    assert dialog.specs["FERRASYNC_SIGNING_KEY"].kind == "secret"  # a password field, stored in the keyring
+    for name, value in {"PUSHER_APP_ID": "123456", "PUSHER_APP_KEY": "testkey", "PUSHER_APP_SECRET": "testsecret",
+                        "PUSHER_HOST": "127.0.0.1", "PUSHER_PORT": str(relay.port), "PUSHER_SCHEME": "http",
+                        "FERRASYNC_SIGNING_KEY": key}.items():  # fmt: skip
+        dialog.set_value(name, value)
+    assert dialog.save()
+    qtbot.waitUntil(lambda: window.dialog is None and window.controller.connected, timeout=WAIT)
+    assert window.controller.settings.signing_key == key
+    listener = open_remote(load_settings(env=agent_env(relay=relay, home=tmp_path / "listener", agent_id="l")),
+                           publish=False, commands=True)  # fmt: skip
+    try:
+        wait_shown(qtbot, window.status_button.isEnabled)
+        qtbot.mouseClick(window.status_button, qtbot_button())
+        event, wire = listener.events.get(timeout=10)
+        while event != protocol.EVENT_COMMAND:
+            event, wire = listener.events.get(timeout=10)
+    finally:
+        listener.close()
+    assert wire["command"] == "status" and wire["signature"] == protocol.compute_signature(wire, key)
 
 
 def test_settings_closed_during_a_check_outlive_it(
