@@ -2,8 +2,12 @@
 
 The engine knows nothing of how FerraWin is queried (a `Source` does) nor of Qt: it reports through
 a plain callback and is steered through a RunControl (pause/stop at the next planilla boundary,
-kill at once). Reading and sending overlap: a reader thread fetches the next group of planillas
-while the current batch is being posted.
+kill at once). Work overlaps: a reader thread fetches and builds the next group of planillas, up
+to `batches_in_flight` batches are posted at once (gzip on their threads), and Manager's sync-control
+is asked in the background; the run's thread batches, encodes and records outcomes in build order.
+
+The FerraWin connection is closed only once no thread is inside a query on it (closing sqlite3 under
+a running query can crash the process): after a kill, a closer thread waits for the abandoned ones.
 """
 
 from __future__ import annotations
@@ -17,14 +21,14 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from sync import detection_cache
 from sync.detection import Fingerprint, Plan, plan_incremental
 from sync.errors import FerraSyncError
 from sync.journal import Journal
 from sync.manager import ManagerClient, ManagerError
-from sync.runcontrol import Action, Killed, RunControl
+from sync.runcontrol import Action, Killed, RemotePoller, RunControl
 from sync.runlock import RunLock
 from sync.runmodel import Counts, Progress, RunRequest, RunRequestError, RunSummary
 from sync.sender import (
@@ -33,7 +37,9 @@ from sync.sender import (
     RETRY_DELAYS_S,
     Batch,
     BatchSender,
+    Outcome,
     PayloadDump,
+    SendPipeline,
     call_abandonable,
 )
 
@@ -43,6 +49,9 @@ READ_GROUP = 25  # planillas read per round of set-based queries
 CONTROL_POLL_EVERY = 10  # planillas between sync-control polls (as the PHP tool)
 CLAIM_RENEW_S = 120.0
 DEFAULT_SAFETY_LIMIT = 2000
+DEFAULT_IN_FLIGHT = 1  # batches posted at once (see batches_in_flight)
+
+T = TypeVar("T")
 
 
 class Source(Protocol):
@@ -67,6 +76,9 @@ class EngineOptions:
     safety_limit: int = DEFAULT_SAFETY_LIMIT
     dump_dir: Path | None = None  # --dump-payloads: every batch body as sent (with dry_run: as it would be)
     detection_cache: bool = True  # skip the grouped scan when FerraWin's tables are unchanged (detection_cache.py)
+    # Batches posted at once. 1 (the default) keeps two guarantees: Manager receives batches in build order,
+    # and a kill or crash leaves at most one batch to re-send. N > 1 hides HTTP latency but weakens both to N.
+    batches_in_flight: int = DEFAULT_IN_FLIGHT
 
 
 class Engine:
@@ -85,6 +97,7 @@ class Engine:
         self.on_progress = on_progress or (lambda _p: None)
         self.control = RunControl()
         self._source: Source | None = None
+        self._source_threads: list[threading.Thread] = []  # every thread that may be inside a query on it
 
     # -- public ------------------------------------------------------------------------------------
 
@@ -93,7 +106,9 @@ class Engine:
         self.control.request(Action.KILL)
         source = self._source
         if source is not None:
-            threading.Thread(target=source.cancel, daemon=True).start()
+            cancel = threading.Thread(target=source.cancel, name="ferrasync-cancel", daemon=True)
+            self._source_threads.append(cancel)  # interrupting a closed sqlite3 connection is not safe either
+            cancel.start()
 
     def run(self, request: RunRequest) -> RunSummary:
         run = _Run(self, request)
@@ -101,9 +116,20 @@ class Engine:
             try:
                 return run.execute()
             finally:
-                if self._source is not None:
-                    self._source.close()
-                    self._source = None
+                self._release_source()
+
+    def _release_source(self) -> None:
+        """Close the source now, or — when abandoned threads still use it — as soon as they are out."""
+        source, threads = self._source, [t for t in self._source_threads if t.is_alive()]
+        self._source, self._source_threads = None, []
+        if source is None:
+            return
+        if not threads:
+            source.close()
+            return
+        log.info("Closing FerraWin after %d abandoned call(s) end", len(threads))
+        # A query that never returns keeps the connection (and this daemon thread) until the process ends.
+        threading.Thread(target=_close_after, args=(source, threads), name="ferrasync-close", daemon=True).start()
 
 
 class _Run:
@@ -126,6 +152,7 @@ class _Run:
         self.report("starting", message="Iniciando sincronización")
         try:
             request = self.request.validated() if not self.request.resume_run_id else self.request
+            self.e._source_threads = []
             source = self.e._source = self.e.open_source()
             self.e.client.check_status()
             codes, plan = self.plan(source, request)
@@ -153,11 +180,11 @@ class _Run:
         plan: Plan | None = None
         if request.mode == "especifica":
             assert request.codigo is not None
-            codes = [c for c in source.list_codes() if c == request.codigo]
+            codes = [c for c in self.query(source.list_codes) if c == request.codigo]
             if not codes:
                 raise RunRequestError(f"La planilla {request.codigo} no existe en FerraWin.")
         elif request.mode in ("historico", "rebuild"):
-            codes = source.list_codes(anio=request.anio, desde_codigo=request.desde_codigo)
+            codes = self.query(lambda: source.list_codes(anio=request.anio, desde_codigo=request.desde_codigo))
         else:
             manager = call_abandonable(self.e.client.existing_codes, self.e.control)
             listing, fingerprints, sin_obra = self.detect(source, need_fingerprints=request.mode != "nuevas")
@@ -188,7 +215,7 @@ class _Run:
         table_fingerprint: Callable[[], str | None] | None = getattr(source, "table_fingerprint", None)
         current = None
         if self.e.options.detection_cache and identity and table_fingerprint is not None:
-            current = table_fingerprint()
+            current = self.query(table_fingerprint)
             snapshot = detection_cache.load(path, identity, current)
             if snapshot is not None:
                 self.detection = "cache"
@@ -199,9 +226,9 @@ class _Run:
                 return list(snapshot.listing), snapshot.fingerprints, set(snapshot.sin_obra)
         self.detection = "scan"
         taken_at = time.time()
-        listing = source.list_codes()
-        fingerprints = source.fingerprints() if need_fingerprints else {}
-        sin_obra = source.sin_obra()
+        listing = self.query(source.list_codes)
+        fingerprints = self.query(source.fingerprints) if need_fingerprints else {}
+        sin_obra = self.query(source.sin_obra)
         if current and need_fingerprints:
             snapshot = detection_cache.DetectionSnapshot(identity, current, taken_at, listing, fingerprints, sin_obra)
             try:
@@ -209,6 +236,10 @@ class _Run:
             except OSError as exc:  # the cache is an optimisation: a full scan next time is the fallback
                 log.warning("Could not write the detection cache %s: %s", path, exc)
         return listing, fingerprints, sin_obra
+
+    def query(self, fn: Callable[[], T]) -> T:
+        """A FerraWin call that a kill abandons (returning at once); the connection outlives it."""
+        return call_abandonable(fn, self.e.control, threads=self.e._source_threads)
 
     def plan_resume(self, run_id: str) -> list[str]:
         record = self.e.journal.run(run_id)
@@ -247,17 +278,22 @@ class _Run:
             on_failure=lambda b, exc, n: log.warning("Intento %d fallido (%s): %s", n, ", ".join(b.codes), exc.message),
             dump=dump.write if dump is not None else None,
         )
+        pipeline = SendPipeline(sender, self.e.control, self.e.options.batches_in_flight)
+        poller = RemotePoller(self.e.client.control_action)
         pending = Batch(codes=[], planillas=[], elements=0)
         for index, planilla in enumerate(self.read_ahead(source, codes)):
-            action = self.boundary(index)
+            self.settle_ready(pipeline)
+            action = self.boundary(index, poller)
             if action is not Action.CONTINUE:
-                self.flush(sender, pending, final=True)
+                self.flush(pipeline, pending, final=True)
+                self.drain(pipeline)
                 return self.halt(action)
             self.add(pending, planilla)
             if self.batch_full(pending):
-                self.flush(sender, pending)
+                self.flush(pipeline, pending)
                 pending = Batch(codes=[], planillas=[], elements=0)
-        self.flush(sender, pending)
+        self.flush(pipeline, pending)
+        self.drain(pipeline)
         self.final_pass(sender)
         return self.complete()
 
@@ -291,18 +327,27 @@ class _Run:
         groups: queue.Queue[tuple[list[str], list[dict[str, Any]]] | BaseException | None] = queue.Queue(maxsize=2)
         stop = threading.Event()
 
+        def put(item: tuple[list[str], list[dict[str, Any]]] | BaseException | None) -> bool:
+            # never blocked for good: after a kill nobody drains the queue, and the reader must end
+            # so that the connection it holds gets closed (_release_source waits for it)
+            while not stop.is_set():
+                with contextlib.suppress(queue.Full):
+                    groups.put(item, timeout=0.1)
+                    return True
+            return False
+
         def reader() -> None:
             try:
                 for start in range(0, len(codes), READ_GROUP):
-                    if stop.is_set():
-                        return
                     group = codes[start : start + READ_GROUP]
-                    groups.put((group, source.read_planillas(group)))
-                groups.put(None)
+                    if stop.is_set() or not put((group, source.read_planillas(group))):
+                        return
+                put(None)
             except BaseException as exc:  # handed to the run's thread
-                groups.put(exc)
+                put(exc)
 
         thread = threading.Thread(target=reader, name="ferrasync-reader", daemon=True)
+        self.e._source_threads.append(thread)
         thread.start()
         try:
             while True:
@@ -317,9 +362,9 @@ class _Run:
                 yield from planillas
         finally:
             stop.set()
-            # On pause/stop the source is closed next: wait until the reader is out of its query (draining
-            # so a blocked put() returns), since closing a connection under a running query crashes sqlite3.
-            # A kill does not wait: the query was cancelled, and a hung one is abandoned.
+            # On pause/stop wait until the reader is out of its query (draining so a blocked put() returns).
+            # A kill does not wait: the query was cancelled, and a hung one is abandoned; Engine.run then
+            # leaves closing the connection to a thread that waits for the reader (_release_source).
             while thread.is_alive() and not self.e.control.killed.is_set():
                 with contextlib.suppress(queue.Empty):
                     groups.get_nowait()
@@ -335,11 +380,13 @@ class _Run:
         for code in sorted(codes, reverse=True):
             log.warning("Sin datos para formatear: %s", code)
 
-    def boundary(self, index: int) -> Action:
+    def boundary(self, index: int, poller: RemotePoller) -> Action:
         control = self.e.control
         control.check_killed()
         if index and index % CONTROL_POLL_EVERY == 0:
-            remote = self.e.client.control_action()
+            poller.kick()  # answered in the background: applied at the first boundary after it arrives
+        remote = poller.take()
+        if remote is not None:
             if remote == "pause":
                 control.request(Action.PAUSE)
             elif remote == "stop":
@@ -363,26 +410,44 @@ class _Run:
         self.counts.done += 1
         self.report("sending", code=code, info=_info(planilla), is_update=code in self.updates)
 
-    def flush(self, sender: BatchSender, batch: Batch, *, final: bool = False) -> None:
-        """Send a batch; a pause/stop flush tries once, a failed batch waits for the final pass."""
+    def flush(self, pipeline: SendPipeline, batch: Batch, *, final: bool = False) -> None:
+        """Post a batch (once if a pause/stop flush); a slot is freed first by recording the oldest outcome."""
         if not batch.codes:
             return
-        try:
-            confirmed = sender.send(batch, () if final else RETRY_DELAYS_S)
-        except ManagerError as exc:
-            if exc.kind == "auth":
-                raise
+        while pipeline.full:
+            self.settle(pipeline.oldest())
+        pipeline.submit(batch, () if final else RETRY_DELAYS_S, final=final)
+        self.settle_ready(pipeline)
+
+    def settle_ready(self, pipeline: SendPipeline) -> None:
+        for outcome in pipeline.ready():
+            self.settle(outcome)
+
+    def drain(self, pipeline: SendPipeline) -> None:
+        """Wait for every batch in flight (a pause/stop/end waits for them; a kill raises Killed here)."""
+        while len(pipeline):
+            self.settle(pipeline.oldest())
+
+    def settle(self, outcome: Outcome) -> None:
+        """Record one batch's outcome: confirmed parts in the journal, or a failure for the final pass."""
+        batch, exc = outcome.batch, outcome.error
+        if exc is not None:
+            if not isinstance(exc, ManagerError) or exc.kind == "auth":
+                raise exc
             self.counts.batchesFailed += 1
-            if not final:
+            if not outcome.final:
                 self.failed.append(batch)
             self.report("sending", message=f"Error en lote ({', '.join(batch.codes)}): {exc.message}")
             return
+        self.confirm(outcome.confirmed)
+        self.report("sending", message=f"Lote correcto: {len(batch.codes)} planillas")
+
+    def confirm(self, confirmed: list[tuple[Batch, dict[str, Any]]]) -> None:
         for part, answer in confirmed:
             self.e.journal.confirm_batch(self.run_id, part.codes, part.elements, answer.get("data") or {})
             self.counts.batchesOk += 1
             self.counts.sent += len(part.codes)
             self.counts.elements += part.elements
-        self.report("sending", message=f"Lote correcto: {len(batch.codes)} planillas")
 
     def final_pass(self, sender: BatchSender) -> None:
         if not self.failed:
@@ -401,11 +466,7 @@ class _Run:
                 self.counts.failed += len(batch.codes)
                 continue
             self.counts.batchesFailed -= 1
-            for part, answer in confirmed:
-                self.e.journal.confirm_batch(self.run_id, part.codes, part.elements, answer.get("data") or {})
-                self.counts.batchesOk += 1
-                self.counts.sent += len(part.codes)
-                self.counts.elements += part.elements
+            self.confirm(confirmed)
         self.failed = []
 
     def take_claim(self) -> str | None:
@@ -490,6 +551,12 @@ class _Run:
         if phase == "sending" and self.counts.done and self.counts.total:
             eta = elapsed / self.counts.done * (self.counts.total - self.counts.done)
         self.e.on_progress(Progress(self.run_id, phase, self.counts, elapsed_s=elapsed, eta_s=eta, **fields))
+
+
+def _close_after(source: Source, threads: list[threading.Thread]) -> None:
+    for thread in threads:
+        thread.join()
+    source.close()
 
 
 def _has_obra(planilla: dict[str, Any]) -> bool:

@@ -3,7 +3,11 @@
 Retry schedule as the PHP tool's (reference §2.3): 4 attempts, 5/10/20 s apart; batches that still
 fail wait for a final pass (30 s, then 6 attempts 10…160 s apart). Every delay is multiplied by the
 time scale. A 401/403 is not retried: the token is wrong and every batch would fail the same way.
-A 413 splits the batch in halves instead of repeating a request that cannot succeed.
+A 413 splits the batch in halves instead of repeating a request that cannot succeed. A pause or
+stop cuts a retry wait short: the batch stays unconfirmed and a resume sends it.
+
+`SendPipeline` keeps up to N batches in flight, each posted (gzip included) on its own thread, and
+hands their outcomes back in submission order, so the run confirms batches in the order it built them.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
@@ -44,11 +49,14 @@ class SendStats:
     splits: int = 0
 
 
-def call_abandonable(fn: Callable[[], T], control: RunControl, poll_s: float = 0.05) -> T:
+def call_abandonable(
+    fn: Callable[[], T], control: RunControl, poll_s: float = 0.05, threads: list[threading.Thread] | None = None
+) -> T:
     """Run a blocking call in a helper thread so that a kill returns at once, abandoning the call.
 
     The abandoned call may still finish later; its answer is ignored and the batch counts as
-    unconfirmed, to be re-sent (idempotently) on resume.
+    unconfirmed, to be re-sent (idempotently) on resume. `threads` collects the helper thread for
+    whoever must wait for it before releasing what the call uses (a database connection).
     """
     box: dict[str, Any] = {}
     done = threading.Event()
@@ -61,7 +69,10 @@ def call_abandonable(fn: Callable[[], T], control: RunControl, poll_s: float = 0
         finally:
             done.set()
 
-    threading.Thread(target=target, name="ferrasync-call", daemon=True).start()
+    thread = threading.Thread(target=target, name="ferrasync-call", daemon=True)
+    if threads is not None:
+        threads.append(thread)
+    thread.start()
     while not done.wait(poll_s):
         control.check_killed()
     control.check_killed()
@@ -89,6 +100,15 @@ class BatchSender:
         self.on_failure = on_failure
         self.dump = dump  # called once per batch body, before its first attempt (--dump-payloads)
         self.stats = SendStats()
+        self._lock = threading.Lock()  # stats and the dump are shared by the batches in flight
+
+    def prepare(self, batch: Batch) -> None:
+        """Encode the body (and dump it) now, on the caller's thread: dumps are numbered in build order."""
+        if batch.body is None:
+            batch.body = self.encode(batch.planillas)
+            if self.dump is not None:
+                with self._lock:
+                    self.dump(batch.body)
 
     def send(self, batch: Batch, delays: tuple[float, ...] = RETRY_DELAYS_S) -> list[tuple[Batch, dict[str, Any]]]:
         """Send with retries; returns the confirmed (sub-)batches and Manager's answers.
@@ -99,30 +119,33 @@ class BatchSender:
         for attempt in range(len(delays) + 1):
             self.control.check_killed()
             batch.attempts += 1
-            if batch.body is None:
-                batch.body = self.encode(batch.planillas)
-                if self.dump is not None:
-                    self.dump(batch.body)
+            self.prepare(batch)
+            assert batch.body is not None
             try:
                 answer = call_abandonable(partial(self.client.send_batch, batch.body), self.control)
-                self.stats.ok += 1
+                with self._lock:
+                    self.stats.ok += 1
                 return [(batch, answer)]
             except ManagerError as exc:
                 batch.last_error = exc
-                self.stats.failed_attempts += 1
+                with self._lock:
+                    self.stats.failed_attempts += 1
                 if self.on_failure:
                     self.on_failure(batch, exc, attempt + 1)
                 if exc.kind == KIND_AUTH:
                     raise
                 if exc.kind == KIND_TOO_LARGE and len(batch.planillas) > 1:
                     return self._split(batch, delays)
-                if attempt < len(delays):
-                    self.control.sleep(delays[attempt] * self.time_scale)
+                if attempt < len(delays) and not self.control.sleep(
+                    delays[attempt] * self.time_scale, wake_on_request=True
+                ):
+                    break  # paused or stopped: unconfirmed, a resume sends it
         assert batch.last_error is not None
         raise batch.last_error
 
     def _split(self, batch: Batch, delays: tuple[float, ...]) -> list[tuple[Batch, dict[str, Any]]]:
-        self.stats.splits += 1
+        with self._lock:
+            self.stats.splits += 1
         half = len(batch.planillas) // 2
         confirmed: list[tuple[Batch, dict[str, Any]]] = []
         for part in (slice(0, half), slice(half, None)):
@@ -130,6 +153,71 @@ class BatchSender:
             sub = Batch(codes=batch.codes[part], planillas=planillas, elements=_elements(planillas))
             confirmed += self.send(sub, delays)
         return confirmed
+
+
+@dataclass
+class Outcome:
+    """What became of one submitted batch: `confirmed` parts, or the `error` that ended its attempts."""
+
+    batch: Batch
+    final: bool  # a pause/stop flush: one attempt, never queued for the final pass
+    done: threading.Event = field(default_factory=threading.Event, repr=False)
+    confirmed: list[tuple[Batch, dict[str, Any]]] = field(default_factory=list)
+    error: BaseException | None = None
+
+
+class SendPipeline:
+    """Up to `depth` batches posted at once; outcomes come back in the order the batches were submitted.
+
+    The caller (the run's thread) encodes each body in `submit`, then a daemon thread per batch posts
+    it with the sender's retries. The caller alone records outcomes (journal, counts), so batches are
+    confirmed one transaction each and in build order. On kill the waits raise Killed and the threads
+    still posting are abandoned: their batches stay unconfirmed and are re-sent on resume.
+    """
+
+    def __init__(self, sender: BatchSender, control: RunControl, depth: int = 2) -> None:
+        self.sender = sender
+        self.control = control
+        self.depth = max(1, depth)
+        self._queue: deque[Outcome] = deque()
+
+    def __len__(self) -> int:
+        return len(self._queue)
+
+    @property
+    def full(self) -> bool:
+        return len(self._queue) >= self.depth
+
+    def submit(self, batch: Batch, delays: tuple[float, ...], *, final: bool = False) -> None:
+        if self.full:
+            raise RuntimeError("SendPipeline.submit with every slot in flight: take the oldest outcome first")
+        self.sender.prepare(batch)
+        outcome = Outcome(batch, final)
+        self._queue.append(outcome)
+        threading.Thread(target=self._post, args=(outcome, delays), name="ferrasync-send", daemon=True).start()
+
+    def ready(self) -> list[Outcome]:
+        """The outcomes already known at the head of the queue, without waiting."""
+        finished = []
+        while self._queue and self._queue[0].done.is_set():
+            finished.append(self._queue.popleft())
+        return finished
+
+    def oldest(self, poll_s: float = 0.05) -> Outcome:
+        """Wait for the oldest batch in flight (Killed on kill) and hand over its outcome."""
+        head = self._queue[0]
+        while not head.done.wait(poll_s):
+            self.control.check_killed()
+        self.control.check_killed()
+        return self._queue.popleft()
+
+    def _post(self, outcome: Outcome, delays: tuple[float, ...]) -> None:
+        try:
+            outcome.confirmed = self.sender.send(outcome.batch, delays)
+        except BaseException as exc:  # handed to the run's thread by oldest()/ready()
+            outcome.error = exc
+        finally:
+            outcome.done.set()
 
 
 def _elements(planillas: list[dict[str, Any]]) -> int:
@@ -150,8 +238,13 @@ class PayloadDump:
         numbers = [int(m.group(1)) for f in folder.iterdir() if (m := self.PATTERN.match(f.name))]
         self.next = max(numbers, default=0) + 1
         self.written: list[Path] = []
+        self._lock = threading.Lock()
 
     def write(self, body: bytes) -> Path:
+        with self._lock:  # split halves of a 413 are encoded on the posting threads
+            return self._write(body)
+
+    def _write(self, body: bytes) -> Path:
         path = self.folder / f"batch-{self.next:06d}.json"
         tmp = path.with_suffix(".tmp")
         tmp.write_bytes(body)
