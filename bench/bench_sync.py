@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/bench_sync.py [--planillas 40000] [--year 2024] [--sample 300]
                                          [--latency-sample 150] [--no-latency] [--db URL]
+                                         [--in-flight 1] [--latency-in-flight 1,2]
 
 What it does, all on 127.0.0.1 (design.md §8):
  1. creates a PostgreSQL database and generates `--planillas` demo planillas (dropped at the end;
@@ -16,6 +17,9 @@ What it does, all on 127.0.0.1 (design.md §8):
     shortcut, against the PHP detection pattern (median of 3 each);
  6. (d) (a) and (b) again through bench/latency_proxy.py: ~1 ms per database round trip and
     ~30 ms per HTTP request (measured and printed).
+The engine runs once per `--in-flight` value (EngineOptions.batches_in_flight; 1 is the default,
+more hides HTTP latency); each engine line also gives the bench process's CPU per planilla
+(the engine's own threads: reading, building, encoding, gzip, HTTP client).
 Benchmarks are not tests: they print figures and same-run ratios and assert nothing but correctness.
 """
 
@@ -146,20 +150,26 @@ def database(planillas: int, existing: str | None) -> Iterator[str]:
 class Bench:
     def __init__(self, db_url: str, stub_url: str, stub: Child, home: Path) -> None:
         self.db_url, self.stub_url, self.stub, self.home = db_url, stub_url, stub, home
+        self.own_cpu = 0.0
         self.journal = Journal(home / "journal.db")
 
-    def engine(self, *, cache: bool = True, db_url: str | None = None, stub_url: str | None = None) -> Engine:
+    def engine(
+        self, *, cache: bool = True, db_url: str | None = None, stub_url: str | None = None, in_flight: int = 1
+    ) -> Engine:
         client = ManagerClient(stub_url or self.stub_url, TOKEN)
         url = db_url or self.db_url
-        options = EngineOptions(data_dir=self.home, hostname="BENCH", detection_cache=cache)
+        options = EngineOptions(data_dir=self.home, hostname="BENCH", detection_cache=cache,
+                                batches_in_flight=in_flight)  # fmt: skip
         return Engine(lambda: open_source(url), client, self.journal, options)
 
     def timed(self, engine: Engine, request: RunRequest) -> tuple[RunSummary, float, float]:
-        """(summary, seconds, stub CPU seconds during the run)."""
+        """(summary, seconds, stub CPU seconds during the run); the bench process's CPU in self.own_cpu."""
         cpu = self.stub.cpu()
+        own = _own_cpu()
         started = time.perf_counter()
         summary = engine.run(request)
         seconds = time.perf_counter() - started
+        self.own_cpu = _own_cpu() - own
         if summary.state != "completed":
             raise RuntimeError(f"run {request.mode}: {summary.state}: {summary.message}")
         return summary, seconds, self.stub.cpu() - cpu
@@ -168,8 +178,13 @@ class Bench:
         return ManagerClient(stub_url or self.stub_url, TOKEN)
 
 
+def _own_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def historico(b: Bench, year: str, sample: int, label: str, db_url: str | None = None,
-              stub_url: str | None = None) -> None:  # fmt: skip
+              stub_url: str | None = None, in_flight: tuple[int, ...] = (1,)) -> None:  # fmt: skip
     url = db_url or b.db_url
     conn = connect(url)
     try:
@@ -182,17 +197,20 @@ def historico(b: Bench, year: str, sample: int, label: str, db_url: str | None =
     print(f"[{label}] PHP pattern, first {base.planillas} planillas of {year}: {base.seconds:.1f} s "
           f"({base.run_seconds:.1f} s once per run + {1000 * per_planilla_s:.1f} ms per planilla); "
           f"{per:.2f} queries per planilla (+{base.run_queries} per run): {kinds}")
-    summary, seconds, stub_cpu = b.timed(b.engine(db_url=db_url, stub_url=stub_url),
-                                         RunRequest(mode="historico", anio=year))  # fmt: skip
-    c = summary.counts
-    rate = c.done / seconds
-    base_seconds = base.run_seconds + c.done * per_planilla_s
-    base_rate = c.done / base_seconds
-    print(f"[{label}] engine historico {year}: {c.done:,} planillas ({c.sent:,} sent, {c.elements:,} elements, "
-          f"{c.batchesOk:,} batches) in {seconds:.1f} s = {rate:.0f} planillas/s; "
-          f"stub CPU {stub_cpu:.1f} s = {100 * stub_cpu / seconds:.0f}% of one core")
-    print(f"[{label}] historico {year}: engine {rate:.0f} planillas/s vs PHP pattern {base_rate:.1f} planillas/s "
-          f"(extrapolated to the year's {c.done:,}: {base_seconds:.0f} s) = {rate / base_rate:.1f}x")
+    for depth in in_flight:
+        summary, seconds, stub_cpu = b.timed(b.engine(db_url=db_url, stub_url=stub_url, in_flight=depth),
+                                             RunRequest(mode="historico", anio=year))  # fmt: skip
+        c = summary.counts
+        rate = c.done / seconds
+        base_seconds = base.run_seconds + c.done * per_planilla_s
+        base_rate = c.done / base_seconds
+        print(f"[{label}] engine historico {year}, {depth} batch(es) in flight: {c.done:,} planillas ({c.sent:,} sent, "
+              f"{c.elements:,} elements, {c.batchesOk:,} batches) in {seconds:.1f} s = {rate:.0f} planillas/s; "
+              f"engine CPU {1000 * b.own_cpu / c.done:.2f} ms per planilla; "
+              f"stub CPU {stub_cpu:.1f} s = {100 * stub_cpu / seconds:.0f}% of one core")
+        print(f"[{label}] historico {year}, {depth} in flight: engine {rate:.0f} planillas/s vs PHP pattern "
+              f"{base_rate:.1f} planillas/s (extrapolated to the year's {c.done:,}: {base_seconds:.0f} s) "
+              f"= {rate / base_rate:.1f}x")
 
 
 def memory(b: Bench, small_year: str) -> None:
@@ -267,6 +285,8 @@ def main() -> int:
     parser.add_argument("--no-latency", action="store_true")
     parser.add_argument("--db", help="use this already generated database (not dropped)")
     parser.add_argument("--only", default="a,c,b,d", help="parts to run, in this order (default a,c,b,d)")
+    parser.add_argument("--in-flight", default="1", help="batches in flight for (a), comma-separated runs")
+    parser.add_argument("--latency-in-flight", default="1,2", help="batches in flight for (d), comma-separated")
     args = parser.parse_args()
     print(f"bench_sync: {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f}; every server on 127.0.0.1")
     home = Path(tempfile.mkdtemp(prefix="fs-bench-"))
@@ -276,10 +296,11 @@ def main() -> int:
             try:
                 b = Bench(db_url, stub_url, stub, home)
                 parts = {
-                    "a": lambda: historico(b, args.year, args.sample, "a"),
+                    "a": lambda: historico(b, args.year, args.sample, "a", in_flight=_depths(args.in_flight)),
                     "c": lambda: memory(b, args.small_year),
                     "b": lambda: incremental(b, "b"),
-                    "d": lambda: latency(b, args.latency_year or args.year, args.latency_sample),
+                    "d": lambda: latency(b, args.latency_year or args.year, args.latency_sample,
+                                         _depths(args.latency_in_flight)),
                 }
                 for part in args.only.split(","):
                     if part != "d" or not args.no_latency:
@@ -292,7 +313,11 @@ def main() -> int:
     return 0
 
 
-def latency(b: Bench, year: str, sample: int) -> None:
+def _depths(text: str) -> tuple[int, ...]:
+    return tuple(int(n) for n in text.split(","))
+
+
+def latency(b: Bench, year: str, sample: int, in_flight: tuple[int, ...]) -> None:
     db = parse_database_url(b.db_url)
     db_proxy, db_port = start_proxy(db.port or 5432, 0.5)
     http_proxy, http_port = start_proxy(int(b.stub_url.rsplit(":", 1)[1]), 15.0)
@@ -300,7 +325,7 @@ def latency(b: Bench, year: str, sample: int) -> None:
         slow_db = db.to_url().replace(f":{db.port or 5432}/", f":{db_port}/")
         slow_stub = f"http://127.0.0.1:{http_port}"
         round_trips(slow_db, slow_stub)
-        historico(b, year, sample, "d", slow_db, slow_stub)
+        historico(b, year, sample, "d", slow_db, slow_stub, in_flight)
         incremental(b, "d", slow_db, slow_stub)
     finally:
         db_proxy.stop()

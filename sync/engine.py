@@ -278,7 +278,7 @@ class _Run:
             on_failure=lambda b, exc, n: log.warning("Intento %d fallido (%s): %s", n, ", ".join(b.codes), exc.message),
             dump=dump.write if dump is not None else None,
         )
-        pipeline = SendPipeline(sender, self.e.control, self.e.options.batches_in_flight)
+        pipeline = SendPipeline(sender, self.e.control, self.e.options.batches_in_flight, record=self.record)
         poller = RemotePoller(self.e.client.control_action)
         pending = Batch(codes=[], planillas=[], elements=0)
         for index, planilla in enumerate(self.read_ahead(source, codes)):
@@ -439,12 +439,16 @@ class _Run:
                 self.failed.append(batch)
             self.report("sending", message=f"Error en lote ({', '.join(batch.codes)}): {exc.message}")
             return
-        self.confirm(outcome.confirmed)
+        self.count(outcome.confirmed)  # already in the journal: the batch's thread recorded it
         self.report("sending", message=f"Lote correcto: {len(batch.codes)} planillas")
 
-    def confirm(self, confirmed: list[tuple[Batch, dict[str, Any]]]) -> None:
+    def record(self, confirmed: list[tuple[Batch, dict[str, Any]]]) -> None:
+        """Confirmed (sub-)batches into the journal, one transaction each (called on the batch's thread)."""
         for part, answer in confirmed:
             self.e.journal.confirm_batch(self.run_id, part.codes, part.elements, answer.get("data") or {})
+
+    def count(self, confirmed: list[tuple[Batch, dict[str, Any]]]) -> None:
+        for part, _answer in confirmed:
             self.counts.batchesOk += 1
             self.counts.sent += len(part.codes)
             self.counts.elements += part.elements
@@ -466,7 +470,8 @@ class _Run:
                 self.counts.failed += len(batch.codes)
                 continue
             self.counts.batchesFailed -= 1
-            self.confirm(confirmed)
+            self.record(confirmed)
+            self.count(confirmed)
         self.failed = []
 
     def take_claim(self) -> str | None:

@@ -33,6 +33,11 @@ KIND_NOT_FOUND = "not_found"
 KIND_OTHER = "error"
 
 
+def gzip_body(body: bytes) -> bytes:
+    """A batch body as sent when compression is on: gzip level 9, as the PHP tool sent it."""
+    return gzip.compress(body, compresslevel=9)
+
+
 class ManagerError(FerraSyncError):
     """A Manager call failed; `kind` says how, `status` is the HTTP status (None if no answer)."""
 
@@ -96,11 +101,14 @@ class ManagerClient:
     def check_status(self) -> dict[str, Any]:
         return self._json(self._request("GET", "status", timeout=STATUS_TIMEOUT_S))
 
-    def send_batch(self, body: bytes) -> dict[str, Any]:
-        """POST one batch (the JSON body exactly as built); gzip level 9 when compression is on."""
+    def send_batch(self, body: bytes, gzipped: bytes | None = None) -> dict[str, Any]:
+        """POST one batch (the JSON body exactly as built); gzip level 9 when compression is on.
+
+        `gzipped`: `gzip_body(body)` done ahead of time (the engine compresses a batch while another is posted).
+        """
         headers = {}
         if self.compress:
-            body = gzip.compress(body, compresslevel=9)
+            body = gzipped if gzipped is not None else gzip_body(body)
             headers["Content-Encoding"] = "gzip"
         response = self._request("POST", "sync", data=body, headers=headers, timeout=SYNC_TIMEOUT_S)
         return self._json(response)

@@ -22,7 +22,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sync.manager import KIND_AUTH, KIND_TOO_LARGE, ManagerClient, ManagerError
+from sync.manager import KIND_AUTH, KIND_TOO_LARGE, ManagerClient, ManagerError, gzip_body
 from sync.runcontrol import RunControl
 
 RETRY_DELAYS_S = (5.0, 10.0, 20.0)
@@ -40,6 +40,7 @@ class Batch:
     attempts: int = 0
     last_error: ManagerError | None = field(default=None, repr=False)
     body: bytes | None = field(default=None, repr=False)  # encoded once: retries send the same bytes
+    gzipped: bytes | None = field(default=None, repr=False)  # body compressed ahead of posting (SendPipeline)
 
 
 @dataclass
@@ -110,6 +111,11 @@ class BatchSender:
                 with self._lock:
                     self.dump(batch.body)
 
+    def compress(self, batch: Batch) -> None:
+        """gzip the body ahead of posting (when the client compresses): the same bytes every attempt."""
+        if batch.body is not None and batch.gzipped is None and self.client.compress:
+            batch.gzipped = gzip_body(batch.body)
+
     def send(self, batch: Batch, delays: tuple[float, ...] = RETRY_DELAYS_S) -> list[tuple[Batch, dict[str, Any]]]:
         """Send with retries; returns the confirmed (sub-)batches and Manager's answers.
 
@@ -122,7 +128,7 @@ class BatchSender:
             self.prepare(batch)
             assert batch.body is not None
             try:
-                answer = call_abandonable(partial(self.client.send_batch, batch.body), self.control)
+                answer = call_abandonable(partial(self.client.send_batch, batch.body, batch.gzipped), self.control)
                 with self._lock:
                     self.stats.ok += 1
                 return [(batch, answer)]
@@ -161,38 +167,56 @@ class Outcome:
 
     batch: Batch
     final: bool  # a pause/stop flush: one attempt, never queued for the final pass
+    turn: Outcome | None = field(default=None, repr=False)  # posted once this one (`depth` places earlier) is done
+    previous: Outcome | None = field(default=None, repr=False)  # recorded once this one (just before) is
     done: threading.Event = field(default_factory=threading.Event, repr=False)
+    recorded: threading.Event = field(default_factory=threading.Event, repr=False)
     confirmed: list[tuple[Batch, dict[str, Any]]] = field(default_factory=list)
     error: BaseException | None = None
 
 
 class SendPipeline:
-    """Up to `depth` batches posted at once; outcomes come back in the order the batches were submitted.
+    """Batches posted on their own threads, at most `depth` at once, recorded and handed back in build order.
 
-    The caller (the run's thread) encodes each body in `submit`, then a daemon thread per batch posts
-    it with the sender's retries. The caller alone records outcomes (journal, counts), so batches are
-    confirmed one transaction each and in build order. On kill the waits raise Killed and the threads
-    still posting are abandoned: their batches stay unconfirmed and are re-sent on resume.
+    `submit` (the run's thread) encodes the body; the batch's thread gzips it at once (zlib runs outside
+    the GIL, beside the run's Python work), waits for its turn — the batch `depth` places earlier must be
+    done, so with depth 1 Manager receives batches strictly in build order — posts it with the sender's
+    retries, and `record`s the confirmed parts (the journal) as soon as the batch before it is recorded:
+    one transaction per batch, in build order, with no wait for the run's thread. So at most `depth`
+    batches are ever received by Manager and not yet in the journal. One more batch than `depth` may
+    wait compressed for its turn. On kill every wait raises Killed and the threads are abandoned: what
+    they had not recorded stays unconfirmed and is re-sent on resume.
     """
 
-    def __init__(self, sender: BatchSender, control: RunControl, depth: int = 2) -> None:
+    def __init__(
+        self,
+        sender: BatchSender,
+        control: RunControl,
+        depth: int = 1,
+        record: Callable[[list[tuple[Batch, dict[str, Any]]]], None] | None = None,
+    ) -> None:
         self.sender = sender
         self.control = control
         self.depth = max(1, depth)
-        self._queue: deque[Outcome] = deque()
+        self.record = record or (lambda _confirmed: None)
+        self._queue: deque[Outcome] = deque()  # submitted, outcome not yet handed back
+        self._recent: deque[Outcome] = deque(maxlen=self.depth)  # the last `depth` submitted
 
     def __len__(self) -> int:
         return len(self._queue)
 
     @property
     def full(self) -> bool:
-        return len(self._queue) >= self.depth
+        return len(self._queue) > self.depth  # `depth` posting and one waiting for its turn
 
     def submit(self, batch: Batch, delays: tuple[float, ...], *, final: bool = False) -> None:
         if self.full:
-            raise RuntimeError("SendPipeline.submit with every slot in flight: take the oldest outcome first")
+            raise RuntimeError("SendPipeline.submit with every slot taken: take the oldest outcome first")
         self.sender.prepare(batch)
-        outcome = Outcome(batch, final)
+        turn = self._recent[0] if len(self._recent) == self.depth else None
+        previous = self._recent[-1] if self._recent else None
+        outcome = Outcome(batch, final, turn=turn, previous=previous)
+        self._recent.append(outcome)
         self._queue.append(outcome)
         threading.Thread(target=self._post, args=(outcome, delays), name="ferrasync-send", daemon=True).start()
 
@@ -203,20 +227,35 @@ class SendPipeline:
             finished.append(self._queue.popleft())
         return finished
 
-    def oldest(self, poll_s: float = 0.05) -> Outcome:
-        """Wait for the oldest batch in flight (Killed on kill) and hand over its outcome."""
-        head = self._queue[0]
-        while not head.done.wait(poll_s):
+    def oldest(self) -> Outcome:
+        """Wait for the oldest batch submitted (Killed on kill) and hand over its outcome."""
+        self._wait(self._queue[0].done)
+        return self._queue.popleft()
+
+    def _wait(self, event: threading.Event, poll_s: float = 0.05) -> None:
+        while not event.wait(poll_s):
             self.control.check_killed()
         self.control.check_killed()
-        return self._queue.popleft()
 
     def _post(self, outcome: Outcome, delays: tuple[float, ...]) -> None:
         try:
+            self.sender.compress(outcome.batch)
+            if outcome.turn is not None:
+                self._wait(outcome.turn.done)
             outcome.confirmed = self.sender.send(outcome.batch, delays)
         except BaseException as exc:  # handed to the run's thread by oldest()/ready()
             outcome.error = exc
+        try:
+            if outcome.previous is not None:  # recorded in build order, failed batches included
+                self._wait(outcome.previous.recorded)
+            if outcome.error is None:
+                self.control.check_killed()  # after a kill an answer is ignored: the batch is re-sent on resume
+                self.record(outcome.confirmed)
+        except BaseException as exc:  # Killed, or the journal failed
+            outcome.error = exc
         finally:
+            outcome.turn = outcome.previous = None  # no chain of every batch of the run kept alive
+            outcome.recorded.set()
             outcome.done.set()
 
 
