@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 import socket
+import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -86,8 +88,22 @@ def pg_url() -> Iterator[str]:
     try:
         yield f"postgresql://{base.username}:{base.password}@{base.host}:{base.port or 5432}/{name}"
     finally:
-        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        _drop_database(admin, name)
         admin.close()
+
+
+def _drop_database(admin: Any, name: str) -> None:
+    """DROP … WITH (FORCE), retried: FORCE refuses while an autovacuum worker (a superuser backend that a
+    non-superuser may not terminate) is on the database; a plain DROP then waits for autovacuum to yield."""
+    import pyodbc
+
+    for attempt in range(5):
+        try:
+            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            return
+        except pyodbc.ProgrammingError:
+            time.sleep(0.2 * (attempt + 1))
+    admin.execute(f"DROP DATABASE IF EXISTS {name}")
 
 
 @pytest.fixture
