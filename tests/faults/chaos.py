@@ -92,6 +92,7 @@ class ChaosReport:
     runs: list[dict[str, Any]]
     batches: int
     checks: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # broken guarantees (the CI test asserts there are none)
 
     def table(self) -> str:
         by_class: dict[str, list[FaultRecord]] = {}
@@ -177,6 +178,7 @@ class ChaosRun:
         self.current = ""  # requestId of the command that started or resumed the current run
         self.expected: dict[str, int] = {}
         self.probe: RemoteProbe | None = None
+        self.late: list[str] = []  # a run's batches arriving after it ended
 
     # ------------------------------------------------------------------------------------------ set-up
 
@@ -443,13 +445,18 @@ class ChaosRun:
                                .odbc_connection_string(), autocommit=True, timeout=10)  # fmt: skip
         try:
             rows = admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                                 "WHERE datname = ? AND pid <> pg_backend_pid()", url.database).fetchall()  # fmt: skip
+                                 "WHERE datname = ? AND usename = current_user AND pid <> pg_backend_pid()",
+                                 url.database).fetchall()  # fmt: skip
         finally:
             admin.close()
         killed = sum(1 for r in rows if r[0])
         assert killed >= 1, "no FerraWin session of the agent to terminate"
         failed = self.wait_agent(lambda s: s["requestId"] == self.current and s["status"] != "running", 60)
         assert failed["status"] == "error" and "FerraWin" in (failed["message"] or ""), failed
+        at_failure = self.batch_count()
+        time.sleep(1.0)  # nothing of the failed run may still be on its way
+        if self.batch_count() != at_failure:
+            self.late.append(f"{self.batch_count() - at_failure} batch(es) of a failed run posted after it ended")
         # A failed codigos-existentes is never an empty list: nothing is sent.
         batches = self.batch_count()
         before = self.stub_counters()["fired"]["error"]
@@ -520,14 +527,24 @@ class ChaosRun:
         return "start and status re-sent with the same requestId", "answered duplicate, not executed again"
 
     def _f_duplicate_delivery(self) -> tuple[str, str]:
+        """The relay delivers the next channel event twice; that may be one of the agent's statuses, so status
+        commands are sent until one of them is the event delivered twice (answered `duplicate`)."""
         assert self.probe is not None
         before = self.relay_stats()["events_duplicated"]
-        requests.post(f"{self.relay.url}/_faults/duplicate", json={"count": 1}, timeout=5)
-        rid = self.command("status")
-        acks = self.probe.wait_ack(rid, count=2, timeout=10)
-        assert [a["result"] for a in acks] == ["accepted", "duplicate"], acks
-        assert self.relay_stats()["events_duplicated"] == before + 1
-        return "relay delivered one command twice", "executed once; second delivery answered duplicate"
+        attempt = 0
+        while attempt < 10:
+            attempt += 1
+            requests.post(f"{self.relay.url}/_faults/duplicate", json={"count": 1}, timeout=5)
+            rid = self.command("status")
+            time.sleep(0.3)
+            results = sorted({a["result"] for a in self.probe.acks_for(rid)})
+            if "duplicate" in results:
+                assert results == ["accepted", "duplicate"], results
+                break
+        assert attempt < 10 or "duplicate" in results, "no command was delivered twice in 10 attempts"
+        assert self.relay_stats()["events_duplicated"] > before
+        return f"relay duplicated a command delivery (attempt {attempt})", \
+            "executed once; second delivery answered duplicate"
 
     # ------------------------------------------------------------------------------------------ checks
 
@@ -553,12 +570,16 @@ class ChaosRun:
             commands = {r[0]: (r[1], r[2]) for r in rows}
         finally:
             journal.close()
+        problems: list[str] = list(self.late)
         twice = [c for c, n in confirmed.items() if n > 1]
-        assert not twice, f"planillas confirmed by two runs/batches: {twice[:5]}"
+        if twice:
+            problems.append(f"{len(twice)} planillas confirmed twice (by two runs or batches), e.g. {twice[:5]}")
         per_request = Counter(r["request_id"] for r in runs)
-        assert all(n == 1 for n in per_request.values()), f"a start produced two runs: {per_request}"
-        assert all(self.sent.get(r["request_id"]) == "start" for r in runs), "a run without its start command"
-        checks.append(f"{len(runs)} runs, one per start command; no planilla confirmed twice")
+        if any(n > 1 for n in per_request.values()):
+            problems.append(f"a start produced two runs: {per_request}")
+        if not all(self.sent.get(r["request_id"]) == "start" for r in runs):
+            problems.append("a run without its start command")
+        checks.append(f"{len(runs)} runs, one per start command; planillas confirmed twice: {len(twice)}")
 
         reserve_journal = self.home(RESERVE) / "journal.db"
         if reserve_journal.exists():
@@ -575,7 +596,9 @@ class ChaosRun:
         executed_twice = unacked = 0
         for rid, command in self.sent.items():
             acks = self.probe.acks_for(rid)
-            mine = [a for a in acks if a["agent"] == AGENT]
+            # the relay's duplicate fault may deliver an ack event twice: identical copies are one ack
+            mine = [json.loads(t) for t in dict.fromkeys(json.dumps(a, sort_keys=True) for a in acks
+                                                         if a["agent"] == AGENT)]  # fmt: skip
             if not mine:
                 unacked += 1
                 continue
@@ -583,8 +606,10 @@ class ChaosRun:
             lines = logs.count(f"Command {command} ({rid})")
             if len(firsts) != 1 or lines > 1 or commands.get(rid, ("", ""))[1] != firsts[0]["result"]:
                 executed_twice += 1
-        assert unacked == 0, f"{unacked} commands never acknowledged"
-        assert executed_twice == 0, f"{executed_twice} commands executed more than once"
+        if unacked:
+            problems.append(f"{unacked} commands never acknowledged")
+        if executed_twice:
+            problems.append(f"{executed_twice} commands executed more than once")
         checks.append(f"{len(self.sent)} commands: each acknowledged, executed at most once")
 
         batches = self.stub.store.received_batches()
@@ -597,7 +622,8 @@ class ChaosRun:
         checks.append("every fault landed mid-run: accepted batches before and after each")
         return ChaosReport(
             planillas=len(held), elements=sum(held.values()), duration_s=duration, faults=self.records, lost=0,
-            extra=0, sent_twice=sum(1 for n in sent.values() if n > 1), confirmed_twice=0,
-            commands=len(self.sent), commands_executed_twice=0, commands_unacked=0,
+            extra=0, sent_twice=sum(1 for n in sent.values() if n > 1), confirmed_twice=len(twice),
+            commands=len(self.sent), commands_executed_twice=executed_twice, commands_unacked=unacked,
             command_resends=sum(n - 1 for n in self.sends.values()), runs=runs, batches=len(accepted), checks=checks,
+            problems=problems,
         )  # fmt: skip
