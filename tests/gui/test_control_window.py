@@ -1,14 +1,17 @@
 """The real control window (pytest-qt, offscreen) driven like a person would, against the relay.
 
-The end-to-end sync runs the REAL headless agent (`python -m agent --headless`, a subprocess) with a
-generated FerraWin in SQLite and the Manager stub; the other scenarios (pause/resume, offline and back,
-rejection, no answer, reopen) use the small fake agent of tests/conftest.py (`control_fake_agent`), whose
-timing the test controls.
+Issue 6's scenarios run a REAL headless agent (`python -m agent --headless` in a subprocess, its own
+FERRASYNC_HOME, a generated FerraWin in SQLite and the Manager stub; the `headless_agent` fixture of
+tests/gui/conftest.py): a sync started from the window completes with the right counts; pause and resume
+(the stub slowed with its delay fault so the run lasts long enough to pause); the agent going offline
+(SIGKILL) and coming back (the same agent restarted); a rejected command; no agent answering (no agent at
+all) and the retry a real agent then accepts; closing and reopening keeps the history. The window's own
+checks (bad input, rebuild confirmation, years menu) still use the small fake agent of tests/conftest.py
+(`control_fake_agent`), which records the exact parameters each command arrived with.
 """
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -17,6 +20,7 @@ from typing import Any
 
 import pytest
 import shiboken6
+from real_agent import HeadlessAgent, slow_manager
 
 from agent.testing import agent_env
 from agent.ui.settings_dialog import SettingsDialog
@@ -27,10 +31,10 @@ from desktop.ui.dialogs import ConfirmDialog, ControlSettingsDialog, InputDialog
 from desktop.ui.window import ControlWindow
 from sync.config import load_settings
 from sync.devstack.complete_sync import expected_holdings
-from sync.devstack.ferrawin_data import generate
 
 TIMINGS = Timings(deadline_s=1.5, presence_poll_s=0.2, liveness_s=1.5, kill_after_s=0.6)
 WAIT = 15_000  # ms
+RUN_WAIT = 45_000  # ms: a whole run of a real agent on two shared cores
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -53,56 +57,59 @@ def make_window(qtbot: Any, control_settings: Any) -> Iterator[Callable[..., Con
         window.close()
 
 
-def wait_state(qtbot: Any, window: ControlWindow, state: str) -> None:
-    qtbot.waitUntil(lambda: window.status_panel.pill.state == state, timeout=WAIT)
+def wait_state(qtbot: Any, window: ControlWindow, state: str, timeout: int = WAIT) -> None:
+    qtbot.waitUntil(lambda: window.status_panel.pill.state == state, timeout=timeout)
 
 
 def delivery(window: ControlWindow) -> str:
     return window.delivery.text()
 
 
-def wait_shown(qtbot: Any, check: Callable[[], Any]) -> None:
+def wait_shown(qtbot: Any, check: Callable[[], Any], timeout: int = WAIT) -> None:
     """Wait for what the window shows: it follows the controller a moment later (queued refresh), so a widget
     is never asserted right after a controller-side wait."""
-    qtbot.waitUntil(lambda: bool(check()), timeout=WAIT)
+    qtbot.waitUntil(lambda: bool(check()), timeout=timeout)
+
+
+def held(stub: Any) -> dict[str, int]:
+    return {code: len(p["elementos"]) for code, p in stub.store.snapshot().items()}
+
+
+def ready(qtbot: Any, window: ControlWindow, agent_id: str = "PC-OFICINA") -> None:
+    """The real agent is up, active and idle, and the window lets a person start a sync."""
+    qtbot.waitUntil(lambda: (a := window.controller.active_agent()) is not None and a.agent_id == agent_id,
+                    timeout=WAIT)  # fmt: skip
+    wait_state(qtbot, window, "idle")
+    wait_shown(qtbot, window.sync_button.isEnabled)
+
+
+def batches_ok_shown(window: ControlWindow) -> int:
+    """Batches Manager confirmed, as the counts line shows them ("… · lotes 2 ✓ 0 ✗"); 0 before there is one."""
+    text = window.status_panel.counts.text()
+    head = text.split("lotes ", 1)[1].split(" ✓")[0] if "lotes " in text else ""
+    return int(head) if head.isdigit() else 0
+
+
+def commands_of(agent: HeadlessAgent) -> list[tuple[str, str]]:
+    """(command, outcome) the agent journaled, in order, without the status requests windows send."""
+    return [(c, o) for c, o, _ in agent.commands().values() if c != "status"]
 
 
 # ----------------------------------------------------------------------------------------------- real agent
 
 
-@pytest.fixture
-def real_agent(relay: Any, manager_stub: Any, tmp_path: Path) -> Iterator[str]:
-    """`python -m agent --headless` on the relay, a 40-planilla FerraWin (SQLite) and the Manager stub."""
-    db = f"sqlite:///{tmp_path / 'ferrawin.db'}"
-    generate(db, 40, seed=11)
-    env = {**os.environ, **agent_env(relay=relay, home=tmp_path / "agent", agent_id="PC-OFICINA", ferrawin_url=db,
-                                     manager=manager_stub, time_scale=0.05)}  # fmt: skip
-    proc = subprocess.Popen([sys.executable, "-m", "agent", "--headless"], env=env, cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # fmt: skip
-    try:
-        yield db
-    finally:
-        proc.terminate()
-        try:
-            out, _ = proc.communicate(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            out, _ = proc.communicate()
-        print(out[-3000:])
-
-
 def test_start_from_the_window_completes_with_the_right_counts_real_agent(
-    qtbot: Any, make_window: Callable[..., ControlWindow], real_agent: str, manager_stub: Any
-) -> None:
+    qtbot: Any, make_window: Callable[..., ControlWindow], headless_agent: Callable[..., HeadlessAgent],
+    manager_stub: Any,
+) -> None:  # fmt: skip
+    agent = headless_agent()
     window = make_window()
-    qtbot.waitUntil(lambda: window.controller.active_agent() is not None, timeout=WAIT)
-    wait_shown(qtbot, window.sync_button.isEnabled)
+    ready(qtbot, window)
     window.action_incremental.trigger()
     qtbot.waitUntil(lambda: "aceptado por PC-OFICINA" in delivery(window), timeout=WAIT)
-    wait_state(qtbot, window, "completed")
-    expected = expected_holdings(real_agent)
-    held = {code: len(p["elementos"]) for code, p in manager_stub.store.snapshot().items()}
-    assert held == expected
+    wait_state(qtbot, window, "completed", RUN_WAIT)
+    expected = expected_holdings(agent.db)
+    assert held(manager_stub) == expected
     table = window.history_tab.table
     wait_shown(qtbot, lambda: table.rowCount() >= 1 and table.item(0, 4).text() == "✓ completada")
     wait_shown(qtbot, lambda: window.status_panel.bar.text() == f"{len(expected)} / {len(expected)}")
@@ -113,67 +120,87 @@ def test_start_from_the_window_completes_with_the_right_counts_real_agent(
     assert run.counts["nuevas"] == len(expected) and run.counts["batchesFailed"] == 0
     assert len(window.controller.runs()) == 1  # the statuses before the runId was known are the same run
     assert table.item(0, 4).text() == "✓ completada" and table.item(0, 5).text() == f"{len(expected)}/{len(expected)}"
+    assert commands_of(agent) == [("start", "accepted")]
 
 
-# ----------------------------------------------------------------------------------------------- fake agent
-
-
-def test_pause_and_resume(qtbot: Any, make_window: Callable[..., ControlWindow], control_fake_agent: Any) -> None:
-    agent = control_fake_agent("PC-OFICINA", total=40, step_s=0.1)
+def test_pause_and_resume(
+    qtbot: Any, make_window: Callable[..., ControlWindow], headless_agent: Callable[..., HeadlessAgent],
+    manager_stub: Any,
+) -> None:  # fmt: skip
+    agent = headless_agent()
+    slow_manager(manager_stub, 400)  # 40 planillas in 8 batches: over 3 s, time to click Pausar mid-run
     window = make_window()
-    qtbot.waitUntil(lambda: window.sync_button.isEnabled(), timeout=WAIT)
+    ready(qtbot, window)
     window.action_nuevas.trigger()
     wait_state(qtbot, window, "running")
     wait_shown(qtbot, lambda: window.pause_button.isEnabled() and not window.sync_button.isEnabled())
+    wait_shown(qtbot, lambda: batches_ok_shown(window) > 0)  # a batch is in: the person sees it moving
     qtbot.mouseClick(window.pause_button, qtbot_button())
     wait_state(qtbot, window, "paused")
     wait_shown(qtbot, lambda: window.resume_button.isVisible() and window.resume_button.isEnabled()
                and not window.pause_button.isVisible())  # fmt: skip
-    done_when_paused = agent.done
-    qtbot.wait(400)
-    assert agent.done == done_when_paused  # really paused
+    expected = expected_holdings(agent.db)
+    batches = len(manager_stub.store.received_batches())
+    assert 0 < len(held(manager_stub)) < len(expected)  # paused mid-run
+    qtbot.wait(600)
+    assert len(manager_stub.store.received_batches()) == batches  # really paused: nothing reaches Manager
+    manager_stub.faults.reset()  # the rest at full speed
     qtbot.mouseClick(window.resume_button, qtbot_button())
-    wait_state(qtbot, window, "running")
-    wait_state(qtbot, window, "completed")
-    assert [c.command for c in agent.executed] == ["status", "start", "pause", "resume"]
+    wait_state(qtbot, window, "completed", RUN_WAIT)
+    assert held(manager_stub) == expected
+    assert commands_of(agent) == [("start", "accepted"), ("pause", "accepted"), ("resume", "accepted")]
+    assert [(r["mode"], r["state"]) for r in agent.runs()] == [("nuevas", "completed")]  # one run, resumed
+    table = window.history_tab.table
+    wait_shown(qtbot, lambda: table.rowCount() == 1 and table.item(0, 4).text() == "✓ completada")
+    assert table.item(0, 5).text() == f"{len(expected)}/{len(expected)}"
 
 
 def test_agent_goes_offline_and_comes_back(
-    qtbot: Any, make_window: Callable[..., ControlWindow], control_fake_agent: Any
+    qtbot: Any, make_window: Callable[..., ControlWindow], headless_agent: Callable[..., HeadlessAgent]
 ) -> None:
-    agent = control_fake_agent("PC-OFICINA")
+    agent = headless_agent()
     window = make_window()
-    qtbot.waitUntil(lambda: window.controller.active_agent() is not None, timeout=WAIT)
+    ready(qtbot, window)
     wait_shown(qtbot, lambda: window.agents_panel.list.count() == 1 and window.agents_panel.empty.isHidden())
-    agent.go_offline()
+    agent.stop(kill=True)  # the office PC drops off: no goodbye, the relay sees its socket close
     wait_state(qtbot, window, "offline")
     wait_shown(qtbot, lambda: not window.sync_button.isEnabled()
                and "Ningún agente conectado" in window.sync_button.toolTip())  # fmt: skip
     wait_shown(qtbot, lambda: window.status_panel.message.text().startswith("Ningún agente conectado"))
-    qtbot.waitUntil(lambda: "sin respuesta" in window.agents_panel.list.item(0).text(), timeout=WAIT)
-    agent.come_back()  # it publishes a full status after every (re)subscription
+    wait_shown(qtbot, lambda: "sin respuesta" in window.agents_panel.list.item(0).text())
+    agent.start()  # the same agent (data folder, journal) again: a full status after it subscribes
     wait_state(qtbot, window, "idle")
     wait_shown(qtbot, window.sync_button.isEnabled)
+    wait_shown(qtbot, lambda: window.agents_panel.list.count() == 1
+               and "sin respuesta" not in window.agents_panel.list.item(0).text())  # fmt: skip
 
 
 def test_rejected_command_shows_the_agents_reason(
-    qtbot: Any, make_window: Callable[..., ControlWindow], control_fake_agent: Any
-) -> None:
-    control_fake_agent("PC-OFICINA", total=60, step_s=0.1)
+    qtbot: Any, make_window: Callable[..., ControlWindow], headless_agent: Callable[..., HeadlessAgent],
+    manager_stub: Any,
+) -> None:  # fmt: skip
+    agent = headless_agent()
+    slow_manager(manager_stub, 300)  # the run is still going when the second start arrives
     window = make_window()
-    qtbot.waitUntil(lambda: window.sync_button.isEnabled(), timeout=WAIT)
+    ready(qtbot, window)
     window.action_incremental.trigger()
     wait_state(qtbot, window, "running")
-    window.controller.start_sync("incremental", "production")  # a second start, as another window would
-    qtbot.waitUntil(lambda: "✗ rechazado: ya hay una sincronización en curso" in delivery(window), timeout=WAIT)
+    second = window.controller.start_sync("incremental", "production")  # a second start, as another window would
+    qtbot.waitUntil(lambda: "✗ rechazado: ya hay una sincronización en curso (" in delivery(window), timeout=WAIT)
     rows = window.events_tab.table
     wait_shown(qtbot, lambda: any("rechazado: ya hay una sincronización en curso" in rows.item(r, 2).text()
                                   for r in range(rows.rowCount())))  # fmt: skip
+    command, outcome, reason = agent.commands()[second.request_id]
+    assert (command, outcome) == ("start", "rejected") and reason.startswith("ya hay una sincronización en curso")
+    manager_stub.faults.reset()
+    wait_state(qtbot, window, "completed", RUN_WAIT)
+    assert len(agent.runs()) == 1 and held(manager_stub) == expected_holdings(agent.db)  # the rejected one never ran
 
 
 def test_no_agent_answering_then_retry_with_the_same_request_id(
-    qtbot: Any, make_window: Callable[..., ControlWindow], control_fake_agent: Any
+    qtbot: Any, make_window: Callable[..., ControlWindow], headless_agent: Callable[..., HeadlessAgent]
 ) -> None:
+    agent = headless_agent(start=False)  # no agent at all: nobody answers
     window = make_window()
     wait_shown(qtbot, lambda: window.status_button.isEnabled() and not window.sync_button.isEnabled())
     qtbot.mouseClick(window.status_button, qtbot_button())
@@ -181,30 +208,40 @@ def test_no_agent_answering_then_retry_with_the_same_request_id(
     wait_shown(qtbot, window.retry_button.isVisible)
     first = window.controller.last_command()
     assert first is not None
-    agent = control_fake_agent("PC-OFICINA")
+    agent.start()
+    ready(qtbot, window)  # it has subscribed (it published its status): Pusher would not replay the command
     qtbot.mouseClick(window.retry_button, qtbot_button())
     qtbot.waitUntil(lambda: "aceptado por PC-OFICINA" in delivery(window), timeout=WAIT)
     assert window.controller.last_command().request_id == first.request_id  # type: ignore[union-attr]
-    assert first.request_id in agent.received and first.attempts == 2
+    assert first.attempts == 2 and agent.commands()[first.request_id][:2] == ("status", "accepted")
     wait_shown(qtbot, window.retry_button.isHidden)
 
 
 def test_closing_and_reopening_keeps_the_history(
-    qtbot: Any, make_window: Callable[..., ControlWindow], control_fake_agent: Any
+    qtbot: Any, make_window: Callable[..., ControlWindow], headless_agent: Callable[..., HeadlessAgent]
 ) -> None:
-    control_fake_agent("PC-OFICINA", total=3, step_s=0.05)
+    agent = headless_agent(planillas=10)
     window = make_window()
-    qtbot.waitUntil(lambda: window.sync_button.isEnabled(), timeout=WAIT)
+    ready(qtbot, window)
     window.resize(900, 620)  # the offscreen screen is 800 px wide: restoreGeometry clamps wider windows
     window.action_nuevas.trigger()
-    wait_state(qtbot, window, "completed")
+    wait_state(qtbot, window, "completed", RUN_WAIT)
     qtbot.waitUntil(lambda: window.history_tab.table.rowCount() == 1, timeout=WAIT)
+    total = len(expected_holdings(agent.db))
     window.close()
     again = make_window()
-    assert again.history_tab.table.rowCount() == 1
-    assert again.history_tab.table.item(0, 2).text() == "Solo nuevas"
-    assert again.history_tab.table.item(0, 4).text() == "✓ completada"
+    table = again.history_tab.table
+    assert table.rowCount() == 1
+    assert (table.item(0, 2).text(), table.item(0, 4).text()) == ("Solo nuevas", "✓ completada")
+    assert table.item(0, 5).text() == f"{total}/{total}"
     assert (again.width(), again.height()) == (900, 620)  # the window remembers its size (default 1000×680)
+    wait_state(qtbot, again, "completed")  # the agent answers the new window's status request: the same run
+    qtbot.wait(300)
+    assert table.rowCount() == 1 and len(again.controller.runs()) == 1
+
+
+# ----------------------------------------------------------------------------------------------- fake agent
+# The window's own input checks: the fake agent records the exact parameters each command arrived with.
 
 
 def test_bad_input_is_flagged_and_nothing_is_sent(
