@@ -73,7 +73,10 @@ def _managers(settings: Any) -> list[Line]:
                                verify=str(settings.ca_bundle) if settings.ca_bundle else True)  # fmt: skip
         try:
             client.check_status()
-            lines.append((True, f"Manager {name}: {target.url} responde y acepta el token"))
+            # /status needs no token (manager-laravel §1.2): only an authenticated read proves it is accepted.
+            held = client.existing_codes()
+            lines.append((True, f"Manager {name}: {target.url} responde y acepta el token "
+                                 f"(Manager tiene {len(held)} planillas)"))  # fmt: skip
         except FerraSyncError as exc:
             lines.append((False, f"Manager {name}: {exc.message}"))
         finally:
@@ -92,7 +95,8 @@ def _pusher(settings: Any) -> list[Line]:
 
 def print_report(lines: list[Line], out: Callable[[str], None] = print) -> int:
     for ok, text in lines:
-        out(f"{'OK   ' if ok else 'FALLO'} {text}")
+        flat = " ".join(text.split())  # one line per check: a driver's multi-line detail would break the list
+        out(f"{'OK   ' if ok else 'FALLO'} {flat}")
     failed = sum(1 for ok, _ in lines if not ok)
     out("Todo correcto." if not failed else f"{failed} comprobación(es) fallida(s): corrija lo indicado y repita.")
     return 0 if not failed else 1
