@@ -32,8 +32,9 @@ def headless_agent(relay: Any, manager_stub: Any, tmp_path: Path) -> Iterator[Ca
         from sync.devstack.ferrawin_data import generate
 
         db = f"sqlite:///{tmp_path / f'ferrawin-{agent_id}.db'}"
-        generate(db, planillas, seed=seed)
+        manifest = generate(db, planillas, seed=seed)
         agent = HeadlessAgent(relay, manager_stub, db, tmp_path / agent_id, agent_id, time_scale)
+        agent.years = tuple(sorted((y for y, n in manifest.years.items() if n), reverse=True))
         made.append(agent)
         return agent.start() if start else agent
 

@@ -23,6 +23,7 @@ class HeadlessAgent:
         from agent.testing import agent_env
 
         self.db, self.home, self.agent_id = db, home, agent_id
+        self.years: tuple[str, ...] = ()  # the FerraWin years with planillas, newest first (set by the fixture)
         self.env = {**os.environ, **agent_env(relay=relay, home=home, agent_id=agent_id, ferrawin_url=db,
                                               manager=stub, time_scale=time_scale)}  # fmt: skip
         self.log = home.parent / f"{agent_id}.out"

@@ -1,17 +1,20 @@
 """The real control window (pytest-qt, offscreen) driven like a person would, against the relay.
 
-Issue 6's scenarios run a REAL headless agent (`python -m agent --headless` in a subprocess, its own
+Every scenario with an agent runs a REAL headless agent (`python -m agent --headless` in a subprocess, its own
 FERRASYNC_HOME, a generated FerraWin in SQLite and the Manager stub; the `headless_agent` fixture of
 tests/gui/conftest.py): a sync started from the window completes with the right counts; pause and resume
-(the stub slowed with its delay fault so the run lasts long enough to pause); the agent going offline
-(SIGKILL) and coming back (the same agent restarted); a rejected command; no agent answering (no agent at
-all) and the retry a real agent then accepts; closing and reopening keeps the history. The window's own
-checks (bad input, rebuild confirmation, years menu) still use the small fake agent of tests/conftest.py
-(`control_fake_agent`), which records the exact parameters each command arrived with.
+(the stub slowed with its delay fault so the run lasts long enough to pause it); the agent going offline
+(SIGKILL: the PC drops off) and coming back (the same agent restarted); a rejected command (a second start
+while the first runs); no agent answering (no agent at all) and the retry a real agent then accepts; closing
+and reopening keeps the history; bad input, the rebuild confirmation and the years menu, checked through what
+the agent journaled and what reached the stub. None needs the fake agent of tests/conftest.py
+(`control_fake_agent`; tests/integration/test_control_controller.py still uses it, e.g. for an agent that
+hears commands but cannot answer). Agents use FERRASYNC_TIME_SCALE=0.05 and the window short Timings.
 """
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -95,7 +98,7 @@ def commands_of(agent: HeadlessAgent) -> list[tuple[str, str]]:
     return [(c, o) for c, o, _ in agent.commands().values() if c != "status"]
 
 
-# ----------------------------------------------------------------------------------------------- real agent
+# ------------------------------------------------------------------------------------- with a real agent
 
 
 def test_start_from_the_window_completes_with_the_right_counts_real_agent(
@@ -240,63 +243,69 @@ def test_closing_and_reopening_keeps_the_history(
     assert table.rowCount() == 1 and len(again.controller.runs()) == 1
 
 
-# ----------------------------------------------------------------------------------------------- fake agent
-# The window's own input checks: the fake agent records the exact parameters each command arrived with.
-
-
 def test_bad_input_is_flagged_and_nothing_is_sent(
-    qtbot: Any, make_window: Callable[..., ControlWindow], control_fake_agent: Any
-) -> None:
-    agent = control_fake_agent("PC-OFICINA")
+    qtbot: Any, make_window: Callable[..., ControlWindow], headless_agent: Callable[..., HeadlessAgent],
+    manager_stub: Any,
+) -> None:  # fmt: skip
+    agent = headless_agent(planillas=12)
+    code = sorted(expected_holdings(agent.db))[5]  # e.g. 2023-000002, typed the short way: 2023-2
     window = make_window()
-    qtbot.waitUntil(lambda: window.sync_button.isEnabled(), timeout=WAIT)
+    ready(qtbot, window)
     before = len(window.controller.commands())
     window.action_planilla.trigger()
     dialog = window.dialog
     assert isinstance(dialog, InputDialog)
-    dialog.field.setText("2026/886")
+    dialog.field.setText(code.replace("-", "/"))
     dialog.send.click()
     assert dialog.error.isVisible() and "Formato inválido" in dialog.error.text()
     assert "border" in dialog.field.styleSheet() and len(window.controller.commands()) == before
-    dialog.field.setText("2026-886")
+    dialog.field.setText(f"{code[:4]}-{int(code[5:])}")
     dialog.send.click()
     qtbot.waitUntil(lambda: window.dialog is None, timeout=WAIT)
-    qtbot.waitUntil(lambda: any(c.command == "start" for c in agent.executed), timeout=WAIT)
-    start = next(c for c in agent.executed if c.command == "start")
-    assert start.params.codigo_especifico == "2026-000886" and start.params.modo == "especifica"
+    wait_state(qtbot, window, "completed", RUN_WAIT)
+    run = agent.runs()[0]
+    assert (run["mode"], json.loads(run["params"])["codigo"]) == ("especifica", code)
+    assert set(held(manager_stub)) == {code}  # that planilla, and only it, reached Manager
 
 
 def test_rebuild_asks_for_confirmation(
-    qtbot: Any, make_window: Callable[..., ControlWindow], control_fake_agent: Any
-) -> None:
-    agent = control_fake_agent("PC-OFICINA", total=2, step_s=0.05)
+    qtbot: Any, make_window: Callable[..., ControlWindow], headless_agent: Callable[..., HeadlessAgent],
+    manager_stub: Any,
+) -> None:  # fmt: skip
+    agent = headless_agent(planillas=12)
     window = make_window()
-    qtbot.waitUntil(lambda: window.sync_button.isEnabled(), timeout=WAIT)
+    ready(qtbot, window)
     window.action_rebuild.trigger()
     dialog = window.dialog
     assert isinstance(dialog, ConfirmDialog)
     dialog.no.click()
-    qtbot.wait(300)
-    assert [c.command for c in agent.executed] == ["status"]
+    qtbot.wait(500)
+    assert commands_of(agent) == [] and window.dialog is None
     window.action_rebuild.trigger()
     window.dialog.yes.click()  # type: ignore[union-attr]
-    qtbot.waitUntil(lambda: [c.command for c in agent.executed] == ["status", "start"], timeout=WAIT)
-    assert agent.executed[1].params.modo == "rebuild"
+    wait_state(qtbot, window, "completed", RUN_WAIT)
+    assert commands_of(agent) == [("start", "accepted")]
+    assert [r["mode"] for r in agent.runs()] == ["rebuild"] and held(manager_stub) == expected_holdings(agent.db)
 
 
 def test_years_menu_lists_the_years_the_agent_reports(
-    qtbot: Any, make_window: Callable[..., ControlWindow], control_fake_agent: Any
-) -> None:
-    agent = control_fake_agent("PC-OFICINA", total=2, step_s=0.05, years=("2026", "2025"))
+    qtbot: Any, make_window: Callable[..., ControlWindow], headless_agent: Callable[..., HeadlessAgent],
+    manager_stub: Any,
+) -> None:  # fmt: skip
+    agent = headless_agent(planillas=12)  # the agent reads its years from FerraWin and reports them
     window = make_window()
-    qtbot.waitUntil(lambda: window.controller.years() == ["2026", "2025"], timeout=WAIT)
+    ready(qtbot, window)
+    assert len(agent.years) >= 3
+    qtbot.waitUntil(lambda: tuple(window.controller.years()) == agent.years, timeout=WAIT)
     window._fill_years()
     labels = [a.text() for a in window.year_menu.actions() if a.text()]
-    assert labels[:2] == ["2026", "2025"]
+    assert labels[: len(agent.years)] == list(agent.years)
+    year = agent.years[1]
     window.year_menu.actions()[1].trigger()
-    qtbot.waitUntil(lambda: any(c.command == "start" for c in agent.executed), timeout=WAIT)
-    start = next(c for c in agent.executed if c.command == "start")
-    assert (start.params.modo, start.params.anio) == ("historico", 2025)
+    wait_state(qtbot, window, "completed", RUN_WAIT)
+    run = agent.runs()[0]
+    assert (run["mode"], json.loads(run["params"]).get("anio")) == ("historico", year)
+    assert {c[:4] for c in held(manager_stub)} == {year}  # only that year's planillas were sent
 
 
 def test_missing_credentials_open_the_settings(
