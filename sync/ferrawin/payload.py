@@ -14,7 +14,7 @@ from typing import Any
 
 from sync.ferrawin import phpjson
 from sync.ferrawin.phpjson import php_round, php_trim
-from sync.ferrawin.source import EntityData, PlanillaData, Row
+from sync.ferrawin.source import EntityData, PlanillaData, Row, sorted_rows
 
 BODY_FLAGS = phpjson.JSON_UNESCAPED_UNICODE  # ApiClient::enviarPlanillas: json_encode($data, JSON_UNESCAPED_UNICODE)
 SNAPSHOT_FLAGS = phpjson.JSON_UNESCAPED_UNICODE
@@ -198,20 +198,10 @@ def _nulls_first(*values: Any) -> tuple[Any, ...]:
 
 
 def _assembly_order(rows: list[Row]) -> list[Row]:
-    """PROD_DETO rows by ZELEMENTO, then every column by name; NULLs first.
-
-    Without a NULL anywhere, the values themselves order exactly as their `_nulls_first` pairs do,
-    so the key is built in C (itemgetter); a NULL falls back to the pairs.
-    """
+    """PROD_DETO rows by ZELEMENTO, then every column by name; NULLs first."""
     if not rows:
         return []
-    names = sorted(rows[0])
-    key = itemgetter("elemento", *names)
-    keys = [key(r) for r in rows]
-    if any(None in k for k in keys):
-        return sorted(rows, key=lambda r: _nulls_first(r["elemento"], *(r[k] for k in names)))
-    order = sorted(range(len(rows)), key=keys.__getitem__)
-    return [rows[i] for i in order]
+    return sorted_rows(rows, ["elemento", *sorted(rows[0])])
 
 
 def ensamblajes(rows: list[Row]) -> list[dict[str, Any]]:

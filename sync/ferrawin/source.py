@@ -234,6 +234,27 @@ def _sort_key(row: Row, first: Iterable[str]) -> tuple[Any, ...]:
     return tuple((row[n] is not None, row[n] if row[n] is not None else 0) for n in names)
 
 
+def nulls_first_keys(rows: list[Row], names: Sequence[str]) -> list[tuple[Any, ...]]:
+    """Per row, a key ordering as `_sort_key` does over `names`: values, NULLs before any value.
+
+    Built column by column: a column without NULLs keeps its values (they order exactly as their
+    `(True, value)` pairs would); only a column holding a NULL gets the `(is not None, value)` pairs.
+    """
+    columns = []
+    for name in names:
+        column = [r[name] for r in rows]
+        if None in column:
+            column = [(v is not None, v if v is not None else 0) for v in column]
+        columns.append(column)
+    return list(zip(*columns, strict=True))
+
+
+def sorted_rows(rows: list[Row], names: Sequence[str]) -> list[Row]:
+    """`rows` ordered by `nulls_first_keys` (stable: rows equal in every named column keep their order)."""
+    keys = nulls_first_keys(rows, names)
+    return [rows[i] for i in sorted(range(len(rows)), key=keys.__getitem__)]
+
+
 def sort_rows(rows: list[Row], first: tuple[str, str]) -> None:
     """Sort in place by `_sort_key(row, first)`, cheaply in the usual case.
 
@@ -245,8 +266,8 @@ def sort_rows(rows: list[Row], first: tuple[str, str]) -> None:
     if len(set(pairs)) == len(rows) and all(x is not None and y is not None for x, y in pairs):
         order = sorted(range(len(rows)), key=pairs.__getitem__)
         rows[:] = [rows[i] for i in order]
-    else:
-        rows.sort(key=lambda r: _sort_key(r, first))
+    elif rows:
+        rows[:] = sorted_rows(rows, [*first, *sorted(k for k in rows[0] if k not in first)])
 
 
 def fetch_batch(conn: Any, dialect: Dialect, keys: Sequence[PlanillaKey],
