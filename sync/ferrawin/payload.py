@@ -165,7 +165,7 @@ SNAPSHOT_KEYS = ("ferrawin_id", "diametro", "longitud", "dobles_barra", "barras"
 
 
 def snapshot(elements: list[dict[str, Any]]) -> str:
-    return phpjson.dumps([{k: e[k] for k in SNAPSHOT_KEYS} for e in elements], SNAPSHOT_FLAGS)
+    return phpjson.dumps([{k: e[k] for k in SNAPSHOT_KEYS} for e in elements], SNAPSHOT_FLAGS, consume=True)
 
 
 def max_fecha_calculo(rows: list[Row]) -> str | None:
@@ -352,9 +352,14 @@ def metadata_for(modo: str, anio: str | int | None = None) -> dict[str, Any]:
     raise ValueError(f"unknown mode {modo!r}")
 
 
-def encode_body(planillas: list[dict[str, Any]], metadata: dict[str, Any]) -> bytes:
-    """The POST api/ferrawin/sync body, before gzip, byte for byte as the PHP tool encoded it."""
-    return phpjson.dumps({"planillas": planillas, "metadata": metadata}, BODY_FLAGS).encode("utf-8")
+def encode_body(planillas: list[dict[str, Any]], metadata: dict[str, Any], *, consume: bool = False) -> bytes:
+    """The POST api/ferrawin/sync body, before gzip, byte for byte as the PHP tool encoded it.
+
+    `consume=True` (the engine, done with the planillas' Python types once they are encoded): integral
+    floats inside them become ints in place instead of being copied (phpjson.dumps); same bytes.
+    """
+    body = {"planillas": planillas, "metadata": metadata}
+    return phpjson.dumps_utf8(body, BODY_FLAGS, consume=consume)
 
 
 def element_count(planilla: dict[str, Any]) -> int:

@@ -17,6 +17,7 @@ reproduce PHP 8's output byte for byte (checked against Debian's php-cli in test
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import re
@@ -35,18 +36,50 @@ class PHPJSONError(ValueError):
     """A value PHP's json_encode would refuse (NaN, INF, invalid UTF-8)."""
 
 
-def dumps(value: Any, flags: int = JSON_UNESCAPED_UNICODE) -> str:
-    """`json_encode($value, $flags)` as PHP 8 writes it (no pretty print)."""
+def dumps(value: Any, flags: int = JSON_UNESCAPED_UNICODE, *, consume: bool = False) -> str:
+    """`json_encode($value, $flags)` as PHP 8 writes it (no pretty print).
+
+    `consume=True`: the caller will not look at `value`'s types again (an encoded batch, a temporary
+    list), so instead of copying it the floats PHP prints as integers are replaced by ints in place
+    and empty dicts by lists — the JSON text is the same, the copy (most of the encoding time) is saved.
+    """
     try:
-        return _dumps_fast(value, flags)
+        text = _fast_text(value, flags, consume)
+        if _SURROGATE.search(text):  # PHP refuses a lone surrogate: the exact encoder raises
+            raise _Unusual
+        return text
     except _Unusual:
-        out: list[str] = []
-        _encode(value, flags, out)
-        return "".join(out)
+        return _exact(value, flags)
+
+
+def dumps_utf8(value: Any, flags: int = JSON_UNESCAPED_UNICODE, *, consume: bool = False) -> bytes:
+    """`dumps(...).encode("utf-8")`, the encoding itself being the lone-surrogate check (cheaper than a scan)."""
+    try:
+        return _fast_text(value, flags, consume).encode("utf-8")
+    except (_Unusual, UnicodeEncodeError):
+        return _exact(value, flags).encode("utf-8")
+
+
+def _fast_text(value: Any, flags: int, consume: bool) -> str:
+    """The C encoder's text made PHP's; lone surrogates are left for the caller to find."""
+    if consume:
+        with contextlib.suppress(_NeedsCopy):
+            return _dumps_in_place(value, flags)
+    return _dumps_fast(value, flags)
+
+
+def _exact(value: Any, flags: int) -> str:
+    out: list[str] = []
+    _encode(value, flags, out)
+    return "".join(out)
 
 
 class _Unusual(Exception):
     """A value the fast path does not vouch for; the exact character-by-character encoder takes over."""
+
+
+class _NeedsCopy(Exception):
+    """A value the in-place path cannot rewrite (a float needing PHP's own layout, a tuple): copy it."""
 
 
 _FLOAT_MARK = "\x00F"  # never in FerraWin text: a string containing NUL sends the value to the slow path
@@ -58,15 +91,15 @@ def _dumps_fast(value: Any, flags: int) -> str:
 
     Only with JSON_UNESCAPED_UNICODE (what the payload uses). PHP's differences from json.dumps are then
     global text replacements, valid because `/`, U+2028 and U+2029 only occur inside strings in JSON
-    text. A real NUL (it would look like a float mark) or a lone surrogate (PHP refuses it) is found in
-    the output and sends the value to the exact encoder, as do other types and non-str/int keys.
+    text. A real NUL (it would look like a float mark) is found in the output and sends the value to the
+    exact encoder, as do other types and non-str/int keys; the caller looks for lone surrogates.
     """
     if not flags & JSON_UNESCAPED_UNICODE:
         raise _Unusual
     marks = [0]
     prepared = _prepare(value, bool(flags & JSON_PRESERVE_ZERO_FRACTION), marks)
     text = json.dumps(prepared, ensure_ascii=False, separators=(",", ":"), check_circular=False)
-    if text.count("\\u0000") != marks[0] or _SURROGATE.search(text):
+    if text.count("\\u0000") != marks[0]:
         raise _Unusual
     if marks[0]:
         text = _FLOAT_TOKEN.sub(r"\1", text)
@@ -111,11 +144,86 @@ def _json_float(value: float, preserve: bool, marks: list[int]) -> Any:
     """
     if 1e-4 <= abs(value) < 1e15:
         return int(value) if not preserve and value.is_integer() else value
+    if value == 0.0 and not preserve and math.copysign(1.0, value) > 0:
+        return 0  # 0.0 prints "0" (-0.0 prints "-0": marked below)
     marks[0] += 1
     return _FLOAT_MARK + php_float(value, preserve_zero_fraction=preserve)
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _dumps_in_place(value: Any, flags: int) -> str:
+    if flags & JSON_PRESERVE_ZERO_FRACTION or not flags & JSON_UNESCAPED_UNICODE:
+        raise _NeedsCopy
+    kind = type(value)
+    if kind is dict:
+        if not value:
+            return "[]"
+        _normalise_dict(value)
+    elif kind is list:
+        _normalise_list(value)
+    else:
+        raise _NeedsCopy
+    # no float marks here, so a NUL in a string is simply written as \u0000, as PHP writes it
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), check_circular=False)
+    if not flags & JSON_UNESCAPED_SLASHES:
+        text = text.replace("/", "\\/")
+    return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+
+
+def _normalise_dict(value: dict[Any, Any]) -> None:
+    for key, item in value.items():  # values replaced, never keys added or removed: safe while iterating
+        if type(key) is not str and type(key) is not int:
+            raise _Unusual
+        t = type(item)
+        if t is str or t is int or item is None or t is bool:
+            continue
+        if t is float:
+            if 1e-4 <= abs(item) < 1e15:
+                if item.is_integer():
+                    value[key] = int(item)
+            elif item == 0.0 and math.copysign(1.0, item) > 0:
+                value[key] = 0
+            else:
+                raise _NeedsCopy
+        elif t is dict:
+            if item:
+                _normalise_dict(item)
+            else:
+                value[key] = []
+        elif t is list:
+            _normalise_list(item)
+        elif t is tuple:
+            raise _NeedsCopy
+        else:
+            raise _Unusual
+
+
+def _normalise_list(value: list[Any]) -> None:
+    for index, item in enumerate(value):
+        t = type(item)
+        if t is str or t is int or item is None or t is bool:
+            continue
+        if t is float:
+            if 1e-4 <= abs(item) < 1e15:
+                if item.is_integer():
+                    value[index] = int(item)
+            elif item == 0.0 and math.copysign(1.0, item) > 0:
+                value[index] = 0
+            else:
+                raise _NeedsCopy
+        elif t is dict:
+            if item:
+                _normalise_dict(item)
+            else:
+                value[index] = []
+        elif t is list:
+            _normalise_list(item)
+        elif t is tuple:
+            raise _NeedsCopy
+        else:
+            raise _Unusual
 
 
 def _encode(value: Any, flags: int, out: list[str]) -> None:

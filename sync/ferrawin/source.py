@@ -391,7 +391,7 @@ class FerraWinSource:
     def encode_body(self, planillas: list[dict[str, Any]], modo: str) -> bytes:
         from sync.ferrawin.payload import encode_body
 
-        return encode_body(planillas, {"modo": modo})
+        return encode_body(planillas, {"modo": modo}, consume=True)  # the run re-encodes them only to the same bytes
 
     def cancel(self) -> None:
         """Interrupt the running query (kill): pyodbc cancels the statement, sqlite3 interrupts."""
