@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/bench_sync.py [--planillas 40000] [--year 2024] [--sample 300]
                                          [--latency-sample 150] [--no-latency] [--db URL]
-                                         [--in-flight 1] [--latency-in-flight 1,2]
+                                         [--in-flight 1,2] [--latency-in-flight 1,2,3]
 
 What it does, all on 127.0.0.1 (design.md §8):
  1. creates a PostgreSQL database and generates `--planillas` demo planillas (dropped at the end;
@@ -285,8 +285,8 @@ def main() -> int:
     parser.add_argument("--no-latency", action="store_true")
     parser.add_argument("--db", help="use this already generated database (not dropped)")
     parser.add_argument("--only", default="a,c,b,d", help="parts to run, in this order (default a,c,b,d)")
-    parser.add_argument("--in-flight", default="1", help="batches in flight for (a), comma-separated runs")
-    parser.add_argument("--latency-in-flight", default="1,2", help="batches in flight for (d), comma-separated")
+    parser.add_argument("--in-flight", default="1,2", help="batches in flight for (a), comma-separated runs")
+    parser.add_argument("--latency-in-flight", default="1,2,3", help="batches in flight for (d), comma-separated")
     args = parser.parse_args()
     print(f"bench_sync: {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f}; every server on 127.0.0.1")
     home = Path(tempfile.mkdtemp(prefix="fs-bench-"))
