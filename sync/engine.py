@@ -2,9 +2,10 @@
 
 The engine knows nothing of how FerraWin is queried (a `Source` does) nor of Qt: it reports through
 a plain callback and is steered through a RunControl (pause/stop at the next planilla boundary,
-kill at once). Work overlaps: a reader thread fetches and builds the next group of planillas, up
-to `batches_in_flight` batches are posted at once (gzip on their threads), and Manager's sync-control
-is asked in the background; the run's thread batches, encodes and records outcomes in build order.
+kill at once). Work overlaps: a reader thread fetches and builds the next group of planillas; the
+run's thread batches and encodes; each batch is gzipped, posted (at most `batches_in_flight` at once,
+in build order) and recorded in the journal on its own thread (SendPipeline); Manager's sync-control
+is asked in the background. The run's thread takes the outcomes back in build order for the counts.
 
 The FerraWin connection is closed only once no thread is inside a query on it (closing sqlite3 under
 a running query can crash the process): after a kill, a closer thread waits for the abandoned ones.
