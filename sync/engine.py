@@ -282,19 +282,25 @@ class _Run:
         pipeline = SendPipeline(sender, self.e.control, self.e.options.batches_in_flight, record=self.record)
         poller = RemotePoller(self.e.client.control_action)
         pending = Batch(codes=[], planillas=[], elements=0)
-        for index, planilla in enumerate(self.read_ahead(source, codes)):
-            self.settle_ready(pipeline)
-            action = self.boundary(index, poller)
-            if action is not Action.CONTINUE:
-                self.flush(pipeline, pending, final=True)
-                self.drain(pipeline)
-                return self.halt(action)
-            self.add(pending, planilla)
-            if self.batch_full(pending):
-                self.flush(pipeline, pending)
-                pending = Batch(codes=[], planillas=[], elements=0)
-        self.flush(pipeline, pending)
-        self.drain(pipeline)
+        try:
+            for index, planilla in enumerate(self.read_ahead(source, codes)):
+                self.settle_ready(pipeline)
+                action = self.boundary(index, poller)
+                if action is not Action.CONTINUE:
+                    self.flush(pipeline, pending, final=True)
+                    self.drain(pipeline)
+                    return self.halt(action)
+                self.add(pending, planilla)
+                if self.batch_full(pending):
+                    self.flush(pipeline, pending)
+                    pending = Batch(codes=[], planillas=[], elements=0)
+            self.flush(pipeline, pending)
+            self.drain(pipeline)
+        except FerraSyncError:
+            # FerraWin dropped or Manager refused the token: the run ends failed, but only after every
+            # batch in flight has been answered and recorded — none may land after the run (and its lock).
+            self.drain_quietly(pipeline)
+            raise
         self.final_pass(sender)
         return self.complete()
 
@@ -428,6 +434,14 @@ class _Run:
         """Wait for every batch in flight (a pause/stop/end waits for them; a kill raises Killed here)."""
         while len(pipeline):
             self.settle(pipeline.oldest())
+
+    def drain_quietly(self, pipeline: SendPipeline) -> None:
+        """Drain after a failure: record what was confirmed, ignore further errors (the first one wins)."""
+        while len(pipeline):
+            try:
+                self.settle(pipeline.oldest())
+            except FerraSyncError:
+                continue
 
     def settle(self, outcome: Outcome) -> None:
         """Record one batch's outcome: confirmed parts in the journal, or a failure for the final pass."""
