@@ -15,13 +15,13 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import sys
 import tempfile
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from sync.errors import FerraSyncError
+from sync.runlock import FileLock, LockBusy
 
 LOCK = "listener.lock"
 LISTENER_PID = "listener.pid"
@@ -86,32 +86,20 @@ class AgentLock:
     """One agent per data folder: an OS lock the OS drops when the process dies (no stale lock)."""
 
     def __init__(self, home: Path) -> None:
-        self.path = Path(home) / LOCK
-        self._file: IO[str] | None = None
+        self._lock = FileLock(Path(home) / LOCK)
+        self.path = self._lock.path
 
     def acquire(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 - held while the agent runs
         try:
-            _lock(handle)
-        except OSError:
-            handle.seek(0)
-            holder = handle.read().strip() or "?"
-            handle.close()
+            self._lock.acquire()
+        except LockBusy as busy:
             raise AgentAlreadyRunning(
-                f"Ya hay un agente FerraSync en marcha con la carpeta de datos {self.path.parent} (proceso {holder}). "
-                "Use ferrasync-agent --status para verlo o --quit para cerrarlo."
+                f"Ya hay un agente FerraSync en marcha con la carpeta de datos {self.path.parent} "
+                f"(proceso {busy.holder}). Use ferrasync-agent --status para verlo o --quit para cerrarlo."
             ) from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(str(os.getpid()))
-        handle.flush()
-        self._file = handle
 
     def release(self) -> None:
-        if self._file is not None:
-            self._file.close()
-            self._file = None
+        self._lock.release()
 
     def held_by_other(self) -> bool:
         """True when another process holds the lock (an agent runs on this data folder)."""
@@ -121,15 +109,3 @@ class AgentLock:
             return True
         self.release()
         return False
-
-
-def _lock(handle: IO[str]) -> None:
-    if sys.platform == "win32":
-        import msvcrt
-
-        handle.seek(0)
-        msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
-    else:
-        import fcntl
-
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
