@@ -24,6 +24,7 @@ from typing import Any, Literal
 
 from sync.codes import parse_user_code
 from sync.errors import FerraSyncError
+from sync.runmodel import Counts  # the status's `counts` is the run's tally, field for field
 
 CHANNEL = "private-sync-control"
 PRESENCE_CHANNEL = "presence-ferrawin-listeners"
@@ -555,20 +556,6 @@ def wire_state(internal: str) -> tuple[str, str]:
         return _STATE_MAP[internal]
     except KeyError:
         raise ValueError(f"unknown internal state {internal!r}") from None
-
-
-@dataclass(frozen=True)
-class Counts:
-    total: int = 0
-    done: int = 0
-    nuevas: int = 0
-    modificadas: int = 0
-    sent: int = 0
-    skipped: int = 0
-    failed: int = 0
-    batchesOk: int = 0
-    batchesFailed: int = 0
-    elements: int = 0
 
 
 @dataclass(frozen=True)
