@@ -176,54 +176,38 @@ def _normalise_dict(value: dict[Any, Any]) -> None:
     for key, item in value.items():  # values replaced, never keys added or removed: safe while iterating
         if type(key) is not str and type(key) is not int:
             raise _Unusual
-        t = type(item)
-        if t is str or t is int or item is None or t is bool:
-            continue
-        if t is float:
-            if 1e-4 <= abs(item) < 1e15:
-                if item.is_integer():
-                    value[key] = int(item)
-            elif item == 0.0 and math.copysign(1.0, item) > 0:
-                value[key] = 0
-            else:
-                raise _NeedsCopy
-        elif t is dict:
-            if item:
-                _normalise_dict(item)
-            else:
-                value[key] = []
-        elif t is list:
-            _normalise_list(item)
-        elif t is tuple:
-            raise _NeedsCopy
-        else:
-            raise _Unusual
+        _normalise_slot(value, key, item)
 
 
 def _normalise_list(value: list[Any]) -> None:
     for index, item in enumerate(value):
-        t = type(item)
-        if t is str or t is int or item is None or t is bool:
-            continue
-        if t is float:
-            if 1e-4 <= abs(item) < 1e15:
-                if item.is_integer():
-                    value[index] = int(item)
-            elif item == 0.0 and math.copysign(1.0, item) > 0:
-                value[index] = 0
-            else:
-                raise _NeedsCopy
-        elif t is dict:
-            if item:
-                _normalise_dict(item)
-            else:
-                value[index] = []
-        elif t is list:
-            _normalise_list(item)
-        elif t is tuple:
-            raise _NeedsCopy
+        _normalise_slot(value, index, item)
+
+
+def _normalise_slot(container: Any, slot: Any, item: Any) -> None:
+    """Rewrite `container[slot]` in place where PHP prints it differently from Python's encoder."""
+    t = type(item)
+    if t is str or t is int or item is None or t is bool:
+        return
+    if t is float:
+        if 1e-4 <= abs(item) < 1e15:
+            if item.is_integer():
+                container[slot] = int(item)
+        elif item == 0.0 and math.copysign(1.0, item) > 0:
+            container[slot] = 0
         else:
-            raise _Unusual
+            raise _NeedsCopy
+    elif t is dict:
+        if item:
+            _normalise_dict(item)
+        else:
+            container[slot] = []
+    elif t is list:
+        _normalise_list(item)
+    elif t is tuple:
+        raise _NeedsCopy
+    else:
+        raise _Unusual
 
 
 def _encode(value: Any, flags: int, out: list[str]) -> None:
