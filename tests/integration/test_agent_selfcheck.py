@@ -35,7 +35,7 @@ def setup(relay: Any, manager_stub: Any, tmp_path: Path) -> dict[str, Any]:
     db = f"sqlite:///{tmp_path / 'ferrawin.db'}"
     manifest = generate(db, 12, seed=5)
     env = agent_env(relay=relay, home=tmp_path / "agent", agent_id="PC-OFICINA", ferrawin_url=db,
-                    manager=manager_stub)  # fmt: skip
+                    manager=manager_stub, FERRASYNC_SIGNING_KEY="clave-de-firma-de-prueba")  # fmt: skip
     years = sum(1 for n in manifest.years.values() if n)
     return {"env": env, "db": db, "years": years, "home": tmp_path / "agent"}
 
@@ -60,6 +60,7 @@ def test_everything_ok_against_relay_stub_and_a_demo_ferrawin(
         f"OK    Manager production: {manager_stub.url} responde y acepta el token (Manager tiene 0 planillas)",
         "OK    Canal remoto (Pusher): API REST de Pusher: credenciales y firma aceptadas",
         "OK    Canal remoto (Pusher): WebSocket conectado y suscrito a private-sync-control",
+        "OK    Órdenes remotas: solo se aceptan firmadas con la clave de firma",
         PASSED,
     ])  # fmt: skip
     text = "\n".join(lines)
