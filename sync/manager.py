@@ -28,7 +28,7 @@ LOG_TIMEOUT_S = 8.0
 # ~25 MB; a hostile or broken server must not fill memory (a 30 KB gzip bomb decompresses to gigabytes).
 MAX_RESPONSE_BYTES = 32 * 1024 * 1024
 READ_CHUNK = 64 * 1024
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069]")
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069]")
 
 # How the web monitor classifies failures (manager-laravel.md §3); the control window reuses it.
 KIND_TIMEOUT = "timeout"
@@ -278,9 +278,11 @@ def _read_body(response: requests.Response, path: str) -> None:
             if decoder is None:
                 body += chunk
                 continue
-            body += decoder.decompress(chunk, limit + 1 - len(body))
-            if decoder.unconsumed_tail or len(body) > limit:
-                raise _too_large(path)
+            while chunk:  # at most READ_CHUNK out per call: a bomb never inflates a whole chunk at once
+                body += decoder.decompress(chunk, READ_CHUNK)
+                if len(body) > limit:
+                    raise _too_large(path)
+                chunk = decoder.unconsumed_tail
         if decoder is not None:
             body += decoder.flush()
             if len(body) > limit:
