@@ -3,13 +3,14 @@ published by someone who holds the Pusher secret but not the signing key (docs/r
 
 Each test pins one finding of the adversarial review and failed before its fix: a key alone did not turn
 signing on; a forged presence member put agents in reserve; a signed untargeted command replayed to a second
-agent ran again; a forged ack or status could not be told from a real one; an unsigned command could take
-the requestId a window's «Reintentar» reuses.
+agent ran again; an unsigned command could take the requestId a window's «Reintentar» reuses; one forged close
+code ended remote control until a restart.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -169,3 +170,36 @@ def test_require_signed_false_is_an_override_and_is_reported(
     assert role_of(probe, "PC-A", "active")["signing"] == "optional"
     rid = probe.send("status")
     assert probe.wait_ack(rid)[0]["result"] == "accepted"
+
+
+def test_a_refusal_close_leaves_remote_control_coming_back_and_the_tray_says_when(
+    relay: Any, manager_stub: Any, tmp_path: Path
+) -> None:
+    """Finding 6: one forged 4001 close used to end remote control until a restart. Now the tray says why and
+    when it tries again, and it does (5 minutes, scaled)."""
+    from agent.service import AgentService
+    from agent.ui import model
+
+    db = f"sqlite:///{tmp_path / 'ferrawin.db'}"
+    generate(db, 3, seed=3)
+    settings = load_settings(env=agent_env(relay=relay, home=tmp_path / "PC-A", agent_id="PC-A", ferrawin_url=db,
+                                           manager=manager_stub, time_scale=0.01))  # fmt: skip
+    service = AgentService(settings)
+
+    def connection_becomes(state: str, timeout: float) -> Any:
+        deadline = time.monotonic() + timeout
+        while service.snapshot().connection != state and time.monotonic() < deadline:
+            time.sleep(0.02)
+        snap = service.snapshot()
+        assert snap.connection == state, (snap.connection, snap.connection_detail)
+        return snap
+
+    service.start()
+    try:
+        connection_becomes("connected", 10)
+        assert relay.close_all(4001, "injected") == 1
+        snap = connection_becomes("failed", 5)
+        assert "PUSHER_APP_KEY" in model.tooltip(snap) and "nuevo intento en 5 min" in model.status_text(snap)
+        connection_becomes("connected", 15)  # 300 s at time scale 0.01: 3 s
+    finally:
+        service.stop()
