@@ -98,3 +98,15 @@ def test_a_wrong_manager_token_fails(setup: dict[str, Any], manager_stub: Any) -
         "Revise PRODUCTION_TOKEN / LOCAL_TOKEN en Configuración."
     ]
     assert "token-equivocado" not in "\n".join(lines)
+
+
+def test_the_signing_line_says_whether_remote_commands_must_be_signed(setup: dict[str, Any]) -> None:
+    """A key alone means signed-only; FERRASYNC_REQUIRE_SIGNED=false says unsigned ones pass; required without
+    a key is a failure (every remote command would be refused)."""
+    _, lines = self_check({**setup["env"], "FERRASYNC_REQUIRE_SIGNED": "false"})
+    assert "OK    Órdenes remotas: se aceptan también sin firma (FERRASYNC_REQUIRE_SIGNED desactivado)" in lines
+    env = {k: v for k, v in setup["env"].items() if k != "FERRASYNC_SIGNING_KEY"}
+    code, lines = self_check({**env, "FERRASYNC_REQUIRE_SIGNED": "true"})
+    assert code == 1 and [line for line in lines if line.startswith("FALLO")] == [
+        "FALLO Órdenes remotas: se exige firma pero falta la clave de firma; se rechazan todas"
+    ], lines
