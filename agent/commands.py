@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("ferrasync.agent")
 
 Origin = dict[str, Any] | None
+SEEN = "seen"  # journal outcome of an authenticated command another agent was to answer
 
 
 def local_user() -> str | None:
@@ -61,9 +62,12 @@ class CommandHandler:
         authentic = self._authentic(cmd, local)
         if not self._answers(cmd.command, cmd.agent, local):
             if authentic:  # a replay of these bytes to this agent later is a duplicate (docs/decisions.md)
-                svc.journal.record_command(cmd.request_id, cmd.command, "seen", strings.SEEN_NOT_OURS)
+                svc.journal.record_command(cmd.request_id, cmd.command, SEEN, strings.SEEN_NOT_OURS)
             return None
         prior = svc.journal.command(cmd.request_id)
+        if prior is not None and prior.outcome == SEEN:
+            # Not "duplicate": it never ran here, and a window retrying it must not believe it did.
+            return svc.publisher.send_ack(cmd.request_id, "rejected", strings.SEEN_REPLAY)
         if prior is not None:
             outcome = prior.outcome + (f": {prior.reason}" if prior.reason else "")
             return svc.publisher.send_ack(cmd.request_id, "duplicate", strings.DUPLICATE.format(outcome=outcome))

@@ -120,7 +120,7 @@ def test_a_forged_presence_member_never_puts_agents_in_reserve(
     assert [r["request_id"] for r in pc_b.runs()] == [addressed]
 
 
-def test_a_signed_untargeted_start_replayed_after_a_takeover_is_a_duplicate(
+def test_a_signed_untargeted_start_replayed_after_a_takeover_never_runs_again(
     agents: Callable[..., HeadlessAgent], probe: RemoteProbe
 ) -> None:
     """Finding 3: PC-A ran it and quit; the same bytes republished reach PC-B, which saw them while standby."""
@@ -137,7 +137,8 @@ def test_a_signed_untargeted_start_replayed_after_a_takeover_is_a_duplicate(
     role_of(probe, "PC-B", "active", since=mark)
     probe.send("start", raw=wire)  # the attacker's replay, within the command's 10-minute window
     replay = probe.wait_ack(rid, count=2)[-1]
-    assert (replay["agent"], replay["result"]) == ("PC-B", "duplicate"), replay
+    assert (replay["agent"], replay["result"]) == ("PC-B", "rejected"), replay
+    assert replay["reason"].startswith("este PC ya vio esta orden cuando le correspondía a otro agente")
     assert pc_b.runs() == [] and len(pc_a.runs()) == 1
 
 
