@@ -61,7 +61,7 @@ class CommandHandler:
             return self._reject_invalid(data, exc, local)
         authentic = self._authentic(cmd, local)
         if not self._answers(cmd.command, cmd.agent, local):
-            if authentic:  # a replay of these bytes to this agent later is a duplicate (docs/decisions.md)
+            if authentic:  # a later copy of these bytes is refused here, never run (docs/decisions.md)
                 svc.journal.record_command(cmd.request_id, cmd.command, SEEN, strings.SEEN_NOT_OURS)
             return None
         prior = svc.journal.command(cmd.request_id)
