@@ -293,10 +293,11 @@ def _read_body(response: requests.Response, path: str) -> None:
         raise requests.Timeout() from None
     except urllib3.exceptions.HTTPError as exc:
         raise requests.ConnectionError(str(exc)) from None
+    else:
+        response._content = bytes(body)
+        response._content_consumed = True  # type: ignore[attr-defined]
     finally:
-        response.close()
-    response._content = bytes(body)
-    response._content_consumed = True  # type: ignore[attr-defined]
+        response.close()  # read to the end: back to the pool (keep-alive); cut short: the socket is closed
 
 
 def _remote_state(value: Any) -> RemoteState:
