@@ -171,7 +171,7 @@ def run_headless(args: argparse.Namespace) -> int:
     lock = AgentLock(settings.home)
     lock.acquire()
     handlers = setup_logging(settings.home, settings.log_level, secret_values(settings), console=False)
-    service = AgentService(settings, require_signature=_require_signature())
+    service = AgentService(settings)
     _stop_on_signals(service)
     try:
         service.start()
@@ -186,13 +186,6 @@ def run_headless(args: argparse.Namespace) -> int:
             handler.close()
         lock.release()
     return 0
-
-
-def _require_signature() -> bool:
-    """Signed commands are required only when FERRASYNC_REQUIRE_SIGNED=1 (and a signing key is set)."""
-    import os
-
-    return os.environ.get("FERRASYNC_REQUIRE_SIGNED", "").strip().lower() in ("1", "true", "yes", "si", "sí")
 
 
 def _stop_on_signals(service: Any) -> None:

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("ferrasync.agent")
 
 Origin = dict[str, Any] | None
+SEEN = "seen"  # journal outcome of an authenticated command another agent was to answer
 
 
 def local_user() -> str | None:
@@ -58,16 +59,23 @@ class CommandHandler:
             )
         except protocol.ProtocolError as exc:
             return self._reject_invalid(data, exc, local)
+        authentic = self._authentic(cmd, local)
         if not self._answers(cmd.command, cmd.agent, local):
+            if authentic:  # a later copy of these bytes is refused here, never run (docs/decisions.md)
+                svc.journal.record_command(cmd.request_id, cmd.command, SEEN, strings.SEEN_NOT_OURS)
             return None
         prior = svc.journal.command(cmd.request_id)
+        if prior is not None and prior.outcome == SEEN:
+            # Not "duplicate": it never ran here, and a window retrying it must not believe it did.
+            return svc.publisher.send_ack(cmd.request_id, "rejected", strings.SEEN_REPLAY)
         if prior is not None:
             outcome = prior.outcome + (f": {prior.reason}" if prior.reason else "")
             return svc.publisher.send_ack(cmd.request_id, "duplicate", strings.DUPLICATE.format(outcome=outcome))
         origin = cmd.origin.to_wire() if cmd.origin else None
         log.info("Command %s (%s) from %s", cmd.command, cmd.request_id, who(origin, local))
         with svc.publisher.held():
-            result, reason = self._execute(cmd, origin)
+            addressed = not local and authentic and cmd.agent == svc.agent_id
+            result, reason = self._execute(cmd, origin, addressed)
             svc.journal.record_command(cmd.request_id, cmd.command, result, reason or "", svc.run.run_id)
             ack = svc.publisher.send_ack(cmd.request_id, result, reason)  # the ack leaves before the status it causes
         is_status = cmd.command == "status"
@@ -75,6 +83,10 @@ class CommandHandler:
         if is_status:
             svc.periodic.refresh_years(only_if_stale=True)
         return ack
+
+    def _authentic(self, cmd: protocol.Command, local: bool) -> bool:
+        """A local command, or one whose signature was checked against our key (parse_command verified it)."""
+        return local or (bool(self.svc.settings.signing_key) and cmd.signature is not None)
 
     def _answers(self, command: str | None, target: str | None, local: bool) -> bool:
         """design §4: targeted → that agent only; untargeted → the active one; `status` → everyone."""
@@ -99,14 +111,19 @@ class CommandHandler:
         prior = journal.command(exc.request_id)
         if prior is not None:
             return publisher.send_ack(exc.request_id, "duplicate", strings.DUPLICATE.format(outcome=prior.outcome))
-        journal.record_command(exc.request_id, str(raw.get("command") or "?")[:40], "rejected", exc.reason)
+        # Only an authenticated command may take a requestId in the journal: else anyone could poison the id
+        # a control window's «Reintentar» reuses. An unauthenticated one is simply refused again if resent.
+        if local or protocol.signature_valid(raw, self.svc.settings.signing_key):
+            journal.record_command(exc.request_id, str(raw.get("command") or "?")[:40], "rejected", exc.reason)
         return publisher.send_ack(exc.request_id, "rejected", exc.reason)
 
-    def _execute(self, cmd: protocol.Command, origin: Origin) -> tuple[protocol.Result, str | None]:
+    def _execute(self, cmd: protocol.Command, origin: Origin, addressed: bool) -> tuple[protocol.Result, str | None]:
+        """`addressed`: a signed command naming this agent; presence never makes it refuse one (a forged member
+        could otherwise keep every agent in reserve)."""
         runs = self.svc.runs
         handler = {
-            "start": self._start,
-            "resume": self._resume,
+            "start": lambda c, o: self._start(c, o, addressed),
+            "resume": lambda c, o: self._resume(c, o, addressed),
             "pause": lambda c, o: runs.halt(Action.PAUSE, "pausing", strings.PAUSING),
             "stop": lambda c, o: runs.halt(Action.STOP, "stopping", strings.STOPPING),
             "kill": lambda c, o: runs.kill(),
@@ -124,8 +141,8 @@ class CommandHandler:
                else f"el agente activo es {svc.active_agent or '?'}")  # fmt: skip
         return strings.STANDBY_REFUSES.format(why=why)
 
-    def _start(self, cmd: protocol.Command, origin: Origin) -> str | None:
-        reason = self._standby_reason() or self.svc.runs.busy_reason()
+    def _start(self, cmd: protocol.Command, origin: Origin, addressed: bool) -> str | None:
+        reason = (None if addressed else self._standby_reason()) or self.svc.runs.busy_reason()
         if reason:
             return reason
         p = cmd.params
@@ -135,8 +152,8 @@ class CommandHandler:
                              request_id=cmd.request_id)  # fmt: skip
         return self.svc.runs.start(request, cmd.request_id, origin)
 
-    def _resume(self, cmd: protocol.Command, origin: Origin) -> str | None:
-        reason = self._standby_reason() or self.svc.runs.busy_reason()
+    def _resume(self, cmd: protocol.Command, origin: Origin, addressed: bool) -> str | None:
+        reason = (None if addressed else self._standby_reason()) or self.svc.runs.busy_reason()
         if reason:
             return reason
         assert self.svc.journal is not None

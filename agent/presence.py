@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from agent import strings
 from agent.leadership import APP, decide
 from agent.snapshot import Notice
-from sync import __version__, protocol
+from sync import __version__, protocol, signing
 
 if TYPE_CHECKING:
     from agent.service import AgentService
@@ -25,6 +25,7 @@ class PresenceWiring:
     def __init__(self, svc: AgentService) -> None:
         self.svc = svc
         self.subscriber: Any = None
+        self._unproven: tuple[str, ...] = ()  # last warned about
 
     def open(self) -> None:
         svc = self.svc
@@ -36,10 +37,15 @@ class PresenceWiring:
 
         info = {"role": "agent", "app": APP, "version": __version__, "started_at": svc.started_iso,
                 "pid": os.getpid()}  # fmt: skip
+        key = svc.settings.signing_key
+
+        def proof(socket_id: str) -> dict[str, str]:  # with a key, peers can check we hold it
+            return signing.presence_proof(key, svc.agent_id, svc.started_iso, socket_id) if key else {}
+
         self.subscriber = subscriber_from_settings(
             svc.settings,
             [protocol.CHANNEL, protocol.PRESENCE_CHANNEL],
-            presence=PresenceMember(svc.agent_id, info),
+            presence=PresenceMember(svc.agent_id, info, proof),
             on_event=self._on_event,
             on_state=lambda state, detail: svc.queue.put(("connection", state, detail)),
             on_presence=self._on_presence,
@@ -71,7 +77,11 @@ class PresenceWiring:
         previous_role, previous_active = svc.role, svc.active_agent
         if kind in ("added", "removed"):
             log.info("[RED] PC %s: %s", "conectado" if kind == "added" else "desconectado", payload.get("user_id"))
-        lead = decide(svc.agent_id, svc.started_iso, members)
+        proof_key = svc.settings.signing_key if svc.require_signature else None
+        lead = decide(svc.agent_id, svc.started_iso, members, proof_key)
+        if lead.unproven and lead.unproven != self._unproven:
+            log.warning("[RED] %s", strings.UNPROVEN_MEMBERS.format(who=", ".join(lead.unproven)))
+        self._unproven = lead.unproven
         was_known = svc.presence_known
         with svc.lock:
             svc.presence_known = True

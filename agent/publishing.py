@@ -95,7 +95,7 @@ class StatusPublisher:
         self.dirty = False
         if self.outbox is not None:
             try:
-                self.outbox.put(protocol.EVENT_STATUS, protocol.encode_status(status))
+                self.outbox.put(protocol.EVENT_STATUS, protocol.encode_status(status, self.svc.settings.signing_key))
             except protocol.PayloadTooLarge as exc:
                 log.error("Status not published: %s", exc.reason)
         self.write_listener_status()
@@ -128,7 +128,7 @@ class StatusPublisher:
             "connection": snap.connection, "progress": snap.progress_text or None, "message": snap.message,
             "run_id": snap.run_id, "hostname": svc.hostname, "agent": svc.agent_id, "pid": os.getpid(),
             "version": __version__, "active_agent": snap.active_agent, "legacy_listener": snap.legacy_listener,
-            "heartbeat": datetime.now().strftime("%Y-%m-%d %H:%M:%S"), "updated_at": now,
+            "heartbeat": datetime.now().strftime("%Y-%m-%d %H:%M:%S"), "updated_at": now, "signing": snap.signing,
         })  # fmt: skip
 
     # -- acks --------------------------------------------------------------------------------------
@@ -140,7 +140,8 @@ class StatusPublisher:
     def send_ack(self, request_id: str, result: protocol.Result, reason: str | None) -> protocol.Ack:
         ack = self.ack(request_id, result, reason)
         if self.outbox is not None:
-            self.outbox.put(protocol.EVENT_ACK, protocol.encode_event(ack.to_wire(), "la confirmación"))
+            signed = protocol.sign_event(ack.to_wire(), self.svc.settings.signing_key)  # a window tells forgeries
+            self.outbox.put(protocol.EVENT_ACK, protocol.encode_event(signed, "la confirmación"))
         if result != "accepted":
             log.info("Ack %s %s: %s", result, request_id, reason)
         return ack

@@ -1,4 +1,5 @@
-"""`ferrasync-agent --self-check`: settings, keyring, ODBC driver, FerraWin, Manager, Pusher — one line each."""
+"""`ferrasync-agent --self-check`: settings, keyring, ODBC driver, FerraWin, Manager, Pusher, command signing — one
+line each."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ Line = tuple[bool, str]
 
 def run_checks(settings: Any) -> list[Line]:
     lines: list[Line] = []
-    for check in (_keyring, _driver, _ferrawin, _managers, _pusher):
+    for check in (_keyring, _driver, _ferrawin, _managers, _pusher, _signing):
         try:
             lines.extend(check(settings))
         except FerraSyncError as exc:
@@ -91,6 +92,13 @@ def _pusher(settings: Any) -> list[Line]:
 
     result = diagnose_pusher(settings, timeout=10.0)
     return [(line.startswith("OK"), "Canal remoto (Pusher): " + line.split(" ", 1)[1]) for line in result.lines]
+
+
+def _signing(settings: Any) -> list[Line]:
+    from sync import signing
+
+    mode = signing.settings_mode(settings)
+    return [(mode != signing.NO_KEY, signing.MODE_TEXT[mode])]  # only a key-less "required" stops remote control
 
 
 def print_report(lines: list[Line], out: Callable[[str], None] = print) -> int:

@@ -36,7 +36,7 @@ from agent.publishing import StatusPublisher
 from agent.runs import STOP_WAIT_S, RunSupervisor
 from agent.runview import RunView, WorkerHandle, thread_worker
 from agent.snapshot import RUNNING_STATES, AgentSnapshot, AutoSyncView, Notice
-from sync import __version__, protocol
+from sync import __version__, protocol, signing
 from sync.config import Settings
 from sync.journal import Journal
 
@@ -56,7 +56,7 @@ class AgentService:
         start_worker: Callable[[Callable[[], None]], WorkerHandle] | None = None,
         clock: Callable[[], float] = time.time,
         on_quit: Callable[[], None] | None = None,
-        require_signature: bool = False,
+        require_signature: bool | None = None,
     ) -> None:
         self.settings = settings
         self.on_snapshot = on_snapshot
@@ -64,7 +64,8 @@ class AgentService:
         self.on_quit = on_quit
         self.start_worker = start_worker or thread_worker
         self.clock = clock
-        self.require_signature = require_signature
+        # Stored setting (FERRASYNC_REQUIRE_SIGNED, on by default with a key); an explicit argument is for tests.
+        self.require_signature = settings.require_signed if require_signature is None else require_signature
         self.agent_id = settings.agent_id
         self.hostname = settings.agent_id
         self.files = DataFiles(settings.home)
@@ -183,6 +184,7 @@ class AgentService:
                 agent_id=self.agent_id,
                 hostname=self.hostname,
                 version=__version__,
+                signing=signing.mode(self.settings.signing_key, self.require_signature),
             )
 
     def _shown_message(self) -> str:
@@ -214,7 +216,7 @@ class AgentService:
             started_at=snap.started_at, elapsed_s=round(snap.elapsed_s, 1) if snap.elapsed_s is not None else None,
             eta_s=round(snap.eta_s, 1) if snap.eta_s is not None else None,
             autosync=protocol.AutoSync(a.enabled, a.interval, a.target, next_at),
-            years=snap.years if full else None, last_planilla_update=run.is_update,
+            years=snap.years if full else None, last_planilla_update=run.is_update, signing=snap.signing,
         )  # fmt: skip
 
     # ================================================================== the service thread

@@ -51,6 +51,7 @@ class AgentSnapshot:
     agent_id: str = ""
     hostname: str = ""
     version: str = ""
+    signing: str = ""  # sync.signing.MODES: whether remote commands must be signed
 
     @property
     def running(self) -> bool:

@@ -27,6 +27,11 @@ PAUSED_AT = "Pausado en {code}. " + RESUME_HINT
 PAUSED = "Sincronización pausada. " + RESUME_HINT
 
 DUPLICATE = "comando ya recibido: {outcome}"
+UNPROVEN_MEMBERS = ("miembro(s) del canal de presencia sin prueba de la clave de firma, no cuentan para elegir el "
+                    "agente activo: {who} (un listener antiguo o alguien con la clave de Pusher)")
+SEEN_NOT_OURS = "visto cuando no iba dirigido a este PC (otro agente lo atendía)"
+SEEN_REPLAY = ("este PC ya vio esta orden cuando le correspondía a otro agente y no la repite; "
+               "si no se ejecutó, envíe una orden nueva")
 
 PUSHER_NOT_CONFIGURED = (
     "Pusher no está configurado: indique PUSHER_APP_ID, PUSHER_APP_KEY, PUSHER_APP_SECRET y PUSHER_APP_CLUSTER "

@@ -34,10 +34,9 @@ ServiceFactory = Callable[..., Any]
 
 
 def real_service(settings: Any, **callbacks: Any) -> Any:
-    from agent.cli import _require_signature
     from agent.service import AgentService
 
-    return AgentService(settings, require_signature=_require_signature(), **callbacks)
+    return AgentService(settings, **callbacks)
 
 
 def control_program() -> list[str] | None:

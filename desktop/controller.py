@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from desktop import formatting, strings, validation
-from desktop.delivery import ACCEPTED, DUPLICATE, REJECTED, DeliveryTracker, TrackedCommand
+from desktop.delivery import ACCEPTED, DUPLICATE, REJECTED, VERIFIED, DeliveryTracker, TrackedCommand
 from desktop.errorlist import ErrorEntry, ErrorList
 from desktop.history import FILE_NAME, HistoryStore, RunRow
 from desktop.registry import AgentRegistry, AgentView
@@ -225,7 +225,14 @@ class Controller:
                 self.registry.mark_legacy(str(data.get("hostname") or "?"))
             self._notify("agents")
 
+    def _checked(self, data: Mapping[str, Any]) -> dict[str, Any]:
+        """The event with VERIFIED set by us (whatever the sender wrote there): True/False with a signing key,
+        None without one (nothing to check against: an unsigned setup reads as before)."""
+        key = self.settings.signing_key
+        return {**data, VERIFIED: protocol.signature_valid(data, key) if key else None}
+
     def ingest_ack(self, data: Mapping[str, Any]) -> None:
+        data = self._checked(data)
         now = self.clock()
         with self._lock:
             self.registry.on_ack(data)
@@ -238,7 +245,7 @@ class Controller:
 
     def ingest_status(self, data: Mapping[str, Any]) -> None:
         try:
-            status = protocol.parse_status(data)
+            status = self._checked(protocol.parse_status(data))
         except protocol.ProtocolError as exc:
             log.warning("ignored a malformed status: %s", exc.reason)
             return
@@ -389,6 +396,10 @@ class Controller:
         return self.history.runs()
 
     def delivery_text(self, tracked: TrackedCommand) -> str:
+        text = self._delivery_text(tracked)
+        return text + strings.UNVERIFIED_SUFFIX if tracked.unverified else text
+
+    def _delivery_text(self, tracked: TrackedCommand) -> str:
         who = ", ".join(tracked.agents) or "?"
         if tracked.state in ("sending", "pending"):
             return strings.DELIVERY_SENDING

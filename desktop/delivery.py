@@ -15,6 +15,8 @@ SENDING, PENDING, ACCEPTED, REJECTED, DUPLICATE, NO_ANSWER, SEND_FAILED = (
     "sending", "pending", "accepted", "rejected", "duplicate", "no_answer", "send_failed",
 )  # fmt: skip
 SETTLED = (ACCEPTED, REJECTED, DUPLICATE)
+# Set by the controller on every received ack and status: True/False (signature checked), None (no key here).
+VERIFIED = "_verified"
 
 
 @dataclass
@@ -30,6 +32,7 @@ class TrackedCommand:
     attempts: int = 1
     auto: bool = False  # sent by the window itself (status after a (re)subscription)
     accepted_at: float | None = None
+    unverified: bool = False  # an ack without a valid signature settled it (the window has a signing key)
 
     @property
     def params(self) -> Mapping[str, Any]:
@@ -92,6 +95,7 @@ class DeliveryTracker:
         if tracked.state in SETTLED and tracked.state != REJECTED and result == REJECTED:
             return tracked
         if result in SETTLED:
+            tracked.unverified = data.get(VERIFIED) is False
             tracked.state = result
             tracked.reason = str(data["reason"]) if data.get("reason") else None
             if result in (ACCEPTED, DUPLICATE) and tracked.accepted_at is None:

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from desktop import strings
+from desktop.delivery import VERIFIED
 from sync import protocol
 
 
@@ -76,6 +77,11 @@ def command_text(command: str, params: Mapping[str, Any]) -> str:
 
 
 def status_text(status: Mapping[str, Any]) -> str:
+    text = _status_text(status)
+    return text + strings.UNVERIFIED_SUFFIX if unverified(status) else text
+
+
+def _status_text(status: Mapping[str, Any]) -> str:
     state = status.get("status")
     phase = status.get("phase")
     label = strings.STATE_LABELS.get(str(phase if phase in ("pausing", "stopping") else state), str(state))
@@ -91,7 +97,17 @@ def status_text(status: Mapping[str, Any]) -> str:
     return f"{line}  ({who})" if who else line
 
 
+def unverified(event: Mapping[str, Any]) -> bool:
+    """An ack or status the window could not verify although it has a signing key."""
+    return event.get(VERIFIED) is False
+
+
 def ack_text(ack: Mapping[str, Any]) -> str:
+    text = _ack_text(ack)
+    return text + strings.UNVERIFIED_SUFFIX if unverified(ack) else text
+
+
+def _ack_text(ack: Mapping[str, Any]) -> str:
     who = ack.get("hostname") or ack.get("agent") or "?"
     result = ack.get("result")
     if result == "accepted":

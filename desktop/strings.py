@@ -85,6 +85,8 @@ DELIVERY_REJECTED = "✗ rechazado: {reason}"
 DELIVERY_DUPLICATE = "✓ ya recibido antes por {who} (duplicado, no se repite)"
 DELIVERY_NO_ANSWER = "⚠ ningún agente respondió en {seconds} s"
 DELIVERY_SEND_FAILED = "✗ no se pudo enviar: {reason}"
+UNVERIFIED = "⚠ no verificado (sin firma válida)"
+UNVERIFIED_SUFFIX = " — " + UNVERIFIED
 RETRY = "Reintentar"
 NO_REASON = "sin motivo indicado"
 

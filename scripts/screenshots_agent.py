@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -76,7 +77,8 @@ def main() -> int:
         window.close()
         written += [path, out / f"agent-status-{state}.png"]
     holder = QWidget()
-    tray = TrayController(ScriptedService(initial=sample("running")), holder, autostart=_Autostart(), parent=holder)
+    keyed = replace(sample("running"), signing="required")  # an office with a signing key: the menu says so
+    tray = TrayController(ScriptedService(initial=keyed), holder, autostart=_Autostart(), parent=holder)
     tray.build_menu()
     tray.menu.popup(QPoint(0, 0))
     QApplication.processEvents()

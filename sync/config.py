@@ -70,6 +70,7 @@ NAMES = (
     "FERRASYNC_HOME",
     "FERRASYNC_AGENT_ID",
     "FERRASYNC_SIGNING_KEY",
+    "FERRASYNC_REQUIRE_SIGNED",  # only signed commands (default: true when FERRASYNC_SIGNING_KEY is set)
     "FERRASYNC_CA_BUNDLE",
     "FERRASYNC_TIME_SCALE",
     "FERRASYNC_SAFETY_LIMIT",  # planillas an incremental run may send without «forzar» (default 2000)
@@ -93,6 +94,7 @@ SHOWN_DEFAULTS = {
     "FERRASYNC_TIME_SCALE": "1.0",
     "FERRASYNC_SAFETY_LIMIT": "2000",
     "FERRASYNC_LOG_FORWARD": "false",
+    "FERRASYNC_REQUIRE_SIGNED": "true",  # when FERRASYNC_SIGNING_KEY is set; without a key nothing can be signed
     "FERRASYNC_AUTOSYNC_ENABLED": "false",
     "FERRASYNC_AUTOSYNC_INTERVAL": str(AUTOSYNC_DEFAULT),
     "FERRASYNC_AUTOSYNC_TARGET": "production",
@@ -164,6 +166,7 @@ class Settings:
     # where each value came from: "cli" | "env" | "file" | "keyring" | "default" | "built"
     sources: Mapping[str, str] = field(compare=False, repr=False)
     database: DatabaseURL | None = field(default=None, compare=False)
+    require_signed: bool = False  # the agent refuses unsigned remote commands (docs/decisions.md)
 
     def __repr__(self) -> str:
         return f"Settings({self.redacted()!r})"
@@ -350,6 +353,10 @@ def build_settings(values: Mapping[str, str], sources: Mapping[str, str]) -> Set
     sources.setdefault("FERRASYNC_AGENT_ID", "default")
     shown = dict(values)
     shown.setdefault("FERRASYNC_AGENT_ID", agent_id)
+    signing_key = values.get("FERRASYNC_SIGNING_KEY") or None
+    # A configured key means signatures are required unless explicitly turned off.
+    require_signed = _bool(values, "FERRASYNC_REQUIRE_SIGNED", signing_key is not None)
+    shown["FERRASYNC_REQUIRE_SIGNED"] = "true" if require_signed else "false"
     for name in NAMES:
         sources.setdefault(name, "default")
     return Settings(
@@ -362,13 +369,14 @@ def build_settings(values: Mapping[str, str], sources: Mapping[str, str]) -> Set
         log_level=_log_level(values.get("LOG_LEVEL", "INFO")),
         home=Path(values.get("FERRASYNC_HOME") or default_home()),
         agent_id=agent_id,
-        signing_key=values.get("FERRASYNC_SIGNING_KEY") or None,
+        signing_key=signing_key,
         ca_bundle=_ca_bundle(values.get("FERRASYNC_CA_BUNDLE", "")),
         time_scale=_time_scale(values.get("FERRASYNC_TIME_SCALE", "")),
         autosync=_autosync(values),
         values=shown,
         sources=sources,
         database=database,
+        require_signed=require_signed,
     )
 
 

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
+import zlib
 from dataclasses import dataclass
 from typing import Any
 
 import requests
+import urllib3
 
 from sync import __version__
 from sync.errors import FerraSyncError
@@ -21,6 +24,11 @@ SYNC_TIMEOUT_S = 300.0
 CONTROL_TIMEOUT_S = 8.0
 STATUS_TIMEOUT_S = 10.0
 LOG_TIMEOUT_S = 8.0
+# A reply larger than this (raw or decompressed) is refused: codigos-existentes for 200,000 planillas is
+# ~25 MB; a hostile or broken server must not fill memory (a 30 KB gzip bomb decompresses to gigabytes).
+MAX_RESPONSE_BYTES = 32 * 1024 * 1024
+READ_CHUNK = 64 * 1024
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069]")
 
 # How the web monitor classifies failures (manager-laravel.md §3); the control window reuses it.
 KIND_TIMEOUT = "timeout"
@@ -31,6 +39,12 @@ KIND_INVALID = "invalid"
 KIND_NETWORK = "network"
 KIND_NOT_FOUND = "not_found"
 KIND_OTHER = "error"
+
+
+def clean_text(text: str) -> str:
+    """Manager's text as it may reach a log line, a status or a window: control and bidi characters (which
+    could forge log lines or hide text) become spaces."""
+    return _CONTROL.sub(" ", text)
 
 
 def gzip_body(body: bytes) -> bytes:
@@ -93,6 +107,7 @@ class ManagerClient:
                 "Content-Type": "application/json",
                 "Authorization": f"Bearer {token}",
                 "User-Agent": f"FerraSync/{__version__}",
+                "Accept-Encoding": "gzip, deflate",  # what _read_body can decompress within its cap
             }
         )
 
@@ -150,8 +165,8 @@ class ManagerClient:
             raise
         return Claim(
             granted=bool(data.get("granted")),
-            owner=str(data.get("owner") or ""),
-            progress=str(data.get("progress") or ""),
+            owner=clean_text(str(data.get("owner") or ""))[:200],
+            progress=clean_text(str(data.get("progress") or ""))[:200],
         )
 
     def post_status(self, body: dict[str, Any]) -> None:
@@ -188,7 +203,9 @@ class ManagerClient:
                 headers=headers,
                 timeout=timeout * self.timeout_scale,
                 verify=self.verify,
+                stream=True,  # the body is read by _read_body, within MAX_RESPONSE_BYTES
             )
+            _read_body(response, path)
         except requests.Timeout:
             raise ManagerError(
                 f"Manager no respondió a {path} en {timeout * self.timeout_scale:g} s ({self.base_url}).", KIND_TIMEOUT
@@ -206,16 +223,81 @@ class ManagerClient:
     @staticmethod
     def _json(response: requests.Response) -> dict[str, Any]:
         try:
-            data = response.json()
+            data = _parse_json(response)
         except ValueError:
             raise ManagerError(
-                f"Manager devolvió una respuesta que no es JSON: {response.text[:200]!r}",
+                f"Manager devolvió una respuesta que no es JSON válido: {clean_text(response.text[:200])!r}",
                 KIND_INVALID,
                 response.status_code,
             ) from None
         if not isinstance(data, dict):
             raise ManagerError("Manager devolvió un JSON inesperado.", KIND_INVALID, response.status_code)
         return data
+
+
+def _parse_json(response: requests.Response) -> Any:
+    """The body's JSON; ValueError for anything unparsable, too deeply nested included (RecursionError)."""
+    try:
+        return json.loads(response.content.decode(response.encoding or "utf-8", errors="replace"))
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
+
+
+def _too_large(path: str) -> ManagerError:
+    return ManagerError(
+        f"Manager devolvió a {path} una respuesta de más de {MAX_RESPONSE_BYTES // (1024 * 1024)} MB "
+        "(o que descomprimida los supera); se descarta. Revise el servidor Manager.",
+        KIND_INVALID,
+    )
+
+
+def _decoder(encoding: str, path: str) -> Any:
+    if encoding in ("", "identity"):
+        return None
+    if encoding in ("gzip", "x-gzip"):
+        return zlib.decompressobj(16 + zlib.MAX_WBITS)
+    if encoding == "deflate":
+        return zlib.decompressobj()
+    raise ManagerError(f"Manager respondió a {path} con una compresión no admitida ({encoding[:40]!r}).", KIND_INVALID)
+
+
+def _read_body(response: requests.Response, path: str) -> None:
+    """Read the streamed body into `response.content`, refusing more than MAX_RESPONSE_BYTES raw or decompressed.
+    Decompression is ours (zlib with an output limit): urllib3 would inflate a whole chunk before any check."""
+    limit = MAX_RESPONSE_BYTES
+    declared = response.headers.get("Content-Length", "").strip()
+    try:
+        if declared.isdigit() and int(declared) > limit:
+            raise _too_large(path)
+        decoder = _decoder(response.headers.get("Content-Encoding", "").strip().lower(), path)
+        body, raw = bytearray(), 0
+        for chunk in response.raw.stream(READ_CHUNK, decode_content=False):
+            raw += len(chunk)
+            if raw > limit:
+                raise _too_large(path)
+            if decoder is None:
+                body += chunk
+                continue
+            while chunk:  # at most READ_CHUNK out per call: a bomb never inflates a whole chunk at once
+                body += decoder.decompress(chunk, READ_CHUNK)
+                if len(body) > limit:
+                    raise _too_large(path)
+                chunk = decoder.unconsumed_tail
+        if decoder is not None:
+            body += decoder.flush()
+            if len(body) > limit:
+                raise _too_large(path)
+    except zlib.error:
+        raise ManagerError(f"Manager devolvió a {path} un cuerpo comprimido dañado.", KIND_INVALID) from None
+    except urllib3.exceptions.ReadTimeoutError:
+        raise requests.Timeout() from None
+    except urllib3.exceptions.HTTPError as exc:
+        raise requests.ConnectionError(str(exc)) from None
+    else:
+        response._content = bytes(body)
+        response._content_consumed = True  # type: ignore[attr-defined]
+    finally:
+        response.close()  # read to the end: back to the pool (keep-alive); cut short: the socket is closed
 
 
 def _remote_state(value: Any) -> RemoteState:
@@ -242,13 +324,14 @@ def _http_error(path: str, response: requests.Response) -> ManagerError:
     text = response.text
     detail = text[:1000]
     try:
-        body = response.json()
+        body = _parse_json(response)
         if isinstance(body, dict):
             detail = str(body.get("error") or body.get("message") or text)[:1000]
             if body.get("errors"):
                 detail += " " + json.dumps(body["errors"], ensure_ascii=False)[:1000]
     except ValueError:
         pass
+    detail = clean_text(detail)  # it goes into logs, statuses and the windows
     if status in (401, 403):
         return ManagerError(
             f"Manager rechazó el token ({status}: {detail}). Revise PRODUCTION_TOKEN / LOCAL_TOKEN en Configuración.",

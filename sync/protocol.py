@@ -193,6 +193,15 @@ def sign_command(wire: Mapping[str, Any], signing_key: str) -> dict[str, Any]:
     return signed
 
 
+def sign_event(wire: Mapping[str, Any], signing_key: str | None) -> dict[str, Any]:
+    """An ack or status with its `signature` when a key is configured; unchanged without one (a window
+    or Manager's monitor without key reads it as before)."""
+    out = {k: v for k, v in wire.items() if k != "signature"}
+    if signing_key:
+        out["signature"] = compute_signature(out, signing_key)
+    return out
+
+
 def encode_event(obj: Mapping[str, Any], what: str = "el evento") -> str:
     """JSON text of an event, refused when it exceeds Pusher's 10 KB."""
     text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
@@ -304,6 +313,14 @@ def _check_signature(obj: Mapping[str, Any], signing_key: str | None, required: 
     if not hmac.compare_digest(signature.lower().encode("utf-8"), compute_signature(obj, signing_key).encode()):
         raise ProtocolError("firma no válida: revise la clave de firma (FERRASYNC_SIGNING_KEY) del emisor")
     return signature
+
+
+def signature_valid(obj: Mapping[str, Any], signing_key: str | None) -> bool:
+    """True when `obj` (any received event) carries a valid signature made with `signing_key`."""
+    signature = obj.get("signature")
+    if not signing_key or not isinstance(signature, str):
+        return False
+    return hmac.compare_digest(signature.lower().encode("utf-8"), compute_signature(obj, signing_key).encode())
 
 
 def parse_timestamp(value: Any) -> datetime:
@@ -592,6 +609,7 @@ class SyncStatus:
     timestamp: datetime = field(default_factory=now_utc)
     # Manager-only: whether the last planilla was a modification (the PHP tool's es_actualizacion).
     last_planilla_update: bool = False
+    signing: str | None = None  # the agent's signing mode (sync.signing.MODES); absent from older agents
 
     def to_wire(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -619,6 +637,8 @@ class SyncStatus:
         }
         if self.years is not None:
             out["years"] = list(self.years)
+        if self.signing is not None:
+            out["signing"] = self.signing
         return out
 
 
@@ -627,9 +647,9 @@ def build_status(internal_state: str, *, agent: str, hostname: str, version: str
     return SyncStatus(status=status, phase=phase, agent=agent, hostname=hostname, version=version, **fields)
 
 
-def encode_status(status: SyncStatus) -> str:
-    """The status event's JSON, trimmed to fit 10 KB: the years list is shortened, then long texts
-    are cut; if it still does not fit it is refused (PayloadTooLarge) rather than sent and lost."""
+def encode_status(status: SyncStatus, signing_key: str | None = None) -> str:
+    """The status event's JSON (signed when a key is given), trimmed to fit 10 KB: the years list is shortened,
+    then long texts are cut; if it still does not fit it is refused (PayloadTooLarge) rather than sent and lost."""
     attempts = [status]
     if status.years:
         attempts.append(replace(status, years=status.years[:20]))
@@ -641,10 +661,10 @@ def encode_status(status: SyncStatus) -> str:
     attempts.append(replace(attempts[-1], years=None, origin=None))
     for candidate in attempts[:-1]:
         try:
-            return encode_event(candidate.to_wire(), "el estado")
+            return encode_event(sign_event(candidate.to_wire(), signing_key), "el estado")
         except PayloadTooLarge:
             continue
-    return encode_event(attempts[-1].to_wire(), "el estado")
+    return encode_event(sign_event(attempts[-1].to_wire(), signing_key), "el estado")
 
 
 def _cut(text: str | None, limit: int) -> str | None:

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from agent.ui import strings as S
+from sync import signing
 
 VISUAL_STATES = ("running", "pausing", "paused", "completed", "idle", "error", "disconnected", "standby")
 COLORS = {
@@ -170,8 +171,15 @@ def window_message(snap: Any) -> str:
     return ""
 
 
+def signing_text(snap: Any) -> str:
+    """The menu's line on remote commands: whether they must be signed ("" for a snapshot without it)."""
+    return signing.MODE_TEXT.get(_get(snap, "signing") or "", "")
+
+
 def tooltip(snap: Any) -> str:
-    text = f"{S.APP} — {status_text(snap)}"
+    mode = _get(snap, "signing") or ""
+    short = f" · {signing.MODE_SHORT[mode]}" if mode in signing.MODE_SHORT else ""
+    text = f"{S.APP} — {status_text(snap)}{short}"
     return text if len(text) <= TOOLTIP_MAX else text[: TOOLTIP_MAX - 1] + "…"
 
 
@@ -248,6 +256,7 @@ def menu_items(
     )
     return [
         MenuItem("status", f"● {status_text(snap)}", enabled=False),
+        *([MenuItem("signing", signing_text(snap), enabled=False)] if signing_text(snap) else []),
         SEPARATOR,
         MenuItem("sync_now", S.MENU_SYNC_NOW, enabled=not blocked, tip=blocked),
         MenuItem("sync_year", S.MENU_SYNC_YEAR, enabled=not blocked and bool(years), tip=blocked, children=year_items),

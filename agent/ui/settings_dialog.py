@@ -89,9 +89,14 @@ TABS: tuple[Group, ...] = (
         Field("PUSHER_SCHEME", "Protocolo", "https salvo en pruebas locales", "choice", ("https", "http")),
         # With the channel: the control window signs its commands with it, the agent then accepts only signed ones.
         Field("FERRASYNC_SIGNING_KEY", "Clave de firma de órdenes", "Opcional: la misma en los agentes y en las "
-              "ventanas de control; con ella el agente solo acepta órdenes firmadas", "secret"),
+              "ventanas de control; con ella el agente solo acepta órdenes firmadas (salvo que "
+              "desmarque «Exigir órdenes firmadas» en Avanzado)", "secret"),
     )),
     Group("advanced", S.TAB_ADVANCED, S.ADVANCED_HELP, None, (
+        # Agent-only, hence here and not with the key (the control window shows the Pusher group alone).
+        Field("FERRASYNC_REQUIRE_SIGNED", "Exigir órdenes firmadas", "Con una clave de firma, el agente rechaza "
+              "las órdenes sin firma o con firma no válida y solo cuenta como compañeros a los agentes que "
+              "demuestran tener la clave", "bool"),
         Field("FERRASYNC_AGENT_ID", "Nombre del agente", "Cómo se ve este PC en la ventana de control (por defecto, "
               "el nombre del equipo)"),
         Field("FERRASYNC_AUTOSYNC_ENABLED", "Auto-sync", "Sincroniza automáticamente cada cierto tiempo", "bool"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from desktop import formatting, strings
 from desktop.registry import AgentView
+from sync import signing
 
 
 def dot_icon(colour: str, hollow: bool = False, size: int = 12) -> QIcon:
@@ -55,7 +57,7 @@ class StatePill(QLabel):
 
 def target_html(target: str) -> str:
     colour = strings.PRODUCTION_COLOUR if target != "local" else strings.LOCAL_COLOUR
-    return f'<span style="color:{colour}; font-weight:bold">{formatting.target_label(target)}</span>'
+    return f'<span style="color:{colour}; font-weight:bold">{html.escape(formatting.target_label(target))}</span>'
 
 
 class AgentsPanel(QFrame):
@@ -81,6 +83,7 @@ class AgentsPanel(QFrame):
             "border-radius: 4px; padding: 8px; }"
         )
         self.legacy.hide()
+        self.legacy.setTextFormat(Qt.TextFormat.PlainText)  # host names come from the network
         layout.addWidget(title)
         layout.addWidget(self.empty)
         layout.addWidget(self.list, 1)
@@ -110,7 +113,10 @@ class AgentsPanel(QFrame):
         item.setIcon(dot_icon(colour, hollow=not agent.online or agent.state == "standby"))
         if not agent.online:
             item.setForeground(QColor("#9ca3af"))
-        item.setToolTip(f"{agent.agent_id} — {state}" + (f" — versión {agent.version}" if agent.version else ""))
+        tip = f"{agent.agent_id} — {state}" + (f" — versión {agent.version}" if agent.version else "")
+        mode = agent.status.get("signing")
+        tip += f"\n{signing.MODE_TEXT[mode]}" if mode in signing.MODE_TEXT else ""
+        item.setToolTip(tip + (f"\n{strings.UNVERIFIED}" if formatting.unverified(agent.status) else ""))
         return item
 
 
@@ -147,6 +153,8 @@ class StatusPanel(QFrame):
         self.message.setStyleSheet("color: #374151;")
         for label in (self.planilla, self.counts, self.message):
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        for label in (self.agent, self.planilla, self.counts, self.message, self.times):
+            label.setTextFormat(Qt.TextFormat.PlainText)  # agents' texts are shown, never interpreted as HTML
         layout.addLayout(header)
         layout.addLayout(row)
         layout.addWidget(self.planilla)
@@ -171,7 +179,8 @@ class StatusPanel(QFrame):
         self.message.setStyleSheet("color: #374151;" if has_run else "color: #374151; font-size: 15px; padding: 8px 0;")
         self.pill.set_state(agent.state)
         role = strings.ROLE_LABELS.get(agent.role or "active", agent.role)
-        self.agent.setText(strings.AGENT_HEADER.format(host=agent.name, role=role))
+        header = strings.AGENT_HEADER.format(host=agent.name, role=role)
+        self.agent.setText(header + (f" {strings.UNVERIFIED}" if formatting.unverified(status) else ""))
         self.target.setText(
             ("→ " if agent.state in ("running", "pausing", "stopping") else "")
             + target_html(str(status.get("target") or "production"))

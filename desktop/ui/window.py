@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +87,7 @@ class ControlWindow(QMainWindow):
         bar = QHBoxLayout()
         self.connection_dot = QLabel()
         self.connection_label = QLabel()
+        self.connection_label.setTextFormat(Qt.TextFormat.PlainText)  # the server's close reason is in it
         self.connection_label.setToolTip(
             "Conexión de esta ventana con el canal remoto (Pusher) por el que llegan las órdenes"
         )
@@ -402,7 +404,8 @@ class ControlWindow(QMainWindow):
         colour = {"accepted": "#16a34a", "duplicate": "#16a34a", "rejected": "#dc2626", NO_ANSWER: "#b45309",
                   SEND_FAILED: "#dc2626"}.get(last.state, "#374151")  # fmt: skip
         sent = formatting.local_time(str(last.wire.get("timestamp")), "%H:%M:%S")
-        self.delivery.setText(f'{sent}  {what}  <span style="color:{colour}">{text}</span>')
+        # The ack's reason comes from the network: escaped, so it is shown as text and never rendered.
+        self.delivery.setText(f'{escape(sent)}  {escape(what)}  <span style="color:{colour}">{escape(text)}</span>')
         self.retry_button.setVisible(last.state in (NO_ANSWER, SEND_FAILED))
 
     def _show_controls(self) -> None:

@@ -15,7 +15,9 @@ and server-ping answering, and replaces the rest:
     also abandons an attempt whose handshake has not completed within 30 s (websocket-client has no
     handshake timeout: a server or proxy that accepts and never answers would hold it forever);
 (d) jittered exponential back-off 1 s → 60 s, reset after a good connection, scaled by the time scale;
-    close codes 4000–4099 stop with a clear Spanish error; 4200–4299 and a dead link reconnect at once;
+    4200–4299 and a dead link reconnect at once; 4004 (over quota) and 4100–4199 back off 5 s → 5 min
+    however briefly each connection lived; other 4000–4099 report a clear Spanish error (state `failed`)
+    and are retried every 5 minutes;
 (e) one connection thread that runs one socket at a time, so there are never two live connections;
 (f) plain callbacks (`on_state`, `on_event`, `on_presence`), called from the connection thread.
 """
@@ -58,6 +60,11 @@ DEFAULT_ACTIVITY_TIMEOUT = 120.0  # protocol doc: ping after 120 s of silence
 PONG_TIMEOUT = 30.0
 HANDSHAKE_TIMEOUT = 30.0  # TCP accepted → pusher:connection_established; same patience as a ping
 BACKOFF_MIN, BACKOFF_MAX = 1.0, 60.0
+# Refusals are not forever: an app re-enabled or a key fixed on the server must not need an agent restart,
+# and one forged close must not end remote control (docs/decisions.md). Over-quota (4004) and 41xx closes
+# back off from LIMIT_FIRST_S, doubling per consecutive close, up to this; other 40xx retry after it.
+FATAL_RETRY_S = 300.0
+LIMIT_FIRST_S = 5.0
 QUICK_TRIES = 6  # attempts at the minimum back-off before it starts doubling
 
 EventCallback = Callable[[str, str, Any], None]  # (channel, event, data decoded when JSON)
@@ -90,8 +97,17 @@ class PusherConnectionError(FerraSyncError):
         self.code = code
 
 
+def is_limit(code: int | None) -> bool:
+    """Over quota (4004) or "try again later" (41xx): retried with a growing back-off."""
+    return code is not None and (code == 4004 or 4100 <= code <= 4199)
+
+
+def retry_text(seconds: float) -> str:
+    return f"nuevo intento en {int(seconds // 60)} min" if seconds >= 120 else f"nuevo intento en {seconds:.0f} s"
+
+
 def fatal_message(code: int, reason: str | None = None) -> str:
-    text = _FATAL_MESSAGES.get(code, "el servidor de Pusher rechazó la conexión y no se debe reintentar")
+    text = _FATAL_MESSAGES.get(code, "el servidor de Pusher rechazó la conexión")
     return f"{text} (código {code}{': ' + reason if reason else ''})"
 
 
@@ -117,6 +133,13 @@ class PresenceMember:
 
     user_id: str
     user_info: Mapping[str, Any] | None = None
+    # Fields that depend on the connection (a proof over the socket id), added at every subscription.
+    per_socket: Callable[[str], Mapping[str, Any]] | None = None
+
+    def info_for(self, socket_id: str) -> dict[str, Any] | None:
+        if self.per_socket is None:
+            return dict(self.user_info) if self.user_info is not None else None
+        return {**(self.user_info or {}), **self.per_socket(socket_id)}
 
 
 @dataclass
@@ -265,6 +288,7 @@ class Subscriber:
         pong_timeout: float = PONG_TIMEOUT,
         handshake_timeout: float = HANDSHAKE_TIMEOUT,
         ca_bundle: Path | str | None = None,
+        fatal_retry: float = FATAL_RETRY_S,
     ) -> None:
         if any(c.startswith("presence-") for c in channels) and presence is None:
             raise ValueError("a presence channel needs a PresenceMember")
@@ -276,6 +300,8 @@ class Subscriber:
         self.max_activity_timeout = max_activity_timeout
         self.pong_timeout = pong_timeout * time_scale
         self.handshake_timeout = handshake_timeout * time_scale
+        self.fatal_retry = fatal_retry  # unscaled seconds, like the other intervals
+        self._limit_strikes = 0  # consecutive 4004/41xx closes
         self.ca_bundle = ca_bundle
         self.stats = SubscriberStats()
         self.state = STOPPED
@@ -406,7 +432,7 @@ class Subscriber:
             payload: dict[str, Any] = {"channel": name}
             if name.startswith("presence-"):
                 assert self.presence is not None
-                channel_data = auth.presence_channel_data(self.presence.user_id, self.presence.user_info)
+                channel_data = auth.presence_channel_data(self.presence.user_id, self.presence.info_for(socket_id))
                 payload["auth"] = auth.presence_auth(self.key, self._secret, socket_id, name, channel_data)
                 payload["channel_data"] = channel_data
             elif name.startswith("private-"):
@@ -444,6 +470,7 @@ class Subscriber:
             self._call(self.on_presence, channel, "snapshot", presence)
         if not self._pending:
             self._attempt = 0  # a good connection resets the back-off
+            self.fatal = None
             self._subscribed_event.set()
             self._set_state(SUBSCRIBED, self.socket_id)
 
@@ -476,12 +503,16 @@ class Subscriber:
             self.stats.close_codes[code] += 1
         if self._stop_event.is_set():
             return None
+        if not is_limit(code) or lived >= BACKOFF_MAX * self.time_scale:
+            self._limit_strikes = 0
+        if is_limit(code):
+            return self._after_limit(code, reason)
         if code is not None and 4000 <= code <= 4099:
             self.fatal = PusherConnectionError(fatal_message(code, reason), code)
             self.last_error = self.fatal.message
-            log.error("Pusher closed the connection with %s (%s): not reconnecting", code, reason)
-            self._set_state(FAILED, self.fatal.message)
-            return None
+            log.error("Pusher closed the connection with %s (%s): retrying in %.0f s", code, reason, self.fatal_retry)
+            self._set_state(FAILED, f"{self.fatal.message}; {retry_text(self.fatal_retry)}")
+            return self.fatal_retry * self.time_scale
         dead_link, self._dead_link = self._dead_link, False
         immediate = self._attempt == 0 and (
             dead_link or (code is not None and 4200 <= code <= 4299 and lived >= self._poll_period)
@@ -492,13 +523,24 @@ class Subscriber:
         self._set_state(UNAVAILABLE, f"código {code}" if code else "conexión perdida")
         return delay
 
+    def _after_limit(self, code: int | None, reason: str | None) -> float:
+        """4004 (over quota) and 41xx: back off 5 s, 10 s, 20 s… up to FATAL_RETRY_S, jittered, however briefly
+        each connection lived, so a server (or an attacker filling the quota) never gets a tight loop."""
+        assert code is not None
+        self._limit_strikes += 1
+        base = min(self.fatal_retry, LIMIT_FIRST_S * 2 ** (self._limit_strikes - 1))
+        delay = max(BACKOFF_MIN, random.uniform(base / 2, base))
+        self._attempt += 1
+        self.last_error = fatal_message(code, reason) if code == 4004 else f"código {code}"
+        log.warning("Pusher closed the connection with %s (%s); retrying in %.1f s", code, reason, delay)
+        self._set_state(UNAVAILABLE, f"{self.last_error}; {retry_text(delay)}")
+        return delay * self.time_scale
+
     def _backoff(self, code: int | None) -> float:
         # Quick tries 0.5-1 s apart until the 6th cover a server restart (3-6 s): an outage of up to 4 s is
         # bridged within 2 s of the server being back (target 3 s); then doubling to 60 s.
         base = min(BACKOFF_MAX, BACKOFF_MIN * 2 ** max(0, self._attempt - QUICK_TRIES))
         jittered = random.uniform(base / 2, base)  # jitter spreads many agents after an outage
-        if code is not None and 4100 <= code <= 4199:
-            jittered = max(jittered, BACKOFF_MIN)  # "reconnect after at least 1 s"
         return jittered * self.time_scale
 
     # ------------------------------------------------------------------ watchdog thread

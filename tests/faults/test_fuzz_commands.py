@@ -8,7 +8,9 @@ service thread, the journal and the ack path exactly as remote commands do. Prop
 * the service never crashes: every command gets its answer back, the service thread stays alive and logs
   no loop error;
 * an invalid command never changes its state (run state, run id, auto-sync schedule, settings file, runs in
-  the journal); only its rejection is recorded, so a repeat is answered `duplicate`;
+  the journal); its rejection is recorded only when it was authenticated (signed with the agent's key), so a
+  repeat of a signed one is answered `duplicate` and an unsigned one is simply rejected again — it can never
+  take a requestId in the journal;
 * each invalid command with a readable requestId gets a `rejected` ack with a reason; one without a requestId
   (nothing to answer to) is logged with its reason;
 * a replayed valid command is answered `duplicate` and not executed again.
@@ -136,8 +138,8 @@ def valid(command: str = "status", params: dict[str, Any] | None = None) -> dict
             "origin": {"hostname": "fuzz", "user": "fuzz"}}  # fmt: skip
 
 
-def expect_rejected(f: Fuzzed, data: Any, before: tuple[Any, ...], kind: str) -> None:
-    """The properties every invalid command must satisfy."""
+def expect_rejected(f: Fuzzed, data: Any, before: tuple[Any, ...], kind: str) -> protocol.Ack | None:
+    """The properties every invalid command must satisfy; returns its ack."""
     COUNTS[kind] = COUNTS.get(kind, 0) + 1
     reasons = f.log.rejected
     ack = f.send(data)
@@ -146,9 +148,10 @@ def expect_rejected(f: Fuzzed, data: Any, before: tuple[Any, ...], kind: str) ->
     if ack is None:
         # No readable requestId: nothing to answer to, but the reason is logged.
         assert f.log.rejected == reasons + 1, f"silently dropped: {str(data)[:200]}"
-        return
+        return None
     assert ack.result in ("rejected", "duplicate"), (ack, str(data)[:200])
     assert ack.reason and len(ack.reason) > 5, ack
+    return ack
 
 
 # ------------------------------------------------------------------------------------------- strategies
@@ -286,9 +289,11 @@ def test_malformed_commands_are_rejected_and_change_nothing(fuzzed: Fuzzed, data
 def test_wrongly_typed_commands_are_rejected_and_change_nothing(fuzzed: Fuzzed, wire: dict[str, Any],
                                                                 as_text: bool) -> None:  # fmt: skip
     before = fuzzed.state()
-    expect_rejected(fuzzed, json.dumps(wire) if as_text else wire, before, "wrongly typed")
-    ack = fuzzed.send(wire)  # the same requestId again: still nothing executed
-    assert ack is not None and ack.result == "duplicate" and fuzzed.state() == before
+    first = expect_rejected(fuzzed, json.dumps(wire) if as_text else wire, before, "wrongly typed")
+    ack = fuzzed.send(wire)  # the same requestId again: unsigned, so rejected again, still nothing executed
+    assert ack is not None and fuzzed.state() == before
+    assert first is not None and (ack.result, ack.reason) == (first.result, first.reason)
+    assert fuzzed.svc.journal.command(ack.request_id) is None  # type: ignore[union-attr]
 
 
 @fuzz(600)
@@ -310,6 +315,7 @@ def test_oversized_commands_are_refused(fuzzed: Fuzzed, size: int, where: str, a
 def test_future_and_past_dated_commands_are_rejected(fuzzed: Fuzzed, offset: int, command: str) -> None:
     wire = valid(command, minimal_params(command))
     wire["timestamp"] = now_iso(offset)
+    wire = protocol.sign_command(wire, KEY)  # authenticated: its rejection is journaled, a repeat is a duplicate
     before = fuzzed.state()
     expect_rejected(fuzzed, wire, before, "future/past dated")
     ack = fuzzed.send(wire)
@@ -351,9 +357,9 @@ def test_unsigned_and_wrongly_signed_commands_are_rejected(signed_only: Fuzzed, 
         wire["origin"] = {"hostname": "fuzz", "user": "fuzz" + other}
     elif flaw == "garbage":
         wire["signature"] = other
-    expect_rejected(signed_only, wire, signed_only.state(), "unsigned/wrongly signed")
-    reason = signed_only.svc.journal.command(wire["requestId"]).reason  # type: ignore[union-attr]
-    assert "firma" in reason, reason
+    ack = expect_rejected(signed_only, wire, signed_only.state(), "unsigned/wrongly signed")
+    assert ack is not None and "firma" in (ack.reason or ""), ack
+    assert signed_only.svc.journal.command(wire["requestId"]) is None  # type: ignore[union-attr]  # not journaled
 
 
 def test_a_properly_signed_command_is_accepted_once(signed_only: Fuzzed) -> None:

@@ -1,6 +1,6 @@
 """Faults injected through the relay's `/_faults` control API while our subscriber listens.
 
-For each fault: the subscriber recovers (or stops clearly on a fatal code), the fault demonstrably
+For each fault: the subscriber recovers (after a clear error and a long wait on a refusal code), the fault demonstrably
 landed (relay counters, reconnect counter, socket_id changed), and no command is executed twice.
 """
 
@@ -44,7 +44,7 @@ def fault(relay: Relay, name: str, **body: Any) -> dict[str, Any]:
 class Executor:
     """The application side of an agent: validate, de-duplicate by requestId, execute at most once."""
 
-    def __init__(self, relay: Relay, signing_key: str | None = None, require: bool = False) -> None:
+    def __init__(self, relay: Relay, signing_key: str | None = None, require: bool = False, **sub: Any) -> None:
         self.received: list[str] = []
         self.executed: list[str] = []
         self.rejected: list[str] = []
@@ -59,6 +59,7 @@ class Executor:
             channels=[CHANNEL],
             on_event=self._on_event,
             time_scale=SCALE,
+            **sub,
         )
 
     def _on_event(self, channel: str, event: str, data: Any) -> None:
@@ -139,21 +140,48 @@ def test_recoverable_close_codes(fast_relay: Relay, code: int, min_delay: float)
         assert ex.sub.wait_for(lambda: ex.executed == [rid], 5)
 
 
-@pytest.mark.parametrize(
-    ("code", "words"), [(4000, "cifradas"), (4001, "PUSHER_APP_KEY"), (4003, "deshabilitada"), (4004, "cuota")]
-)
-def test_fatal_close_codes_stop_with_a_clear_error(fast_relay: Relay, code: int, words: str) -> None:
+@pytest.mark.parametrize(("code", "words"), [(4000, "cifradas"), (4001, "PUSHER_APP_KEY"), (4003, "deshabilitada")])
+def test_refused_close_codes_say_so_and_are_retried_every_few_minutes(fast_relay: Relay, code: int, words: str) -> None:
+    """A 40xx close is not forever: the agent says why and when it tries again (a forged close, or an app
+    re-enabled on the server, must not need a restart)."""
     states: list[tuple[str, str | None]] = []
-    with Executor(fast_relay) as ex:
+    with Executor(fast_relay, fatal_retry=20.0) as ex:  # 20 s, scaled: 1 s
         ex.sub.on_state = lambda s, d: states.append((s, d))
+        before, started = ex.sub.socket_id, time.monotonic()
         fault(fast_relay, "close", code=code, reason="injected")
         assert ex.sub.wait_for(lambda: ex.sub.state == "failed", 5)
         assert ex.sub.fatal is not None and ex.sub.fatal.code == code
         assert words in ex.sub.fatal.message and f"código {code}" in ex.sub.fatal.message
-        assert states[-1] == ("failed", ex.sub.fatal.message)
-        time.sleep(0.5)  # many back-off periods at this scale: it must not come back
+        assert states[-1] == ("failed", f"{ex.sub.fatal.message}; nuevo intento en 20 s")
+        time.sleep(0.5)  # many ordinary back-off periods at this scale: no tight loop against a refusal
         assert fast_relay.stats()["connections_total"] == 1
-        assert ex.sub.stats.connects == 1 and not ex.sub.running
+        assert recovered(ex, fast_relay, before)
+        assert time.monotonic() - started >= 20 * SCALE
+        assert ex.sub.fatal is None and ex.sub.stats.connects == 2
+        rid = send(fast_relay)
+        assert ex.sub.wait_for(lambda: ex.executed == [rid], 5)
+
+
+@pytest.mark.parametrize(("code", "words"), [(4004, "cuota"), (4100, "código 4100")])
+def test_over_quota_and_41xx_closes_back_off_even_when_each_connection_succeeds(
+    fast_relay: Relay, code: int, words: str
+) -> None:
+    """Closed right after every subscription (an attacker filling the quota): delays grow 5 s → 10 s → 20 s
+    (scaled), never a tight loop, never given up; the state says why and when."""
+    states: list[tuple[str, str | None]] = []
+    with Executor(fast_relay) as ex:
+        ex.sub.on_state = lambda s, d: states.append((s, d))
+        gaps = []
+        for _ in range(3):
+            before, started = ex.sub.socket_id, time.monotonic()
+            assert fault(fast_relay, "close", code=code, reason="injected") == {"closed": 1}
+            assert recovered(ex, fast_relay, before)
+            gaps.append(time.monotonic() - started)
+        unavailable = [d for s, d in states if s == "unavailable"]
+        assert len(unavailable) == 3 and all(words in (d or "") and "nuevo intento en" in (d or "")
+                                             for d in unavailable), unavailable  # fmt: skip
+        assert gaps[0] >= 2.5 * SCALE and gaps[1] >= 5 * SCALE and gaps[2] >= 10 * SCALE, gaps
+        assert ex.sub.stats.close_codes[code] == 3 and ex.sub.stats.connects == 4 and ex.sub.fatal is None
 
 
 def test_silent_link_is_detected_within_activity_timeout_plus_30s(fast_relay: Relay) -> None:

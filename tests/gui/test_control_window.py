@@ -383,6 +383,49 @@ def test_signing_key_is_set_in_the_settings_and_signs_the_windows_commands(
     assert wire["command"] == "status" and wire["signature"] == protocol.compute_signature(wire, key)
 
 
+def test_forged_acks_and_statuses_show_as_unverified_and_their_text_is_never_rendered(
+    qtbot: Any, make_window: Callable[..., ControlWindow], headless_agent: Callable[..., HeadlessAgent],
+    control_settings: Any, tmp_path: Path,
+) -> None:  # fmt: skip
+    """With a signing key, a real agent's acks and statuses are verified; one published by someone holding only
+    the Pusher secret is marked «no verificado», and its HTML is shown as text, never rendered."""
+    from dataclasses import replace
+
+    from PySide6.QtCore import Qt
+
+    from sync import protocol
+    from sync.pusher.publisher import Publisher
+
+    key = "firma-de-la-oficina-2d8a"
+    headless_agent(FERRASYNC_SIGNING_KEY=key)
+    window = make_window(replace(control_settings, signing_key=key))
+    ready(qtbot, window)
+    panel = window.status_panel
+    assert strings.UNVERIFIED not in panel.agent.text()
+    real = window.controller.send("status")
+    qtbot.waitUntil(lambda: "aceptado por PC-OFICINA" in delivery(window), timeout=WAIT)
+    assert strings.UNVERIFIED not in delivery(window) and real.state == "accepted"
+
+    forger = Publisher.from_settings(control_settings)
+    nobody = window.controller.send("status", agent="PC-NADIE")  # nobody answers it: only the forged ack will
+    html = "<b>negrita</b><img src='http://127.0.0.1:9/x.png'>"
+    forger.trigger(protocol.CHANNEL, protocol.EVENT_ACK, protocol.build_ack(
+        nobody.request_id, "rejected", agent="PC-OFICINA", hostname="PC-OFICINA", reason=html).to_wire())  # fmt: skip
+    qtbot.waitUntil(lambda: "rechazado" in delivery(window), timeout=WAIT)
+    assert strings.UNVERIFIED in delivery(window)
+    assert "&lt;b&gt;negrita&lt;/b&gt;&lt;img" in delivery(window)  # escaped: the label shows the tags as text
+
+    forged = protocol.build_status("completed", agent="PC-OFICINA", hostname="PC-OFICINA", version="9.9",
+                                   progress="5/5", message="<h1>Hecho</h1>").to_wire()  # fmt: skip
+    forger.trigger(protocol.CHANNEL, protocol.EVENT_STATUS, forged)
+    wait_shown(qtbot, lambda: strings.UNVERIFIED in panel.agent.text())
+    assert panel.message.textFormat() == Qt.TextFormat.PlainText and "<h1>Hecho</h1>" in panel.message.text()
+    assert window.grab().save(str(tmp_path / "control-unverified.png"))  # docs/screenshots keeps one
+    # The agent's next real (signed) status is verified again.
+    window.controller.send("status")
+    wait_shown(qtbot, lambda: strings.UNVERIFIED not in panel.agent.text())
+
+
 def test_settings_closed_during_a_check_outlive_it(
     qtbot: Any, make_window: Callable[..., ControlWindow], ferrasync_home: Path
 ) -> None:

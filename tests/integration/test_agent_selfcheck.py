@@ -35,7 +35,7 @@ def setup(relay: Any, manager_stub: Any, tmp_path: Path) -> dict[str, Any]:
     db = f"sqlite:///{tmp_path / 'ferrawin.db'}"
     manifest = generate(db, 12, seed=5)
     env = agent_env(relay=relay, home=tmp_path / "agent", agent_id="PC-OFICINA", ferrawin_url=db,
-                    manager=manager_stub)  # fmt: skip
+                    manager=manager_stub, FERRASYNC_SIGNING_KEY="clave-de-firma-de-prueba")  # fmt: skip
     years = sum(1 for n in manifest.years.values() if n)
     return {"env": env, "db": db, "years": years, "home": tmp_path / "agent"}
 
@@ -60,6 +60,7 @@ def test_everything_ok_against_relay_stub_and_a_demo_ferrawin(
         f"OK    Manager production: {manager_stub.url} responde y acepta el token (Manager tiene 0 planillas)",
         "OK    Canal remoto (Pusher): API REST de Pusher: credenciales y firma aceptadas",
         "OK    Canal remoto (Pusher): WebSocket conectado y suscrito a private-sync-control",
+        "OK    Órdenes remotas: solo se aceptan firmadas con la clave de firma",
         PASSED,
     ])  # fmt: skip
     text = "\n".join(lines)
@@ -97,3 +98,15 @@ def test_a_wrong_manager_token_fails(setup: dict[str, Any], manager_stub: Any) -
         "Revise PRODUCTION_TOKEN / LOCAL_TOKEN en Configuración."
     ]
     assert "token-equivocado" not in "\n".join(lines)
+
+
+def test_the_signing_line_says_whether_remote_commands_must_be_signed(setup: dict[str, Any]) -> None:
+    """A key alone means signed-only; FERRASYNC_REQUIRE_SIGNED=false says unsigned ones pass; required without
+    a key is a failure (every remote command would be refused)."""
+    _, lines = self_check({**setup["env"], "FERRASYNC_REQUIRE_SIGNED": "false"})
+    assert "OK    Órdenes remotas: se aceptan también sin firma (FERRASYNC_REQUIRE_SIGNED desactivado)" in lines
+    env = {k: v for k, v in setup["env"].items() if k != "FERRASYNC_SIGNING_KEY"}
+    code, lines = self_check({**env, "FERRASYNC_REQUIRE_SIGNED": "true"})
+    assert code == 1 and [line for line in lines if line.startswith("FALLO")] == [
+        "FALLO Órdenes remotas: se exige firma pero falta la clave de firma; se rechazan todas"
+    ], lines

@@ -322,3 +322,35 @@ def test_deduper_executes_once_and_remembers_outcome() -> None:
     dedupe.claim("c", now=NOW)
     assert "a" not in dedupe  # bounded
     assert dedupe.claim("b", now=NOW + timedelta(minutes=6))[0] is True  # expired
+
+
+def test_acks_and_statuses_are_signed_only_with_a_key_and_verify_after_trimming() -> None:
+    from sync.protocol import build_status, encode_status, sign_event, signature_valid
+
+    status = build_status("idle", agent="PC", hostname="PC", version="1", years=tuple(str(y) for y in range(2000)),
+                          message="m" * 9000)  # fmt: skip
+    plain = json.loads(encode_status(status))
+    assert "signature" not in plain  # a key-less agent's wire is unchanged (Manager's monitor, old windows)
+    signed = json.loads(encode_status(status, "k3y"))
+    assert signature_valid(signed, "k3y") and not signature_valid(signed, "otra")
+    assert not signature_valid({**signed, "status": "completed"}, "k3y")  # any field is covered
+    assert not signature_valid(plain, "k3y")
+    ack = sign_event({"requestId": "r", "result": "accepted"}, "k3y")
+    assert signature_valid(ack, "k3y") and sign_event(ack, None) == {"requestId": "r", "result": "accepted"}
+
+
+def test_leadership_counts_only_members_that_prove_the_key_when_asked() -> None:
+    from agent.leadership import decide
+    from sync.signing import presence_proof
+
+    real = {"app": "ferrasync", "started_at": "2026-01-01T08:00:00.000Z"}
+    real |= presence_proof("k3y", "PC-A", real["started_at"], "1.2")
+    forged = {"app": "ferrasync", "started_at": "2000-01-01T00:00:00.000Z", "socket_id": "9.9", "proof": "00"}
+    members = {"PC-A": real, "PC-X": forged, "PC-PHP": {"started_at": "2000-01-01 00:00:00"}}
+    me = ("PC-B", "2026-01-01T09:00:00.000Z")
+    assert decide(*me, members).legacy_listener == "PC-PHP"  # without a key: the old rules
+    lead = decide(*me, members, "k3y")
+    assert (lead.role, lead.active_agent, lead.legacy_listener, lead.unproven) == (
+        "standby", "PC-A", "", ("PC-PHP", "PC-X"))  # fmt: skip
+    stolen = {**real, "started_at": "2000-01-01T00:00:00.000Z"}  # a real proof with a changed start time
+    assert decide(*me, {"PC-A": stolen}, "k3y").role == "active"

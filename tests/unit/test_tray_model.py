@@ -60,6 +60,17 @@ def test_menu_order_matches_ui() -> None:
                      "Ver registros", "Configuración…", "Iniciar con Windows", "Salir"]  # fmt: skip
 
 
+def test_the_signing_mode_is_in_the_menu_and_the_tooltip() -> None:
+    required = replace(sample("idle"), signing="required")
+    keys = [i.key for i in model.menu_items(required)]
+    assert keys[:3] == ["status", "signing", "separator"]
+    assert _items(required)["signing"].text == "Órdenes remotas: solo se aceptan firmadas con la clave de firma"
+    assert not _items(required)["signing"].enabled
+    assert model.tooltip(required).endswith(" · solo órdenes firmadas")
+    assert model.tooltip(replace(sample("idle"), signing="off")).endswith(" · acepta órdenes sin firma")
+    assert _items(replace(sample("idle"), signing="no-key"))["signing"].text.endswith("se rechazan todas")
+
+
 def test_menu_while_running() -> None:
     items = _items(sample("running"))
     assert items["status"].text == "● Sincronizando 150/500 · 2025-007850" and not items["status"].enabled
