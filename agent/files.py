@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from sync.errors import FerraSyncError
-from sync.runlock import FileLock, LockBusy
+from sync.runlock import FileLock, LockBusy, LockPrimitives
 
 LOCK = "listener.lock"
 LISTENER_PID = "listener.pid"
@@ -85,8 +85,8 @@ def write_atomic(path: Path, text: str) -> None:
 class AgentLock:
     """One agent per data folder: an OS lock the OS drops when the process dies (no stale lock)."""
 
-    def __init__(self, home: Path) -> None:
-        self._lock = FileLock(Path(home) / LOCK)
+    def __init__(self, home: Path, primitives: LockPrimitives | None = None) -> None:
+        self._lock = FileLock(Path(home) / LOCK, primitives=primitives)
         self.path = self._lock.path
 
     def acquire(self) -> None:
