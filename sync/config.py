@@ -254,7 +254,7 @@ def read_settings_file(home: Path) -> dict[str, str]:
     """The plain values saved in the data folder ({} when there is no file yet)."""
     path = settings_path(home)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8-sig"))  # a BOM from Notepad is fine
     except FileNotFoundError:
         return {}
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -527,7 +527,7 @@ def save_settings(changes: Mapping[str, object] | Settings, home: Path | None = 
         changes = {
             k: v for k, v in changes.values.items() if k not in UNSTORABLE and changes.sources.get(k) != "default"
         }
-    home = Path(home).expanduser() if home is not None else _home({}, _layer(os.environ, True), None)[0]
+    home = home_for_saving(home)
     plain, secret_ops = _plan(changes, read_settings_file(home))
     _validate(plain, secret_ops, home)
     store = SecretStore()
@@ -540,6 +540,11 @@ def save_settings(changes: Mapping[str, object] | Settings, home: Path | None = 
         _apply_secrets(store, undo)
         raise
     return load_settings(home=home)
+
+
+def home_for_saving(home: Path | None) -> Path:
+    """The data folder a save writes to: the given one, else FERRASYNC_HOME or the user's default."""
+    return Path(home).expanduser() if home is not None else _home({}, _layer(os.environ, True), None)[0]
 
 
 def _plan(changes: Mapping[str, object], current: dict[str, str]) -> tuple[dict[str, str], dict[str, str | None]]:

@@ -34,7 +34,7 @@ from agent.qt_bridge import QtWorkers
 from agent.ui import strings as S
 from agent.ui.checks import CheckOutcome, run_check
 from sync.config import FERRAWIN_DEFAULTS, SECRETS, SHOWN_DEFAULTS, load_settings, save_settings
-from sync.envfile import import_env_file
+from sync.envfile import apply_import, plan_import
 from sync.errors import FerraSyncError
 
 
@@ -321,7 +321,13 @@ class SettingsDialog(QDialog):
 
     def import_env(self, path: Path, quiet: bool = False) -> bool:
         try:
-            report = import_env_file(path, home=self.home)
+            plan = plan_import(path, home=self.home)
+            # A .env may come from anywhere: show old → new (secrets masked) and ask before writing.
+            if not quiet and plan.changes_anything and QMessageBox.question(
+                self, S.IMPORT_ENV, S.IMPORT_CONFIRM.format(preview=plan.preview())
+            ) != QMessageBox.StandardButton.Yes:
+                return False
+            report = apply_import(plan, home=self.home)
         except FerraSyncError as exc:
             if not quiet:
                 QMessageBox.warning(self, S.IMPORT_FAILED_TITLE, exc.message)

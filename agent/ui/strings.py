@@ -156,6 +156,7 @@ TIP_IMPORT_ENV = (
     "Lee el fichero .env de la herramienta antigua y guarda sus ajustes (contraseñas en el almacén de claves)"
 )
 IMPORT_ENV_FILTER = "Fichero .env (*.env .env);;Todos los ficheros (*)"
+IMPORT_CONFIRM = "{preview}\n\n¿Importar estos cambios?"
 IMPORTED_TITLE = "Importación completada"
 IMPORT_FAILED_TITLE = "No se pudo importar"
 SECRET_KEPT = "(guardado; déjelo vacío para mantenerlo)"
