@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import tempfile
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from sync.datadir import retry_sharing
 from sync.errors import FerraSyncError
 from sync.runlock import FileLock, LockBusy, LockPrimitives
 
@@ -29,6 +31,7 @@ LISTENER_STATUS = "listener.status"
 QUIT = "listener.quit"
 SYNC_PID = "sync.pid"
 SYNC_PAUSE = "sync.pause"
+log = logging.getLogger("ferrasync.agent")
 
 
 class AgentAlreadyRunning(FerraSyncError):
@@ -48,8 +51,11 @@ class DataFiles:
         write_atomic(self.path(name), str(os.getpid()))
 
     def remove(self, name: str) -> None:
-        with contextlib.suppress(OSError):
-            self.path(name).unlink()
+        with contextlib.suppress(FileNotFoundError):
+            try:
+                retry_sharing(self.path(name).unlink)
+            except OSError as exc:
+                log.warning("%s not removed: %s", name, exc)
 
     def exists(self, name: str) -> bool:
         return self.path(name).exists()
@@ -59,7 +65,11 @@ class DataFiles:
         write_atomic(self.path(SYNC_PAUSE), datetime.now().strftime("%Y-%m-%d %H:%M:%S"))
 
     def write_status(self, data: dict[str, Any]) -> None:
-        write_atomic(self.path(LISTENER_STATUS), json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+        """Rewritten every few seconds: one that cannot be written (held open too long) is skipped, never fatal."""
+        try:
+            write_atomic(self.path(LISTENER_STATUS), json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+        except OSError as exc:
+            log.warning("listener.status not written this time: %s", exc)
 
     def read_status(self) -> dict[str, Any] | None:
         try:
@@ -76,7 +86,7 @@ def write_atomic(path: Path, text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
-        os.replace(tmp, path)
+        retry_sharing(lambda: os.replace(tmp, path))
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

@@ -26,11 +26,11 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Protocol
 
+from sync.datadir import PRIVATE_FILE, secure_data_dir
 from sync.errors import FerraSyncError
 
 LOCK_NAME = "sync.lock"
 LOCK_OFFSET = 1 << 30  # the locked byte: far past any PID, never read or written (Windows locks are mandatory)
-PRIVATE_FILE = 0o600
 log = logging.getLogger("ferrasync.runlock")
 MACHINE_FOLDER = "FerraSync"  # under %ProgramData%: the one run lock every Windows account on the PC shares
 
@@ -96,7 +96,10 @@ class FileLock:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         for _attempt in range(3):
             if not self.shared:
+                # First swap a lock file others could hold (tightening it would not end their lock), then
+                # make the whole data folder private: every run and every agent start passes here.
                 replace_if_foreign(self.path)
+                secure_data_dir(self.path.parent)
             handle = self._os.open(self.path, self.shared)
             try:
                 handle.seek(LOCK_OFFSET)
