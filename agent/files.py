@@ -37,6 +37,14 @@ log = logging.getLogger("ferrasync.agent")
 class AgentAlreadyRunning(FerraSyncError):
     exit_code = 1
 
+    def __init__(self, message: str, holder: str = "?") -> None:
+        super().__init__(message)
+        self.holder = holder  # the running agent's PID as its lock file says, or "?"
+
+    @property
+    def holder_pid(self) -> int | None:
+        return int(self.holder) if self.holder.isdigit() else None
+
 
 class DataFiles:
     def __init__(self, home: Path) -> None:
@@ -105,7 +113,8 @@ class AgentLock:
         except LockBusy as busy:
             raise AgentAlreadyRunning(
                 f"Ya hay un agente FerraSync en marcha con la carpeta de datos {self.path.parent} "
-                f"(proceso {busy.holder}). Use ferrasync-agent --status para verlo o --quit para cerrarlo."
+                f"(proceso {busy.holder}). Use ferrasync-agent --status para verlo o --quit para cerrarlo.",
+                busy.holder,
             ) from None
 
     def release(self) -> None:

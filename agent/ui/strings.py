@@ -7,6 +7,8 @@ from __future__ import annotations
 
 APP = "FerraSync"
 APP_AGENT = "FerraSync Agent"
+ALREADY_RUNNING = "FerraSync Agent ya estaba en marcha: esta es su ventana."
+ALREADY_RUNNING_UNREACHABLE = "FerraSync Agent ya está en marcha, pero no responde para mostrar su ventana.\n\n{detail}"
 
 # State labels, one per visual state (ui.md "States").
 LABELS = {
