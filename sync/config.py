@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import socket
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -22,6 +21,7 @@ from urllib.parse import quote, urlsplit
 
 import platformdirs
 
+from sync.agentid import default_agent_id
 from sync.errors import ConfigError
 from sync.ferrawin.urls import DatabaseURL, parse_database_url
 from sync.secrets import SecretStore
@@ -346,7 +346,7 @@ def build_settings(values: Mapping[str, str], sources: Mapping[str, str]) -> Set
     status = ManagerTarget(
         _manager_url(values, "API_BASE_URL") or production.url, values.get("API_STATUS_TOKEN") or production.token
     )
-    agent_id = values.get("FERRASYNC_AGENT_ID") or socket.gethostname()
+    agent_id = values.get("FERRASYNC_AGENT_ID") or default_agent_id()
     sources.setdefault("FERRASYNC_AGENT_ID", "default")
     shown = dict(values)
     shown.setdefault("FERRASYNC_AGENT_ID", agent_id)
