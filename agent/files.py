@@ -8,6 +8,7 @@
 | `listener.quit` | created by `ferrasync-agent --quit`; the agent stops cleanly and deletes it |
 | `sync.pid` | the agent's PID while a run is active |
 | `sync.pause` | exists while a pause is requested; creating it pauses the run, deleting it resumes a paused run |
+| `agent.sock` | Unix: the single-instance socket of the running agent (agent/qt_single.py) |
 """
 
 from __future__ import annotations

@@ -154,9 +154,11 @@ def replace_if_foreign(path: Path) -> None:
     if sys.platform == "win32" or not path.exists():
         return
     try:
-        info = path.stat()
+        info, folder = path.stat(), path.parent.stat()
     except OSError:
         return
+    if folder.st_uid != os.getuid():
+        return  # not our folder (e.g. root looking at a user's agent): its owner's files are not foreign
     if info.st_uid == os.getuid() and not info.st_mode & 0o077:
         return
     fresh = path.with_name(f".{path.name}.{os.getpid()}.new")

@@ -134,3 +134,18 @@ def test_a_lock_file_planted_by_another_owner_is_replaced(tmp_path: Path) -> Non
     with RunLock(tmp_path, machine_dir=None):
         assert planted.stat().st_uid == os.getuid()
         assert planted.read_text() == str(os.getpid())
+
+
+@needs_other_user
+def test_root_looking_at_a_users_folder_does_not_replace_its_lock(tmp_path: Path) -> None:
+    """`--status` run as root on a user's data folder must see that user's agent, not take a new file."""
+    import pwd
+
+    nobody = pwd.getpwnam("nobody")
+    lock_file = tmp_path / LOCK_NAME
+    lock_file.write_text("")
+    for path in (tmp_path, lock_file):
+        os.chown(path, nobody.pw_uid, nobody.pw_gid)
+    inode = lock_file.stat().st_ino
+    with RunLock(tmp_path, machine_dir=None):
+        assert lock_file.stat().st_ino == inode
