@@ -324,7 +324,8 @@ class SettingsDialog(QDialog):
             plan = plan_import(path, home=self.home)
             # A .env may come from anywhere: show old → new (secrets masked) and ask before writing.
             if not quiet and plan.changes_anything and QMessageBox.question(
-                self, S.IMPORT_ENV, S.IMPORT_CONFIRM.format(preview=plan.preview())
+                self, S.IMPORT_ENV, S.IMPORT_CONFIRM.format(preview=plan.preview()),
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No,
             ) != QMessageBox.StandardButton.Yes:
                 return False
             report = apply_import(plan, home=self.home)

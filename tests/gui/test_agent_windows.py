@@ -121,6 +121,24 @@ def test_import_env_fills_the_form(dialog: SettingsDialog, tmp_path: Path, memor
     assert memory_keyring.get_password("FerraSync", "FERRAWIN_PASSWORD") == "pw"
 
 
+def test_import_env_asks_with_old_and_new_first(dialog: SettingsDialog, tmp_path: Path, ferrasync_home: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    from PySide6.QtWidgets import QMessageBox
+
+    env = tmp_path / ".env"
+    env.write_text("PRODUCTION_URL=https://127.0.0.1:9443\nPRODUCTION_TOKEN=tok-secret\n")
+    asked: list[str] = []
+    answer = [QMessageBox.StandardButton.No]
+    monkeypatch.setattr(QMessageBox, "question", lambda parent, title, text, *a: asked.append(text) or answer[0])
+    monkeypatch.setattr(QMessageBox, "information", lambda *a: QMessageBox.StandardButton.Ok)
+    assert not dialog.import_env(env)
+    assert "PRODUCTION_URL: (sin valor) → https://127.0.0.1:9443" in asked[0] and "tok-secret" not in asked[0]
+    assert not (ferrasync_home / "settings.json").exists()
+    answer[0] = QMessageBox.StandardButton.Yes
+    assert dialog.import_env(env)
+    assert dialog.value("PRODUCTION_URL") == "https://127.0.0.1:9443"
+
+
 def _check(qtbot: Any, dialog: SettingsDialog, kind: str) -> str:
     with qtbot.waitSignal(dialog.check_finished, timeout=30000):
         dialog.test_buttons[kind].click()
