@@ -30,6 +30,19 @@ def test_loser_of_a_windows_byte_lock_gets_busy_with_the_holders_pid(tmp_path: P
     again.release()
 
 
+def test_real_os_locks_loser_gets_busy_with_the_holders_pid(tmp_path: Path) -> None:
+    """The same through the OS's own locks (flock here; msvcrt's mandatory locks when run on Windows)."""
+    first = FileLock(tmp_path / "x.lock")
+    first.acquire()
+    try:
+        with pytest.raises(LockBusy) as busy:
+            FileLock(tmp_path / "x.lock").acquire()
+        assert busy.value.holder == str(os.getpid())
+        assert (tmp_path / "x.lock").stat().st_size < 100  # the far lock byte is never written
+    finally:
+        first.release()
+
+
 def test_agent_status_and_second_start_under_windows_locks(tmp_path: Path) -> None:
     """`--status` / `--quit` probe with held_by_other(); a second agent start gets the Spanish refusal."""
     machine = MandatoryByteLocks()
@@ -73,6 +86,7 @@ def test_machine_lock_dir_is_program_data_on_windows(monkeypatch: pytest.MonkeyP
     assert runlock.machine_lock_dir() is None
 
 
+@pytest.mark.skipif(os.name != "posix", reason="POSIX mode bits")
 def test_lock_file_is_private(tmp_path: Path) -> None:
     lock = FileLock(tmp_path / LOCK_NAME)
     lock.acquire()
