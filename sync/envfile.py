@@ -31,10 +31,12 @@ from sync.config import (
     UNSTORABLE,
     URL_PASSWORD,
     home_for_saving,
+    parse_url_setting,
     read_settings_file,
     save_settings,
 )
 from sync.errors import ConfigError
+from sync.ferrawin.urls import parse_database_url
 from sync.secrets import SecretStore
 
 AUTOSYNC_FILE = "sync.autosync"
@@ -50,7 +52,7 @@ SECRETS_OF_HOST: dict[str, tuple[str, ...]] = {
     "LOCAL_URL": ("LOCAL_TOKEN", "API_TOKEN"),
     "API_BASE_URL": ("API_STATUS_TOKEN",),
     "FERRAWIN_HOST": ("FERRAWIN_PASSWORD",),
-    "FERRAWIN_URL": ("FERRAWIN_PASSWORD", URL_PASSWORD),
+    "FERRAWIN_URL": ("FERRAWIN_PASSWORD",),  # the URL's own password always comes with the URL
 }
 MASKED = "••••••"
 
@@ -206,15 +208,18 @@ class Change:
     old: str | None  # None: not set
     new: str | None  # None: removed (a secret dropped because its server changed)
     secret: bool
+    why: str = "cambia su servidor"  # when new is None
 
     def line(self) -> str:
         def shown(value: str | None) -> str:
             if not value:
                 return "(sin valor)"
-            return MASKED if self.secret else value
+            if self.secret:
+                return MASKED
+            return _without_password(value) if self.name == "FERRAWIN_URL" else value
 
         if self.new is None:
-            return f"  {self.name}: {shown(self.old)} → se borra (cambia su servidor)"
+            return f"  {self.name}: {shown(self.old)} → se borra ({self.why})"
         same = " (sin cambios)" if self.old == self.new else ""
         return f"  {self.name}: {shown(self.old)} → {shown(self.new)}{same}"
 
@@ -265,10 +270,12 @@ def plan_import(path: Path | str, home: Path | None = None, *, allow_http: bool 
             if secret not in changes and old.get(secret):
                 changes[secret] = None
                 report.dropped.append(secret)
-    lines = [
-        Change(name, old.get(name), None if value is None else str(value), name in SECRETS or name == URL_PASSWORD)
-        for name, value in changes.items()
-    ]
+    lines = [Change(name, old.get(name), None if value is None else str(value), name in SECRETS)
+             for name, value in changes.items()]  # fmt: skip
+    new_url = str(changes.get("FERRAWIN_URL") or "")
+    if new_url and old.get(URL_PASSWORD) and not parse_url_setting(new_url).password:
+        # save_settings replaces the stored URL password with the new URL's (none): say so too.
+        lines.append(Change("FERRAWIN_URL (contraseña)", old[URL_PASSWORD], None, True, "la nueva URL no la lleva"))
     return ImportPlan(report, changes, lines)
 
 
@@ -299,6 +306,13 @@ def _refuse_unsafe(changes: Mapping[str, object], allow_http: bool) -> None:
             "FERRASYNC_CA_BUNDLE apunta a una carpeta de red: copie el fichero de certificados a este PC "
             "(p. ej. C:\\ProgramData\\FerraSync\\ca.pem) e indique esa ruta. No se importó nada."
         )
+
+
+def _without_password(url: str) -> str:
+    try:
+        return parse_database_url(url).redacted()
+    except ConfigError:
+        return "(URL no válida)"
 
 
 def _loopback(host: str) -> bool:

@@ -311,3 +311,24 @@ def test_settings_json_with_a_bom_is_accepted(tmp_path: Path) -> None:
     document = {"format": "ferrasync-settings", "version": 1, "settings": {"LOG_LEVEL": "DEBUG"}}
     (home / "settings.json").write_bytes(b"\xef\xbb\xbf" + json.dumps(document).encode("utf-8"))
     assert load_settings(env={}, home=home).log_level == "DEBUG"
+
+
+def test_ferrawin_url_preview_never_shows_a_password(tmp_path: Path, memory_keyring: MemoryKeyring) -> None:
+    from sync.config import save_settings
+
+    home = tmp_path / "home"
+    save_settings({"FERRAWIN_URL": "mssql://sa:old-pw@127.0.0.1:1433/FERRAWIN", "FERRAWIN_PASSWORD": "parts-pw"},
+                  home=home)  # fmt: skip
+    env = _write_old_install(tmp_path / "a", "FERRAWIN_URL=mssql://sa:new-pw@127.0.0.2:1433/FERRAWIN\n", None)
+    plan = plan_import(env, home)
+    assert "FERRAWIN_URL: mssql://sa@127.0.0.1:1433/FERRAWIN → mssql://sa:***@127.0.0.2:1433/FERRAWIN" in plan.preview()
+    assert "FERRAWIN_PASSWORD: •••••• → se borra (cambia su servidor)" in plan.preview()
+    assert "new-pw" not in plan.preview() and "old-pw" not in plan.preview()
+    apply_import(plan, home)
+    assert load_settings(env={}, home=home).ferrawin_database().password == "new-pw"
+
+    bare = _write_old_install(tmp_path / "b", "FERRAWIN_URL=mssql://sa@127.0.0.3:1433/FERRAWIN\n", None)
+    plan = plan_import(bare, home)
+    assert "FERRAWIN_URL (contraseña): •••••• → se borra (la nueva URL no la lleva)" in plan.preview()
+    apply_import(plan, home)
+    assert memory_keyring.get_password(SERVICE, "FERRAWIN_URL_PASSWORD") is None
