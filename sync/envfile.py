@@ -57,6 +57,10 @@ SECRETS_OF_HOST: dict[str, tuple[str, ...]] = {
 MASKED = "••••••"
 
 
+class PlainHttpRefused(ConfigError):
+    """A Manager URL with http:// to another machine: importable only when the user allows it on purpose."""
+
+
 @dataclass
 class ImportReport:
     path: Path
@@ -296,7 +300,7 @@ def _refuse_unsafe(changes: Mapping[str, object], allow_http: bool) -> None:
         url = str(changes.get(name) or "").strip()
         parts = urlsplit(url)
         if parts.scheme.lower() == "http" and not allow_http and not _loopback(parts.hostname or ""):
-            raise ConfigError(
+            raise PlainHttpRefused(
                 f"{name} usa http:// ({parts.hostname}): el token viajaría sin cifrar. Use https:// o, si es una "
                 "red de confianza, repita la importación permitiéndolo (--allow-http). No se importó nada."
             )

@@ -159,6 +159,7 @@ TIP_IMPORT_ENV = (
 )
 IMPORT_ENV_FILTER = "Fichero .env (*.env .env);;Todos los ficheros (*)"
 IMPORT_CONFIRM = "{preview}\n\n¿Importar estos cambios?"
+IMPORT_HTTP_CONFIRM = "{reason}\n\n¿Es una red de confianza y quiere importarlo igualmente con http://?"
 IMPORTED_TITLE = "Importación completada"
 IMPORT_FAILED_TITLE = "No se pudo importar"
 SECRET_KEPT = "(guardado; déjelo vacío para mantenerlo)"
