@@ -7,7 +7,7 @@ Another local user must not be able to answer in the agent's place (and so stop 
 - the agent lock (agent/files.py) is taken first; only its holder listens, and a second launch talks
   only to the process whose PID the lock file names (the lock file lives in the private data folder);
 - on Unix the socket is a file in that private folder (0700), and the listener's PID is read from the
-  socket itself (SO_PEERCRED);
+  socket itself (SO_PEERCRED on Linux, LOCAL_PEERPID on macOS);
 - on Windows a pipe name is global, so anyone could create it first: the client asks the pipe for its
   server's PID (GetNamedPipeServerProcessId) and talks only when it is the lock holder. That call
   cannot run here: `server_pid` is the seam a test double replaces (docs/windows-acceptance.md).
@@ -32,6 +32,7 @@ from agent.ui import strings as S
 
 MESSAGES = ("show", "quit")
 SOCKET_FILE = "agent.sock"
+MACOS_SOL_LOCAL, MACOS_LOCAL_PEERPID = 0, 0x002  # <sys/un.h>; Python does not name them
 UNIX_PATH_MAX = 100  # sun_path is 108 bytes on Linux, 104 on macOS: keep clear of both
 
 ServerPid = Callable[[QLocalSocket], "int | None"]
@@ -74,15 +75,18 @@ def server_pid(socket: QLocalSocket) -> int | None:
         return None
     if sys.platform == "win32":
         return _windows_pipe_server_pid(handle)
-    if not hasattr(pysocket, "SO_PEERCRED"):
-        return None  # macOS: the socket file in the 0700 data folder is the protection
     sock = pysocket.socket(fileno=os.dup(handle))
     try:
-        creds = sock.getsockopt(pysocket.SOL_SOCKET, pysocket.SO_PEERCRED, struct.calcsize("3i"))
+        if hasattr(pysocket, "SO_PEERCRED"):  # Linux: struct ucred {pid, uid, gid}
+            creds = sock.getsockopt(pysocket.SOL_SOCKET, pysocket.SO_PEERCRED, struct.calcsize("3i"))
+            return int(struct.unpack("3i", creds)[0])
+        if sys.platform == "darwin":
+            return int(sock.getsockopt(MACOS_SOL_LOCAL, MACOS_LOCAL_PEERPID))
+        return None
+    except OSError:
+        return None
     finally:
         sock.close()
-    pid, _uid, _gid = struct.unpack("3i", creds)
-    return pid
 
 
 def _windows_pipe_server_pid(handle: int) -> int | None:  # pragma: no cover - Windows only
