@@ -19,6 +19,7 @@ from typing import Any
 
 from agent import __version__
 from agent.files import QUIT, AgentLock, DataFiles, write_atomic
+from sync.console import safe_console
 from sync.errors import FerraSyncError
 
 QUIT_WAIT_S = 30.0
@@ -36,6 +37,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quit", action="store_true", help="cierra el agente en marcha ordenadamente")
     p.add_argument("--self-check", action="store_true", help="comprueba configuración y conexiones")
     p.add_argument("--import-env", metavar="PATH", help="importa el .env de la herramienta antigua")
+    from sync.config_cli import add_import_flags
+
+    add_import_flags(p)
     p.add_argument("--log-level", help="DEBUG, INFO, WARNING (por defecto LOG_LEVEL)")
     p.add_argument("--install-task", action="store_true",
                    help="PC sin sesión iniciada: tarea programada que arranca el agente sin ventana con el equipo")
@@ -44,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    safe_console()
     args = build_parser().parse_args(argv)
     try:
         if args.version:
@@ -99,13 +104,9 @@ def home_of(args: argparse.Namespace) -> Path:
 
 
 def import_env(args: argparse.Namespace) -> int:
-    from sync.envfile import import_env_file
+    from sync.config_cli import run_import
 
-    report = import_env_file(args.import_env, home=home_of(args))
-    print(report.message)
-    print(f"Ya puede borrar {args.import_env}: los ajustes están en la configuración y las claves en el almacén "
-          "de claves del sistema.")  # fmt: skip
-    return 0
+    return run_import(Path(args.import_env), home_of(args), yes=args.yes, allow_http=args.allow_http)
 
 
 def show_status(args: argparse.Namespace) -> int:

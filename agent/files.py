@@ -8,20 +8,23 @@
 | `listener.quit` | created by `ferrasync-agent --quit`; the agent stops cleanly and deletes it |
 | `sync.pid` | the agent's PID while a run is active |
 | `sync.pause` | exists while a pause is requested; creating it pauses the run, deleting it resumes a paused run |
+| `agent.sock` | Unix: the single-instance socket of the running agent (agent/qt_single.py) |
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import tempfile
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from sync.datadir import retry_sharing
 from sync.errors import FerraSyncError
-from sync.runlock import FileLock, LockBusy
+from sync.runlock import FileLock, LockBusy, LockPrimitives
 
 LOCK = "listener.lock"
 LISTENER_PID = "listener.pid"
@@ -29,10 +32,19 @@ LISTENER_STATUS = "listener.status"
 QUIT = "listener.quit"
 SYNC_PID = "sync.pid"
 SYNC_PAUSE = "sync.pause"
+log = logging.getLogger("ferrasync.agent")
 
 
 class AgentAlreadyRunning(FerraSyncError):
     exit_code = 1
+
+    def __init__(self, message: str, holder: str = "?") -> None:
+        super().__init__(message)
+        self.holder = holder  # the running agent's PID as its lock file says, or "?"
+
+    @property
+    def holder_pid(self) -> int | None:
+        return int(self.holder) if self.holder.isdigit() else None
 
 
 class DataFiles:
@@ -48,8 +60,11 @@ class DataFiles:
         write_atomic(self.path(name), str(os.getpid()))
 
     def remove(self, name: str) -> None:
-        with contextlib.suppress(OSError):
-            self.path(name).unlink()
+        with contextlib.suppress(FileNotFoundError):
+            try:
+                retry_sharing(self.path(name).unlink)
+            except OSError as exc:
+                log.warning("%s not removed: %s", name, exc)
 
     def exists(self, name: str) -> bool:
         return self.path(name).exists()
@@ -59,7 +74,11 @@ class DataFiles:
         write_atomic(self.path(SYNC_PAUSE), datetime.now().strftime("%Y-%m-%d %H:%M:%S"))
 
     def write_status(self, data: dict[str, Any]) -> None:
-        write_atomic(self.path(LISTENER_STATUS), json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+        """Rewritten every few seconds: one that cannot be written (held open too long) is skipped, never fatal."""
+        try:
+            write_atomic(self.path(LISTENER_STATUS), json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+        except OSError as exc:
+            log.warning("listener.status not written this time: %s", exc)
 
     def read_status(self) -> dict[str, Any] | None:
         try:
@@ -76,7 +95,7 @@ def write_atomic(path: Path, text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
-        os.replace(tmp, path)
+        retry_sharing(lambda: os.replace(tmp, path))
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -85,8 +104,8 @@ def write_atomic(path: Path, text: str) -> None:
 class AgentLock:
     """One agent per data folder: an OS lock the OS drops when the process dies (no stale lock)."""
 
-    def __init__(self, home: Path) -> None:
-        self._lock = FileLock(Path(home) / LOCK)
+    def __init__(self, home: Path, primitives: LockPrimitives | None = None) -> None:
+        self._lock = FileLock(Path(home) / LOCK, primitives=primitives)
         self.path = self._lock.path
 
     def acquire(self) -> None:
@@ -95,7 +114,8 @@ class AgentLock:
         except LockBusy as busy:
             raise AgentAlreadyRunning(
                 f"Ya hay un agente FerraSync en marcha con la carpeta de datos {self.path.parent} "
-                f"(proceso {busy.holder}). Use ferrasync-agent --status para verlo o --quit para cerrarlo."
+                f"(proceso {busy.holder}). Use ferrasync-agent --status para verlo o --quit para cerrarlo.",
+                busy.holder,
             ) from None
 
     def release(self) -> None:

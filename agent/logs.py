@@ -8,13 +8,17 @@ as the PHP listener wrote them, so people who read the old logs read these the s
 from __future__ import annotations
 
 import logging
+import os
 import re
 import threading
 import time
 from collections.abc import Iterable
 from datetime import date, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
+
+from sync.datadir import PRIVATE_DIR, PRIVATE_FILE, retry_sharing
 
 KEEP_DAYS = 30
 RUN_LOGGERS = ("ferrasync.engine", "ferrasync.run", "ferrasync.sender", "ferrasync.detection_cache")
@@ -75,8 +79,9 @@ class DailyFileHandler(logging.Handler):
     def _roll(self, today: date) -> None:
         if self._stream is not None:
             self._stream.close()
-        self.folder.mkdir(parents=True, exist_ok=True)
-        self._stream = open(self.path_for(today), "a", encoding="utf-8")  # noqa: SIM115 - kept open all day
+        self.folder.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
+        fd = os.open(self.path_for(today), os.O_WRONLY | os.O_CREAT | os.O_APPEND, PRIVATE_FILE)
+        self._stream = os.fdopen(fd, "a", encoding="utf-8")  # kept open all day
         self._day = today
         prune(self.folder, self.keep_days, today)
 
@@ -90,7 +95,7 @@ class DailyFileHandler(logging.Handler):
 
 
 def prune(folder: Path, keep_days: int = KEEP_DAYS, today: date | None = None) -> list[Path]:
-    """Delete our daily logs older than `keep_days`; returns what was deleted."""
+    """Delete our daily logs older than `keep_days`; returns what was deleted. One busy file never stops the rest."""
     today = today or date.today()
     removed: list[Path] = []
     for path in folder.glob("*.log"):
@@ -102,7 +107,10 @@ def prune(folder: Path, keep_days: int = KEEP_DAYS, today: date | None = None) -
         except ValueError:
             continue
         if (today - day).days > keep_days:
-            path.unlink(missing_ok=True)
+            try:
+                retry_sharing(partial(path.unlink, missing_ok=True))
+            except OSError:
+                continue  # held open (a viewer, the antivirus): the next day's pruning takes it
             removed.append(path)
     return removed
 

@@ -13,7 +13,7 @@ Line = tuple[bool, str]
 
 def run_checks(settings: Any) -> list[Line]:
     lines: list[Line] = []
-    for check in (_keyring, _driver, _ferrawin, _managers, _pusher, _signing):
+    for check in (_keyring, _folders, _driver, _ferrawin, _managers, _pusher, _signing):
         try:
             lines.extend(check(settings))
         except FerraSyncError as exc:
@@ -28,6 +28,20 @@ def _keyring(settings: Any) -> list[Line]:
 
     ok, text = keyring_status()
     return [(ok, f"Almacén de claves: {text}")]
+
+
+def _folders(settings: Any, access: Any = None) -> list[Line]:
+    """Program and data folders that other users can write (agent/folder_access.py)."""
+    from agent.folder_access import folder_access, program_folders
+
+    access = access or folder_access()
+    places = [("del programa", folder) for folder in program_folders()] + [("de datos", settings.home)]
+    lines: list[Line] = [
+        (False, f"Carpeta {label} {folder}: la pueden modificar {', '.join(others)}. Instale en una carpeta "
+                "protegida (README, «Instalación») o quite ese permiso de escritura")
+        for label, folder in places if folder.exists() and (others := access.others_who_can_write(folder))
+    ]  # fmt: skip
+    return lines or [(True, "Carpetas del programa y de datos: solo las modifican este usuario y los administradores")]
 
 
 def _driver(settings: Any) -> list[Line]:

@@ -1,7 +1,7 @@
 """`ferrasync-agent` with a tray: the Qt application around the Qt-free AgentService.
 
 One QApplication that never quits on its last window, one agent per user and data folder (a second
-launch asks the first to show its status window and exits 0), the service's callbacks turned into
+launch asks the first to show its status window and exits 0; agent.qt_single), the service's callbacks turned into
 queued signals (agent.qt_bridge), runs in QThreads, the tray (agent.ui.tray) and its windows.
 """
 
@@ -21,7 +21,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QSystemTrayIcon
 from agent import autostart as autostart_mod
 from agent.qt_bridge import Bridge, QtWorkers
 from agent.qt_compat import protect_singletons
-from agent.qt_single import SingleInstance, send_to_running, server_name
+from agent.qt_single import claim_instance
 from agent.ui import icons, model
 from agent.ui import strings as S
 from agent.ui.settings_dialog import SettingsDialog
@@ -125,6 +125,7 @@ class TrayApp(QObject):
         """From a second launch (agent.qt_single)."""
         if message == "show":
             self.show_window()
+            self.tray.inform(S.APP_AGENT, S.ALREADY_RUNNING)  # a second launch is never silent
         elif message == "quit":
             self.quit()
 
@@ -189,7 +190,6 @@ class TrayApp(QObject):
 def run_tray(args: Any) -> int:
     """Entry point from agent.cli when --headless is not given."""
     from agent.cli import load
-    from agent.files import AgentLock
     from agent.logs import secret_values, setup_logging
     from sync.errors import FerraSyncError
 
@@ -204,16 +204,15 @@ def run_tray(args: Any) -> int:
     except FerraSyncError as exc:
         QMessageBox.critical(None, S.SETTINGS_INVALID_TITLE, exc.message)
         return exc.exit_code
-    name = server_name(settings.home)
-    if send_to_running(name, "show"):
-        return 0  # the running agent opens its window
-    lock = AgentLock(settings.home)
-    lock.acquire()
+    background = bool(getattr(args, "background", False))
+    claimed = claim_instance(settings.home, app, background=background,
+                             inform=lambda text: QMessageBox.information(None, S.APP_AGENT, text))  # fmt: skip
+    if claimed is None:
+        return 0  # the running agent brings its window forward
+    lock, single = claimed
     handlers = setup_logging(settings.home, settings.log_level, secret_values(settings), console=False)
     try:
-        single = SingleInstance(name, app)
-        single.listen()
-        agent = TrayApp(app, settings, background=bool(getattr(args, "background", False)))
+        agent = TrayApp(app, settings, background=background)
         single.message.connect(agent.on_message)
         if not agent.tray_available:
             log.warning("no system tray: showing the status window instead")

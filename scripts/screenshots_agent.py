@@ -2,7 +2,8 @@
 
 `.venv/bin/python scripts/screenshots_agent.py [OUT_DIR]` (default docs/screenshots). Offscreen Qt; the
 snapshots are the samples of tests/gui/tray_fakes.py, the widgets are the real ones.
-Writes agent-tray-<state>.png, agent-status-<state>.png, agent-menu.png, agent-settings.png.
+Writes agent-tray-<state>.png, agent-status-<state>.png, agent-menu.png, agent-settings.png,
+agent-already-running.png and agent-import-confirm.png.
 """
 
 from __future__ import annotations
@@ -91,10 +92,36 @@ def main() -> int:
     dialog.set_value("PRODUCTION_URL", "https://manager.ejemplo.com")
     grab(dialog, out / "agent-settings.png")
     written += [out / "agent-menu.png", out / "agent-settings.png"]
+    written += message_boxes(out)
     print(f"screenshots_agent: {len(written)} PNG in {out}", flush=True)
     # Leave without tearing the widget tree down: the PNGs are written, and PySide's teardown order of
     # the tray, its menu and their parents is not worth risking a crash at exit of a one-shot script.
     os._exit(0)
+
+
+def message_boxes(out: Path) -> list[Path]:
+    """A second launch that cannot reach the running agent, and the .env import's confirmation."""
+    from PySide6.QtWidgets import QMessageBox
+
+    from agent.ui import strings as S
+    from sync.envfile import Change
+
+    detail = ("Ya hay un agente FerraSync en marcha con la carpeta de datos C:\\Users\\oficina\\AppData\\Local\\"
+              "FerraSync (proceso 4312). Use ferrasync-agent --status para verlo o --quit para cerrarlo.")  # fmt: skip
+    text = S.ALREADY_RUNNING_UNREACHABLE.format(detail=detail)
+    running = QMessageBox(QMessageBox.Icon.Information, S.APP_AGENT, text)
+    changes = [Change("PRODUCTION_URL", "https://manager.taller.es", "https://otro.ejemplo.com", False),
+               Change("PRODUCTION_TOKEN", "x", None, True), Change("FERRASYNC_AUTOSYNC_INTERVAL", None, "2", False)]
+    preview = "Cambios que importaría C:\\xampp\\htdocs\\ferrawin-sync\\.env:\n" + "\n".join(c.line() for c in changes)
+    buttons = QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No
+    confirm = QMessageBox(QMessageBox.Icon.Question, S.IMPORT_ENV, S.IMPORT_CONFIRM.format(preview=preview), buttons)
+    shots = [(running, out / "agent-already-running.png"), (confirm, out / "agent-import-confirm.png")]
+    for box, path in shots:
+        box.show()
+        QApplication.processEvents()
+        assert box.grab().save(str(path)), path
+        box.hide()
+    return [path for _, path in shots]
 
 
 def grab_fixed(widget: QWidget, path: Path) -> None:

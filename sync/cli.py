@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from sync import __version__
+from sync.console import safe_console
 from sync.errors import FerraSyncError
 
 Register = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
@@ -43,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    safe_console()
     parser = build_parser()
     args = parser.parse_args(argv)
     level = (args.log_level or "INFO").upper()

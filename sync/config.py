@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import socket
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -22,6 +21,7 @@ from urllib.parse import quote, urlsplit
 
 import platformdirs
 
+from sync.agentid import default_agent_id
 from sync.errors import ConfigError
 from sync.ferrawin.urls import DatabaseURL, parse_database_url
 from sync.secrets import SecretStore
@@ -257,7 +257,7 @@ def read_settings_file(home: Path) -> dict[str, str]:
     """The plain values saved in the data folder ({} when there is no file yet)."""
     path = settings_path(home)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8-sig"))  # a BOM from Notepad is fine
     except FileNotFoundError:
         return {}
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -349,7 +349,7 @@ def build_settings(values: Mapping[str, str], sources: Mapping[str, str]) -> Set
     status = ManagerTarget(
         _manager_url(values, "API_BASE_URL") or production.url, values.get("API_STATUS_TOKEN") or production.token
     )
-    agent_id = values.get("FERRASYNC_AGENT_ID") or socket.gethostname()
+    agent_id = values.get("FERRASYNC_AGENT_ID") or default_agent_id()
     sources.setdefault("FERRASYNC_AGENT_ID", "default")
     shown = dict(values)
     shown.setdefault("FERRASYNC_AGENT_ID", agent_id)
@@ -535,7 +535,7 @@ def save_settings(changes: Mapping[str, object] | Settings, home: Path | None = 
         changes = {
             k: v for k, v in changes.values.items() if k not in UNSTORABLE and changes.sources.get(k) != "default"
         }
-    home = Path(home).expanduser() if home is not None else _home({}, _layer(os.environ, True), None)[0]
+    home = home_for_saving(home)
     plain, secret_ops = _plan(changes, read_settings_file(home))
     _validate(plain, secret_ops, home)
     store = SecretStore()
@@ -548,6 +548,11 @@ def save_settings(changes: Mapping[str, object] | Settings, home: Path | None = 
         _apply_secrets(store, undo)
         raise
     return load_settings(home=home)
+
+
+def home_for_saving(home: Path | None) -> Path:
+    """The data folder a save writes to: the given one, else FERRASYNC_HOME or the user's default."""
+    return Path(home).expanduser() if home is not None else _home({}, _layer(os.environ, True), None)[0]
 
 
 def _plan(changes: Mapping[str, object], current: dict[str, str]) -> tuple[dict[str, str], dict[str, str | None]]:

@@ -34,7 +34,7 @@ from agent.qt_bridge import QtWorkers
 from agent.ui import strings as S
 from agent.ui.checks import CheckOutcome, run_check
 from sync.config import FERRAWIN_DEFAULTS, SECRETS, SHOWN_DEFAULTS, load_settings, save_settings
-from sync.envfile import import_env_file
+from sync.envfile import PlainHttpRefused, apply_import, plan_import
 from sync.errors import FerraSyncError
 
 
@@ -326,7 +326,16 @@ class SettingsDialog(QDialog):
 
     def import_env(self, path: Path, quiet: bool = False) -> bool:
         try:
-            report = import_env_file(path, home=self.home)
+            try:
+                plan = plan_import(path, home=self.home)
+            except PlainHttpRefused as refused:
+                if quiet or not self._ask(S.IMPORT_HTTP_CONFIRM.format(reason=refused.message)):
+                    raise
+                plan = plan_import(path, home=self.home, allow_http=True)
+            # A .env may come from anywhere: show old → new (secrets masked) and ask before writing.
+            if not quiet and plan.changes_anything and not self._ask(S.IMPORT_CONFIRM.format(preview=plan.preview())):
+                return False
+            report = apply_import(plan, home=self.home)
         except FerraSyncError as exc:
             if not quiet:
                 QMessageBox.warning(self, S.IMPORT_FAILED_TITLE, exc.message)
@@ -336,6 +345,11 @@ class SettingsDialog(QDialog):
         if not quiet:
             QMessageBox.information(self, S.IMPORTED_TITLE, report.message())
         return True
+
+    def _ask(self, text: str) -> bool:
+        buttons = QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No
+        answer = QMessageBox.question(self, S.IMPORT_ENV, text, buttons, QMessageBox.StandardButton.No)
+        return answer == QMessageBox.StandardButton.Yes
 
     def done(self, result: int) -> None:
         if self.testAttribute(Qt.WidgetAttribute.WA_DeleteOnClose) and self.checks_running():

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 APP = "FerraSync"
 APP_AGENT = "FerraSync Agent"
+ALREADY_RUNNING = "FerraSync Agent ya estaba en marcha: esta es su ventana."
+ALREADY_RUNNING_UNREACHABLE = "FerraSync Agent ya está en marcha, pero no responde para mostrar su ventana.\n\n{detail}"
 
 # State labels, one per visual state (ui.md "States").
 LABELS = {
@@ -156,6 +158,8 @@ TIP_IMPORT_ENV = (
     "Lee el fichero .env de la herramienta antigua y guarda sus ajustes (contraseñas en el almacén de claves)"
 )
 IMPORT_ENV_FILTER = "Fichero .env (*.env .env);;Todos los ficheros (*)"
+IMPORT_CONFIRM = "{preview}\n\n¿Importar estos cambios?"
+IMPORT_HTTP_CONFIRM = "{reason}\n\n¿Es una red de confianza y quiere importarlo igualmente con http://?"
 IMPORTED_TITLE = "Importación completada"
 IMPORT_FAILED_TITLE = "No se pudo importar"
 SECRET_KEPT = "(guardado; déjelo vacío para mantenerlo)"

@@ -121,6 +121,43 @@ def test_import_env_fills_the_form(dialog: SettingsDialog, tmp_path: Path, memor
     assert memory_keyring.get_password("FerraSync", "FERRAWIN_PASSWORD") == "pw"
 
 
+def test_import_env_asks_with_old_and_new_first(dialog: SettingsDialog, tmp_path: Path, ferrasync_home: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    from PySide6.QtWidgets import QMessageBox
+
+    env = tmp_path / ".env"
+    env.write_text("PRODUCTION_URL=https://127.0.0.1:9443\nPRODUCTION_TOKEN=tok-secret\n")
+    asked: list[str] = []
+    answer = [QMessageBox.StandardButton.No]
+    monkeypatch.setattr(QMessageBox, "question", lambda parent, title, text, *a: asked.append(text) or answer[0])
+    monkeypatch.setattr(QMessageBox, "information", lambda *a: QMessageBox.StandardButton.Ok)
+    assert not dialog.import_env(env)
+    assert "PRODUCTION_URL: (sin valor) → https://127.0.0.1:9443" in asked[0] and "tok-secret" not in asked[0]
+    assert not (ferrasync_home / "settings.json").exists()
+    answer[0] = QMessageBox.StandardButton.Yes
+    assert dialog.import_env(env)
+    assert dialog.value("PRODUCTION_URL") == "https://127.0.0.1:9443"
+
+
+def test_import_env_with_remote_http_asks_to_allow_it(dialog: SettingsDialog, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    from PySide6.QtWidgets import QMessageBox
+
+    env = tmp_path / ".env"
+    env.write_text("LOCAL_URL=http://manager.taller.lan/manager/public\n")
+    asked: list[str] = []
+    answers = [QMessageBox.StandardButton.No]
+    monkeypatch.setattr(QMessageBox, "question", lambda parent, title, text, *a: asked.append(text) or answers.pop(0))
+    monkeypatch.setattr(QMessageBox, "information", lambda *a: QMessageBox.StandardButton.Ok)
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a: QMessageBox.StandardButton.Ok)
+    assert not dialog.import_env(env)  # refused http: nothing imported
+    assert "LOCAL_URL usa http://" in asked[0] and "red de confianza" in asked[0]
+    answers[:] = [QMessageBox.StandardButton.Yes, QMessageBox.StandardButton.Yes]
+    assert dialog.import_env(env)  # allowed on purpose, then the usual old → new question
+    assert "LOCAL_URL: (sin valor) → http://manager.taller.lan/manager/public" in asked[-1]
+    assert dialog.value("LOCAL_URL") == "http://manager.taller.lan/manager/public"
+
+
 def _check(qtbot: Any, dialog: SettingsDialog, kind: str) -> str:
     with qtbot.waitSignal(dialog.check_finished, timeout=30000):
         dialog.test_buttons[kind].click()

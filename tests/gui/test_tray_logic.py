@@ -3,6 +3,7 @@ notices, the QThread worker, single instance, and the real AgentService wired in
 
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 from typing import Any
@@ -214,18 +215,91 @@ def test_second_launch_asks_first_to_show(qapp: QApplication, qtbot: Any, tmp_pa
 
     owner = QObject()
     name = server_name(tmp_path)
+    assert name == str(tmp_path.resolve() / "agent.sock")  # inside the private data folder
     assert not send_to_running(name, timeout_ms=200)  # nobody listening yet
     single = SingleInstance(name, owner)
     assert single.listen()
     received: list[str] = []
     single.message.connect(received.append)
     result: list[bool] = []
-    t = threading.Thread(target=lambda: result.append(send_to_running(name, "show")))
+    t = threading.Thread(target=lambda: result.append(send_to_running(name, "show", holder_pid=os.getpid())))
     t.start()
     qtbot.waitUntil(lambda: received == ["show"], timeout=3000)
     t.join()
     assert result == [True]
     assert server_name(tmp_path) != server_name(tmp_path / "other")
+
+
+@pytest.fixture
+def claims(qapp: QApplication, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """claim_instance() as two launches of the agent on one data folder; every lock taken is released."""
+    from PySide6.QtCore import QObject
+
+    from agent import qt_single
+
+    owner, taken, informed, raised = QObject(), [], [], []
+    monkeypatch.setattr(qt_single, "allow_foreground", raised.append)
+
+    def claim(background: bool = False, **kw: Any) -> Any:
+        result = qt_single.claim_instance(tmp_path, owner, background=background, inform=informed.append, **kw)
+        if result is not None:
+            taken.append(result[0])
+        return result
+
+    claim.informed, claim.raised = informed, raised  # type: ignore[attr-defined]
+    yield claim
+    for lock in taken:
+        lock.release()
+
+
+def test_second_launch_brings_the_running_agent_forward(claims: Any, qtbot: Any) -> None:
+    first = claims()
+    assert first is not None
+    received: list[str] = []
+    first[1].message.connect(received.append)
+    assert claims() is None  # the second launch hands over and exits
+    qtbot.waitUntil(lambda: received == ["show"], timeout=3000)
+    assert claims.informed == [] and claims.raised == [os.getpid()]  # AllowSetForegroundWindow(holder)
+
+
+def test_a_squatter_on_the_socket_name_cannot_stop_the_agent(claims: Any, qtbot: Any, tmp_path: Path) -> None:
+    """Someone listening at the agent's name before it starts: the agent takes the lock, then the name."""
+    from PySide6.QtCore import QObject
+
+    squatter_owner = QObject()
+    squatter = SingleInstance(server_name(tmp_path), squatter_owner)
+    assert squatter.listen()
+    heard: list[str] = []
+    squatter.message.connect(heard.append)
+    claimed = claims()
+    assert claimed is not None  # before: "show" went to the squatter and the agent exited 0
+    received: list[str] = []
+    claimed[1].message.connect(received.append)
+    assert claims() is None
+    qtbot.waitUntil(lambda: received == ["show"], timeout=3000)
+    assert heard == []
+
+
+def test_a_pipe_served_by_another_process_gets_nothing(claims: Any, qtbot: Any) -> None:
+    """Windows: a pipe name is global; GetNamedPipeServerProcessId (the test double here) names another
+    process than the lock holder, so the second launch sends nothing and tells the user instead."""
+    first = claims()
+    received: list[str] = []
+    first[1].message.connect(received.append)
+    assert claims(peer_pid=lambda socket: os.getpid() + 1) is None
+    qtbot.wait(300)
+    assert received == []
+    assert len(claims.informed) == 1 and "ya está en marcha, pero no responde" in claims.informed[0]
+    assert "Ya hay un agente FerraSync en marcha" in claims.informed[0]
+    assert claims(background=True, peer_pid=lambda socket: None) is None  # Windows start-up: no window
+    assert len(claims.informed) == 1
+
+
+def test_show_from_a_second_launch_says_it_was_running(make_app: Any) -> None:
+    app, _ = make_app(sample("idle"))
+    app.on_message("show")
+    assert app.window.isVisible()
+    assert app.tray.informed == [(S.APP_AGENT, S.ALREADY_RUNNING)]
 
 
 def test_real_service_wired_to_tray(qapp: QApplication, settings: Any, qtbot: Any) -> None:

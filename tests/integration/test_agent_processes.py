@@ -146,9 +146,10 @@ def test_version_import_env_and_one_agent_per_data_folder(agents: Agents, tmp_pa
     env_file = tmp_path / "old" / ".env"
     env_file.parent.mkdir()
     env_file.write_text("PRODUCTION_URL=http://127.0.0.1:9\nLOG_LEVEL=info\n", encoding="utf-8")
-    imported = agents.cli("PC-A", "--import-env", str(env_file))
+    imported = agents.cli("PC-A", "--import-env", str(env_file), "--yes")
     assert imported.returncode == 0, imported.stderr
-    assert "Ya puede borrar" in imported.stdout
+    assert "Ya puede borrar" in imported.stdout and "bound method" not in imported.stdout
+    assert "PRODUCTION_URL: (sin valor) → http://127.0.0.1:9" in imported.stdout  # the report, not its repr
     assert "http://127.0.0.1:9" in (agents.home("PC-A") / "settings.json").read_text(encoding="utf-8")
 
     first = agents.start("PC-A")

@@ -18,6 +18,7 @@ from sync.devstack.ferrawin_data import generate
 ROOT = Path(__file__).resolve().parents[2]
 PASSED = "Todo correcto."
 ONE_FAILED = "1 comprobación(es) fallida(s): corrija lo indicado y repita."
+FOLDERS_OK = "OK    Carpetas del programa y de datos: solo las modifican este usuario y los administradores"
 
 
 def self_check(env: dict[str, str]) -> tuple[int, list[str]]:
@@ -55,6 +56,7 @@ def test_everything_ok_against_relay_stub_and_a_demo_ferrawin(
     assert (code, lines) == (0, [
         f"OK    Configuración: {setup['home'] / 'settings.json'}",
         "OK    Almacén de claves: en memoria, no persistente (solo pruebas y demo): sync.secrets.MemoryKeyring",
+        FOLDERS_OK,
         "OK    Controlador: SQLite integrado" if kind == "sqlite" else "OK    Controlador ODBC: PostgreSQL Unicode",
         f"OK    FerraWin: conectado ({settings.database.redacted()}), {setup['years']} años con planillas",
         f"OK    Manager production: {manager_stub.url} responde y acepta el token (Manager tiene 0 planillas)",
@@ -110,3 +112,16 @@ def test_the_signing_line_says_whether_remote_commands_must_be_signed(setup: dic
     assert code == 1 and [line for line in lines if line.startswith("FALLO")] == [
         "FALLO Órdenes remotas: se exige firma pero falta la clave de firma; se rechazan todas"
     ], lines
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX mode bits (Windows: tests/unit/test_folder_access.py)")
+def test_a_data_folder_others_can_write_fails(setup: dict[str, Any]) -> None:
+    home = setup["home"]
+    home.mkdir(parents=True, exist_ok=True)
+    os.chmod(home, 0o777)
+    code, lines = self_check(setup["env"])
+    assert code == 1 and lines[-1] == ONE_FAILED, lines
+    assert [line for line in lines if line.startswith("FALLO")] == [
+        f"FALLO Carpeta de datos {home}: la pueden modificar el grupo, todos los usuarios. Instale en una carpeta "
+        "protegida (README, «Instalación») o quite ese permiso de escritura"
+    ]

@@ -73,7 +73,7 @@ OLD = "FERRAWIN_HOST=127.0.0.1\nFERRAWIN_PASSWORD=old-sa-pw\nLOCAL_URL=http://12
 
 def test_import_env_with_a_keyring(tmp_path: Path) -> None:
     env = _old_env(tmp_path, OLD)
-    result = _run(["config", "import-env", str(env)], tmp_path, keyring=MEMORY)
+    result = _run(["config", "import-env", str(env), "--yes"], tmp_path, keyring=MEMORY)
     assert result.returncode == 0, result.stderr
     assert "Ya puede borrar" in result.stdout and "FERRAWIN_PASSWORD" in result.stdout
     assert "old-sa-pw" not in result.stdout and "lt-secret" not in result.stdout
@@ -89,7 +89,7 @@ def test_import_env_with_a_keyring(tmp_path: Path) -> None:
 
 def test_import_env_without_a_keyring_writes_nothing(tmp_path: Path) -> None:
     env = _old_env(tmp_path, OLD)
-    result = _run(["config", "import-env", str(env)], tmp_path, keyring=FAIL)
+    result = _run(["config", "import-env", str(env), "--yes"], tmp_path, keyring=FAIL)
     assert result.returncode == 2
     assert "No hay un almacén de claves del sistema utilizable" in result.stderr
     assert "old-sa-pw" not in result.stderr + result.stdout
@@ -114,3 +114,37 @@ def test_memory_keyring_is_never_chosen_by_keyring_itself(tmp_path: Path) -> Non
     env["PYTHON_KEYRING_BACKEND"] = MEMORY
     named = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert named.stdout.strip() == "MemoryKeyring"
+
+
+def _ask(args: list[str], tmp_path: Path, answer: str) -> subprocess.CompletedProcess[str]:
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "LANG": "C.UTF-8", "PYTHON_KEYRING_BACKEND": MEMORY,
+           "FERRASYNC_HOME": str(tmp_path / "home")}  # fmt: skip
+    return subprocess.run([str(FERRASYNC), *args], env=env, input=answer, capture_output=True, text=True, timeout=60)
+
+
+def test_import_env_shows_old_and_new_and_asks(tmp_path: Path) -> None:
+    env = _old_env(tmp_path, OLD)
+    declined = _ask(["config", "import-env", str(env)], tmp_path, "n\n")
+    assert declined.returncode == 1, declined.stderr
+    assert "LOCAL_URL: (sin valor) → http://127.0.0.1:8000" in declined.stdout
+    assert "LOCAL_TOKEN: (sin valor) → ••••••" in declined.stdout and "lt-secret" not in declined.stdout
+    assert "FERRASYNC_AUTOSYNC_INTERVAL: (sin valor) → 60" in declined.stdout
+    assert "¿Importar estos cambios? [s/N]" in declined.stdout and "No se importó nada." in declined.stdout
+    assert not (tmp_path / "home").exists()
+
+    no_answer = _ask(["config", "import-env", str(env)], tmp_path, "")  # a script without --yes: EOF is a no
+    assert no_answer.returncode == 1 and not (tmp_path / "home").exists()
+
+    accepted = _ask(["config", "import-env", str(env)], tmp_path, "s\n")
+    assert accepted.returncode == 0, accepted.stderr
+    assert "Ya puede borrar" in accepted.stdout
+    assert json.loads((tmp_path / "home" / "settings.json").read_text(encoding="utf-8"))["settings"]["LOCAL_URL"]
+
+
+def test_import_env_refuses_http_to_another_host(tmp_path: Path) -> None:
+    env = _old_env(tmp_path, "PRODUCTION_URL=http://manager.example.com\n")
+    refused = _run(["config", "import-env", str(env), "--yes"], tmp_path, keyring=MEMORY)
+    assert refused.returncode == 2 and "--allow-http" in refused.stderr
+    assert not (tmp_path / "home").exists()
+    allowed = _run(["config", "import-env", str(env), "--yes", "--allow-http"], tmp_path, keyring=MEMORY)
+    assert allowed.returncode == 0, allowed.stderr

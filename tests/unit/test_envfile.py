@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import keyring
 import pytest
 from keyring.backends import fail
 
 from sync.config import load_settings
-from sync.envfile import import_env_file, parse_env
+from sync.envfile import apply_import, import_env_file, parse_env, plan_import
 from sync.errors import ConfigError
 from sync.secrets import SERVICE, MemoryKeyring
 
@@ -200,3 +201,134 @@ def test_missing_and_empty_files(tmp_path: Path) -> None:
     (tmp_path / "empty.env").write_text("# nothing\nBROADCAST_CONNECTION=pusher\n")
     with pytest.raises(ConfigError, match="ningún ajuste de FerraSync"):
         import_env_file(tmp_path / "empty.env", home=tmp_path / "home")
+
+
+# -- a hostile or foreign .env ------------------------------------------------------------------------
+
+STORED = {"PRODUCTION_URL": "https://127.0.0.1:8443", "FERRAWIN_HOST": "127.0.0.1", "LOG_LEVEL": "INFO"}
+
+
+def _configured(home: Path, memory_keyring: MemoryKeyring) -> None:
+    from sync.config import save_settings
+
+    save_settings({**STORED, "PRODUCTION_TOKEN": "stored-prod-token", "API_TOKEN": "stored-api-token",
+                   "FERRAWIN_PASSWORD": "stored-sa-pw"}, home=home)  # fmt: skip
+
+
+def test_a_new_manager_host_drops_the_stored_tokens(tmp_path: Path, memory_keyring: MemoryKeyring) -> None:
+    """The stored token must never be sent to a server the .env re-points PRODUCTION_URL to."""
+    home = tmp_path / "home"
+    _configured(home, memory_keyring)
+    env = _write_old_install(tmp_path / "old", "PRODUCTION_URL=https://127.0.0.1:9443\n", None)
+    plan = plan_import(env, home)
+    preview = plan.preview()
+    assert "PRODUCTION_URL: https://127.0.0.1:8443 → https://127.0.0.1:9443" in preview
+    assert "PRODUCTION_TOKEN: •••••• → se borra (cambia su servidor)" in preview
+    assert "stored-prod-token" not in preview and "stored-api-token" not in preview
+    report = apply_import(plan, home)
+    assert report.dropped == ["PRODUCTION_TOKEN", "API_TOKEN"]
+    assert "borrados porque cambia su servidor" in report.message()
+    s = load_settings(env={}, home=home)
+    assert s.production.url == "https://127.0.0.1:9443" and s.production.token == ""
+    assert memory_keyring.get_password(SERVICE, "FERRAWIN_PASSWORD") == "stored-sa-pw"  # its host did not change
+
+
+def test_a_token_in_the_same_file_is_kept(tmp_path: Path, memory_keyring: MemoryKeyring) -> None:
+    home = tmp_path / "home"
+    _configured(home, memory_keyring)
+    text = "PRODUCTION_URL=https://127.0.0.1:9443\nPRODUCTION_TOKEN=new-tok\n"
+    env = _write_old_install(tmp_path / "old", text, None)
+    plan = plan_import(env, home)
+    assert "PRODUCTION_TOKEN: •••••• → ••••••" in plan.preview() and "new-tok" not in plan.preview()
+    apply_import(plan, home)
+    assert load_settings(env={}, home=home).production.token == "new-tok"
+
+
+def test_same_host_keeps_secrets_and_shows_unchanged(tmp_path: Path, memory_keyring: MemoryKeyring) -> None:
+    home = tmp_path / "home"
+    _configured(home, memory_keyring)
+    text = "PRODUCTION_URL=https://127.0.0.1:8443/\nFERRAWIN_HOST=127.0.0.1\n"
+    env = _write_old_install(tmp_path / "old", text, None)
+    plan = plan_import(env, home)
+    assert plan.report.dropped == [] and "se borra" not in plan.preview()
+
+
+@pytest.mark.parametrize("name", ["PRODUCTION_URL", "LOCAL_URL", "API_BASE_URL"])
+def test_http_manager_is_refused_unless_allowed(tmp_path: Path, memory_keyring: MemoryKeyring, name: str) -> None:
+    home = tmp_path / "home"
+    env = _write_old_install(tmp_path / "old", f"{name}=http://manager.example.com\n", None)
+    with pytest.raises(ConfigError, match=f"{name} usa http://.*--allow-http"):
+        import_env_file(env, home=home)
+    assert not home.exists()
+    import_env_file(env, home=home, allow_http=True)
+    assert "http://manager.example.com" in (home / "settings.json").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("bundle", ["\\\\fileserver\\certs\\ca.pem", "//fileserver/certs/ca.pem"])
+def test_unc_ca_bundle_is_refused_before_it_is_touched(
+    tmp_path: Path, memory_keyring: MemoryKeyring, monkeypatch: pytest.MonkeyPatch, bundle: str
+) -> None:
+    touched: list[str] = []
+    real_is_file = Path.is_file
+    monkeypatch.setattr(Path, "is_file", lambda self: touched.append(str(self)) or real_is_file(self))
+    env = _write_old_install(tmp_path / "old", f"FERRASYNC_CA_BUNDLE={bundle}\n", None)
+    with pytest.raises(ConfigError, match="carpeta de red"):
+        import_env_file(env, home=tmp_path / "home")
+    assert not any("fileserver" in path for path in touched)  # never looked at (Windows would authenticate)
+    assert not (tmp_path / "home").exists()
+
+
+# -- files saved by Windows tools ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "encode",
+    [
+        lambda text: text.encode("cp1252"),  # Notepad's "ANSI"
+        lambda text: text.encode("utf-16"),  # PowerShell 5 `>` / Out-File: UTF-16 LE with BOM
+        lambda text: b"\xef\xbb\xbf" + text.encode("utf-8"),
+    ],
+    ids=["ansi", "utf16", "utf8-bom"],
+)
+def test_env_saved_by_windows_tools_imports(tmp_path: Path, memory_keyring: MemoryKeyring, encode: Any) -> None:
+    folder = tmp_path / "old"
+    folder.mkdir()
+    text = "FERRAWIN_HOST=127.0.0.1\r\nFERRAWIN_PASSWORD=\"contraseña€\"\r\n"
+    (folder / ".env").write_bytes(encode(text))
+    import_env_file(folder / ".env", home=tmp_path / "home")
+    assert memory_keyring.get_password(SERVICE, "FERRAWIN_PASSWORD") == "contraseña€"
+
+
+def test_unreadable_bytes_are_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_bytes(b"FERRAWIN_HOST=\x81\x8d\n")  # undefined in cp1252 and not UTF-8
+    with pytest.raises(ConfigError, match="Guárdelo como UTF-8"):
+        import_env_file(tmp_path / ".env", home=tmp_path / "home")
+
+
+def test_settings_json_with_a_bom_is_accepted(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    document = {"format": "ferrasync-settings", "version": 1, "settings": {"LOG_LEVEL": "DEBUG"}}
+    (home / "settings.json").write_bytes(b"\xef\xbb\xbf" + json.dumps(document).encode("utf-8"))
+    assert load_settings(env={}, home=home).log_level == "DEBUG"
+
+
+def test_ferrawin_url_preview_never_shows_a_password(tmp_path: Path, memory_keyring: MemoryKeyring) -> None:
+    from sync.config import save_settings
+
+    home = tmp_path / "home"
+    save_settings({"FERRAWIN_URL": "mssql://sa:old-pw@127.0.0.1:1433/FERRAWIN", "FERRAWIN_PASSWORD": "parts-pw"},
+                  home=home)  # fmt: skip
+    env = _write_old_install(tmp_path / "a", "FERRAWIN_URL=mssql://sa:new-pw@127.0.0.2:1433/FERRAWIN\n", None)
+    plan = plan_import(env, home)
+    assert "FERRAWIN_URL: mssql://sa@127.0.0.1:1433/FERRAWIN → mssql://sa:***@127.0.0.2:1433/FERRAWIN" in plan.preview()
+    assert "FERRAWIN_PASSWORD: •••••• → se borra (cambia su servidor)" in plan.preview()
+    assert "new-pw" not in plan.preview() and "old-pw" not in plan.preview()
+    apply_import(plan, home)
+    assert load_settings(env={}, home=home).ferrawin_database().password == "new-pw"
+
+    bare = _write_old_install(tmp_path / "b", "FERRAWIN_URL=mssql://sa@127.0.0.3:1433/FERRAWIN\n", None)
+    plan = plan_import(bare, home)
+    assert "FERRAWIN_URL (contraseña): •••••• → se borra (la nueva URL no la lleva)" in plan.preview()
+    apply_import(plan, home)
+    assert memory_keyring.get_password(SERVICE, "FERRAWIN_URL_PASSWORD") is None
