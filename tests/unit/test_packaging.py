@@ -151,3 +151,30 @@ def test_the_version_resource_comes_from_pyproject(tmp_path: Path) -> None:
                                                   ("2.0", (2, 0, 0, 0)), ("1.2.3.4.5", (1, 2, 3, 4))])  # fmt: skip
 def test_file_version_has_four_numbers(version: str, numbers: tuple[int, ...]) -> None:
     assert version_info.file_version(version) == numbers
+
+
+# ------------------------------------------------------------------------------------------------ icons
+
+
+def ico_sizes(path: Path) -> list[int]:
+    """The square sizes listed in an .ico's directory (0 stands for 256)."""
+    import struct
+
+    data = path.read_bytes()
+    _reserved, kind, count = struct.unpack_from("<HHH", data, 0)
+    assert kind == 1
+    return [data[6 + 16 * i] or 256 for i in range(count)]
+
+
+def test_every_state_has_the_scaled_tray_sizes_and_the_app_icon_has_them_too() -> None:
+    from PySide6.QtGui import QImage
+
+    from agent.ui.icons import SIZES
+
+    icons = ROOT / "resources" / "icons"
+    assert {20, 40} <= set(SIZES)  # 125 % and 250 % of the 16 and 32 px tray icon
+    for svg in icons.glob("*.svg"):
+        for size in SIZES:
+            image = QImage(str(icons / f"{svg.stem}-{size}.png"))
+            assert (image.width(), image.height()) == (size, size), (svg.stem, size)
+    assert ico_sizes(icons / "app.ico") == [*SIZES, 256]
