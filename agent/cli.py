@@ -40,6 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--install-task", action="store_true",
                    help="PC sin sesión iniciada: tarea programada que arranca el agente sin ventana con el equipo")
     p.add_argument("--uninstall-task", action="store_true", help="quita esa tarea programada")
+    p.add_argument("--forget", action="store_true",
+                   help="borra la carpeta de datos y las claves guardadas de este usuario (lo usa el desinstalador)")
     return p
 
 
@@ -56,6 +58,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             home = home_of(args)
             return task_scheduler.install(home, args.data_dir) if args.install_task else task_scheduler.uninstall(home)
+        if args.forget:
+            return forget_data(args)
         if args.status:
             return show_status(args)
         if args.quit:
@@ -105,6 +109,14 @@ def import_env(args: argparse.Namespace) -> int:
     print(report.message)
     print(f"Ya puede borrar {args.import_env}: los ajustes están en la configuración y las claves en el almacén "
           "de claves del sistema.")  # fmt: skip
+    return 0
+
+
+def forget_data(args: argparse.Namespace) -> int:
+    from agent.forget import forget
+
+    for line in forget(home_of(args)):
+        print(line)
     return 0
 
 
