@@ -208,3 +208,5 @@ SETTINGS_MISSING = "Falta: {names}"
 
 # ----------------------------------------------------------------------------- misc
 VERSION_LINE = "ferrasync-control {version}"
+MENU_HELP = "Ay&uda"
+ABOUT_PROGRAM = "FerraSync Control"
