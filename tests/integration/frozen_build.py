@@ -1,11 +1,13 @@
 """The PyInstaller bundle, built once per test session (build.spec into a temporary folder).
 
 tests/integration/test_frozen.py smoke-runs it and test_installer.py packs it with NSIS; the build takes
-minutes, so both share this one.
+minutes, so both share this one. FERRASYNC_FROZEN_BUNDLE names a bundle already built by this CI run
+(windows.yml builds dist/FerraSync once for its artifact and tests that one).
 """
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -19,6 +21,10 @@ _built: dict[str, Path] = {}
 
 def frozen_bundle(factory: pytest.TempPathFactory) -> Path:
     """dist/FerraSync of a fresh `pyinstaller build.spec`; the checkout is left untouched."""
+    given = os.environ.get("FERRASYNC_FROZEN_BUNDLE")
+    if given:
+        assert (Path(given) / "_internal").is_dir(), f"FERRASYNC_FROZEN_BUNDLE={given} is not a built bundle"
+        return Path(given)
     if "bundle" not in _built:
         work = factory.mktemp("frozen")
         in_repo = {name: (ROOT / name).exists() for name in ("build", "dist")}
