@@ -49,8 +49,9 @@ def defines(bundle: Path, outfile: Path) -> dict[str, str]:
     }
 
 
-def makensis_command(bundle: Path, outfile: Path, makensis: str = "makensis") -> list[str]:
+def makensis_command(bundle: Path, outfile: Path, makensis: str = "makensis", uncompressed: bool = False) -> list[str]:
     flags = [f"-D{name}={value}" for name, value in defines(bundle, outfile).items()]
+    flags += ["-DUNCOMPRESSED"] if uncompressed else []
     # -V4: makensis lists every instruction with its values, the record CI checks the installer against.
     return [makensis, "-WX", "-V4", "-INPUTCHARSET", "UTF8", *flags, str(HERE / "installer.nsi")]
 
@@ -63,7 +64,7 @@ def check_bundle(bundle: Path) -> None:
         raise SystemExit(f"build_installer: {bundle} is not a FerraSync bundle (missing {', '.join(missing)})")
 
 
-def build(bundle: Path, out_dir: Path) -> Path:
+def build(bundle: Path, out_dir: Path, uncompressed: bool = False) -> Path:
     """The installer's path; makensis's listing is kept beside it as <installer>.log."""
     check_bundle(bundle)
     makensis = shutil.which("makensis")
@@ -71,7 +72,7 @@ def build(bundle: Path, out_dir: Path) -> Path:
         raise SystemExit("build_installer: makensis not found (Debian: apt-get install nsis; Windows: NSIS 3)")
     out_dir.mkdir(parents=True, exist_ok=True)
     outfile = out_dir / installer_name(version_info.read_project(ROOT / "pyproject.toml").version)
-    result = subprocess.run(makensis_command(bundle, outfile, makensis), capture_output=True, text=True)
+    result = subprocess.run(makensis_command(bundle, outfile, makensis, uncompressed), capture_output=True, text=True)
     outfile.with_name(outfile.name + ".log").write_text(result.stdout + result.stderr, encoding="utf-8")
     if result.returncode != 0:
         raise SystemExit(f"build_installer: makensis failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
@@ -82,8 +83,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("bundle", type=Path, help="the frozen folder (dist/FerraSync)")
     parser.add_argument("--out", type=Path, default=ROOT / "dist", help="where the installer goes (default dist/)")
+    parser.add_argument("--uncompressed", action="store_true",
+                        help="no LZMA (tests: same contents and script, built in seconds instead of minutes)")
     args = parser.parse_args(argv)
-    print(build(args.bundle, args.out))
+    print(build(args.bundle, args.out, args.uncompressed))
     return 0
 
 

@@ -23,7 +23,11 @@
 Unicode true
 ManifestDPIAware true
 RequestExecutionLevel user
-SetCompressor /SOLID lzma
+!ifdef UNCOMPRESSED
+  SetCompress off  ; tests: the same installer minus two minutes of LZMA (build_installer.py --uncompressed)
+!else
+  SetCompressor /SOLID lzma
+!endif
 Name "${PRODUCT}"
 Caption "Instalación de ${PRODUCT} ${VERSION}"
 UninstallCaption "Desinstalación de ${PRODUCT}"
