@@ -9,11 +9,14 @@ fixes it.
 from __future__ import annotations
 
 import re
+import tomllib
 from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 
 from packaging.markers import Marker
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 # "name==version ; marker \" — the first line of each locked requirement (hash lines follow it).
@@ -52,11 +55,21 @@ def mismatches(lock_text: str, version_of: Callable[[str], str | None] = install
     return problems
 
 
+def unlocked(pyproject_text: str, lock_text: str) -> list[str]:
+    """pyproject.toml's dependencies (and the freeze extra) that the lock does not pin: it is out of date."""
+    project = tomllib.loads(pyproject_text)["project"]
+    wanted = [*project["dependencies"], *project.get("optional-dependencies", {}).get("freeze", [])]
+    pinned = {canonicalize_name(name) for name, _, _ in pins(lock_text)}
+    names = {canonicalize_name(Requirement(text).name) for text in wanted}
+    return sorted(f"{name}: in pyproject.toml, not in the lock (regenerate it)" for name in names - pinned)
+
+
 def check(lock: Path) -> None:
     """Raise SystemExit naming every mismatch (the build must not go on from an unpinned environment)."""
     if not lock.is_file():
         raise SystemExit(f"build.spec: {lock} is missing; the frozen build is pinned by it")
-    problems = mismatches(lock.read_text(encoding="utf-8"))
+    text = lock.read_text(encoding="utf-8")
+    problems = unlocked((lock.parent / "pyproject.toml").read_text(encoding="utf-8"), text) + mismatches(text)
     if problems:
         raise SystemExit(
             f"build.spec: this environment differs from {lock.name}:\n  " + "\n  ".join(problems)

@@ -91,6 +91,14 @@ def test_this_environment_is_the_locked_one() -> None:
     assert lockcheck.mismatches(LOCK) == []
 
 
+def test_every_dependency_of_the_package_is_locked() -> None:
+    # A dependency added to pyproject.toml without regenerating the lock would ship unpinned.
+    assert lockcheck.unlocked((ROOT / "pyproject.toml").read_text(encoding="utf-8"), LOCK) == []
+    text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    grown = text.replace('"certifi",', '"certifi",\n    "truststore>=0.9",')
+    assert lockcheck.unlocked(grown, LOCK) == ["truststore: in pyproject.toml, not in the lock (regenerate it)"]
+
+
 def test_lockcheck_names_a_wrong_version_a_missing_package_and_skips_other_platforms() -> None:
     lock = "\n".join([
         "requests==2.31.0 \\", "    --hash=sha256:aa",
@@ -106,6 +114,7 @@ def test_lockcheck_names_a_wrong_version_a_missing_package_and_skips_other_platf
 
 
 def test_lockcheck_stops_the_build_with_the_fix(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[project]\ndependencies = ["keyring>=25"]\n', encoding="utf-8")
     lock = tmp_path / "requirements-frozen.txt"
     lock.write_text("keyring==0.0.1 \\\n    --hash=sha256:aa\n", encoding="utf-8")
     with pytest.raises(SystemExit, match=r"keyring: .* installed, the lock pins 0.0.1[\s\S]*--require-hashes"):
