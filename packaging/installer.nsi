@@ -81,6 +81,9 @@ VIAddVersionKey /LANG=${LANG_SPANISH} "FileVersion" "${VERSION}"
     DetailPrint "Cerrando FerraSync Agent si está en marcha…"
     nsExec::ExecToLog '"$INSTDIR\${CONSOLE_EXE}" --quit'
     Pop $0
+    ${If} $0 == "0"
+      Sleep 2000  ; the agent has let go of its lock; give its process time to end and free the files
+    ${EndIf}
   ${ElseIf} ${FileExists} "$INSTDIR\${AGENT_EXE}"
     DetailPrint "Cerrando FerraSync Agent si está en marcha…"
     ExecWait '"$INSTDIR\${AGENT_EXE}" --quit'
