@@ -44,6 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--install-task", action="store_true",
                    help="PC sin sesión iniciada: tarea programada que arranca el agente sin ventana con el equipo")
     p.add_argument("--uninstall-task", action="store_true", help="quita esa tarea programada")
+    p.add_argument("--forget", action="store_true",
+                   help="borra la carpeta de datos y las claves guardadas de este usuario (lo usa el desinstalador)")
     return p
 
 
@@ -61,6 +63,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             home = home_of(args)
             return task_scheduler.install(home, args.data_dir) if args.install_task else task_scheduler.uninstall(home)
+        if args.forget:
+            return forget_data(args)
         if args.status:
             return show_status(args)
         if args.quit:
@@ -107,6 +111,14 @@ def import_env(args: argparse.Namespace) -> int:
     from sync.config_cli import run_import
 
     return run_import(Path(args.import_env), home_of(args), yes=args.yes, allow_http=args.allow_http)
+
+
+def forget_data(args: argparse.Namespace) -> int:
+    from agent.forget import forget
+
+    for line in forget(home_of(args)):
+        print(line)
+    return 0
 
 
 def show_status(args: argparse.Namespace) -> int:

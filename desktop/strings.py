@@ -210,3 +210,5 @@ SETTINGS_MISSING = "Falta: {names}"
 
 # ----------------------------------------------------------------------------- misc
 VERSION_LINE = "ferrasync-control {version}"
+MENU_HELP = "Ay&uda"
+ABOUT_PROGRAM = "FerraSync Control"

@@ -5,7 +5,7 @@ import sys
 from winconsole import attach_parent_console
 
 TOOLS = ("--version", "--status", "--quit", "--self-check", "--import-env", "--install-task", "--uninstall-task",
-         "--help", "-h")
+         "--forget", "--help", "-h")
 
 if __name__ == "__main__":
     attach_parent_console(sys.argv[1:], TOOLS)

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs and starts everything FerraSync's tests and demo need on a fresh Debian 12 machine
-# (as root), then creates .venv with the package and its dev extra. Safe to run again: each
+# (as root), then creates .venv with the frozen build's locked packages (requirements-frozen.txt) and the
+# package with its dev extra. Safe to run again: each
 # step checks first and does nothing when it is already done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(
   unixodbc odbc-postgresql postgresql php-cli nodejs npm
+  nsis p7zip-full
   xvfb trayer xdotool x11-utils imagemagick
   libxkbcommon0 libxkbcommon-x11-0 libxcb1 libx11-6 libx11-xcb1 libxcb-cursor0 libxcb-icccm4
   libxcb-keysyms1 libxcb-image0 libxcb-render0 libxcb-render-util0 libxcb-randr0 libxcb-shape0
@@ -40,13 +42,15 @@ DO $$ BEGIN
 END $$;
 SQL
 
-# The virtualenv, reinstalled only when pyproject.toml changed.
+# The virtualenv, reinstalled only when pyproject.toml or the lock changed. The lock first, so the frozen
+# build (build.spec checks it) and the tests run on exactly the versions the office PC gets.
 python=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$python" -m venv .venv
 stamp=.venv/.ferrasync-installed
-want=$(sha256sum pyproject.toml | cut -d' ' -f1)
+want=$(cat pyproject.toml requirements-frozen.txt | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   .venv/bin/python -m pip install -q --upgrade pip
+  .venv/bin/python -m pip install -q --require-hashes -r requirements-frozen.txt
   .venv/bin/python -m pip install -q -e '.[dev]'
   echo "$want" > "$stamp"
 fi
@@ -57,4 +61,4 @@ if [ "$(cat "$js/node_modules/.ferrasync-installed" 2>/dev/null)" != "$js_want" 
   (cd "$js" && npm ci --no-audit --no-fund --loglevel=error)
   echo "$js_want" > "$js/node_modules/.ferrasync-installed"
 fi
-echo "bootstrap: ready (PostgreSQL $pg_version on 127.0.0.1:5432, .venv with ferrasync[dev])"
+echo "bootstrap: ready (PostgreSQL $pg_version on 127.0.0.1:5432, .venv with requirements-frozen.txt and ferrasync[dev])"

@@ -23,9 +23,9 @@ if [ ! -x "$bin/python" ] && [ ! -x "$bin/python.exe" ]; then
   }
   [ -d "$venv/Scripts" ] && bin="$venv/Scripts"
 fi
-if ! "$bin/python" -c 'import importlib.metadata as m; m.version("ferrasync"); import sync.devstack.demo, agent.cli' \
+if ! "$bin/python" -c 'import importlib.metadata as m; m.version("ferrasync"); import aiohttp, sync.devstack.demo, agent.cli' \
      2>/dev/null; then
   echo "demo: installing FerraSync into $venv (the first time takes a minute or two)"
-  "$bin/python" -m pip install -q --disable-pip-version-check -e .
+  "$bin/python" -m pip install -q --disable-pip-version-check -e '.[devstack]'
 fi
 exec "$bin/python" -m sync.cli demo "$@"

@@ -1,4 +1,5 @@
-"""Render resources/icons/*.svg to PNG (16, 24, 32, 48, 64, 256 px) and the app icon to a multi-size .ico.
+"""Render resources/icons/*.svg to PNG (the tray's sizes, 16–64 px with 20 and 40 for 125 %/250 % scaling, and
+256 px) and the app icon to a multi-size .ico (the same sizes: Explorer, the taskbar and Start pick from it).
 
 Run after editing an SVG: `.venv/bin/python scripts/make_icons.py`; the outputs are committed so the
 agent and PyInstaller need no SVG renderer at run time (QtSvg is still used when present).
@@ -17,9 +18,11 @@ from PySide6.QtCore import QBuffer, QByteArray, QIODevice, Qt
 from PySide6.QtGui import QGuiApplication, QImage, QPainter
 from PySide6.QtSvg import QSvgRenderer
 
+from agent.ui.icons import SIZES as TRAY_SIZES
+
 ICONS = Path(__file__).resolve().parent.parent / "resources" / "icons"
-SIZES = (16, 24, 32, 48, 64, 256)
-ICO_SIZES = (16, 24, 32, 48, 64, 256)
+SIZES = (*TRAY_SIZES, 256)
+ICO_SIZES = SIZES
 
 
 def render(svg: Path, size: int) -> QImage:

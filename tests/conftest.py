@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import sys
 import time
 import uuid
 from collections import Counter
@@ -17,8 +18,24 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 TESTS = Path(__file__).parent
-MARKER_DIRS = ("unit", "integration", "gui", "conformance", "faults")
+MARKER_DIRS = ("unit", "integration", "gui", "conformance", "faults", "windows", "installed", "mssql")
 PG_ADMIN_URL = os.environ.get("FERRASYNC_TEST_PG", "postgresql://ferrasync:ferrasync@127.0.0.1:5432/postgres")
+# Folders whose tests need what this machine may not have. Where it is missing they are not collected at all
+# (a skip would fail CI): .github/workflows/windows.yml and sqlserver.yml run them where it exists.
+NEEDS = {
+    "windows": lambda: sys.platform == "win32",
+    # the installer built in the same CI run (FERRASYNC_INSTALLER=path of FerraSync-Setup-<version>.exe)
+    "installed": lambda: sys.platform == "win32" and bool(os.environ.get("FERRASYNC_INSTALLER")),
+    "mssql": lambda: bool(os.environ.get("FERRASYNC_TEST_MSSQL")),  # an mssql:// URL of a SQL Server login
+}
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    try:
+        folder = collection_path.relative_to(TESTS).parts[0]
+    except (ValueError, IndexError):
+        return None
+    return True if folder in NEEDS and not NEEDS[folder]() else None
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

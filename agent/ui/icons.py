@@ -12,7 +12,9 @@ from pathlib import Path
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPen, QPixmap
 
-SIZES = (16, 24, 32, 48, 64)
+# 20 and 40 px are the tray's 16/32 px at 125 % and 250 % display scaling: without them Windows scales
+# a neighbour and the glyph blurs.
+SIZES = (16, 20, 24, 32, 40, 48, 64)
 RING_STEPS = 20  # the ring moves in 5 % steps, so the icon is redrawn at most 20 times a run
 
 

@@ -189,7 +189,7 @@ def tooltip(snap: Any) -> str:
 @dataclass(frozen=True)
 class MenuItem:
     key: str  # status, sync_now, sync_year, year:<YYYY>, pause, resume, stop, kill, control, logs, settings,
-    #           autostart, quit, separator
+    #           autostart, about, quit, separator
     text: str = ""
     enabled: bool = True
     checkable: bool = False
@@ -268,6 +268,7 @@ def menu_items(
         MenuItem("settings", S.MENU_SETTINGS),
         MenuItem("autostart", autostart_label, enabled=autostart_available, checkable=True, checked=autostart_enabled),
         SEPARATOR,
+        MenuItem("about", S.MENU_ABOUT),
         MenuItem("quit", S.MENU_QUIT),
     ]
 

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QMenu, QMessageBox, QSystemTrayIcon, QWidget
 
 from agent.ui import icons, model
 from agent.ui import strings as S
+from agent.ui.about import show_about
 
 log = logging.getLogger("ferrasync.agent.tray")
 PULSE_MS = 600
@@ -70,6 +71,7 @@ class TrayController(QObject):
         self.confirm: Callable[[str, str], bool] = lambda title, text: ask(menu_parent, title, text)
         self.inform: Callable[[str, str], None] = lambda title, text: tell(menu_parent, title, text)
         self.snap: Any = service.snapshot()
+        self.about_box: QMessageBox | None = None
         self.visual = ""
         self._stopping_since: float | None = None
         self.tray = QSystemTrayIcon(self)
@@ -175,6 +177,7 @@ class TrayController(QObject):
             "settings": self.settings_requested.emit,
             "quit": self._quit,
             "autostart": self._toggle_autostart,
+            "about": self._about,
         }
         if key in handlers:
             handlers[key]()
@@ -202,6 +205,9 @@ class TrayController(QObject):
         if getattr(self.snap, "state", "") in model.ACTIVE and not self.confirm(S.CONFIRM_QUIT_TITLE, S.CONFIRM_QUIT):
             return
         self.quit_requested.emit()
+
+    def _about(self) -> None:
+        self.about_box = show_about(None, S.APP_AGENT)  # kept: a parentless box without a reference is deleted
 
     def _toggle_autostart(self) -> None:
         strategy = self.autostart

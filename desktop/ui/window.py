@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMenu,
+    QMessageBox,
     QPushButton,
     QSplitter,
     QTabWidget,
@@ -23,6 +24,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from agent.ui import strings as about_strings
+from agent.ui.about import show_about
 from desktop import formatting, strings
 from desktop.controller import Controller
 from desktop.delivery import NO_ANSWER, SEND_FAILED
@@ -82,6 +85,13 @@ class ControlWindow(QMainWindow):
         splitter.setSizes([240, 760])
         outer.addWidget(splitter, 1)
         self.setCentralWidget(central)
+        help_menu = self.menuBar().addMenu(strings.MENU_HELP)
+        self.action_about = help_menu.addAction(about_strings.MENU_ABOUT)
+        self.action_about.triggered.connect(self.show_about)
+        self.about_box: QMessageBox | None = None
+
+    def show_about(self) -> None:
+        self.about_box = show_about(self, strings.ABOUT_PROGRAM)
 
     def _top_bar(self) -> QHBoxLayout:
         bar = QHBoxLayout()

@@ -16,7 +16,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         description="Generate demo FerraWin data deterministically from a seed, or (--edit) change an existing "
         "demo database like a working day does and write which codes an incremental sync must send.",
     )
-    parser.add_argument("--db", required=True, help="sqlite:///file.db or postgresql://user:pass@127.0.0.1/db")
+    parser.add_argument("--db", required=True,
+                        help="sqlite:///file.db, postgresql://user:pass@127.0.0.1/db or mssql://… (an empty database)")
     parser.add_argument("--planillas", type=int, default=300, help="number of planillas to generate (default 300)")
     parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     parser.add_argument("--replace", action="store_true", help="drop existing FerraWin tables first")

@@ -44,6 +44,10 @@ def open_target(url: str) -> Target:
         return SQLiteTarget(parsed)
     if parsed.kind == "postgresql":
         return PostgresTarget(parsed)
+    if parsed.kind == "mssql":  # CI's SQL Server service (ferrawin_mssql refuses a real FerraWin)
+        from sync.devstack.ferrawin_mssql import MssqlTarget
+
+        return MssqlTarget(parsed)
     raise ConfigError(
         f"The demo FerraWin generator writes SQLite or PostgreSQL, not {parsed.kind}: {parsed.redacted()}"
     )

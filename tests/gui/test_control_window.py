@@ -470,5 +470,5 @@ def test_control_window_takes_only_the_dialog_from_the_agent() -> None:
     """desktop → agent.ui is one-way and narrow: the settings dialog and its helpers, never the service or tray."""
     probe = "import sys, desktop.ui.window; print(' '.join(sorted(m for m in sys.modules if m.startswith('agent'))))"
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT)
-    assert set(out.stdout.split()) == {"agent", "agent.qt_bridge", "agent.ui", "agent.ui.checks",
+    assert set(out.stdout.split()) == {"agent", "agent.qt_bridge", "agent.ui", "agent.ui.about", "agent.ui.checks",
                                        "agent.ui.settings_dialog", "agent.ui.strings"}  # fmt: skip

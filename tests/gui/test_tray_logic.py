@@ -83,7 +83,7 @@ def test_menu_built_on_about_to_show_per_state(make_app: Any) -> None:
     menu.aboutToShow.emit()
     assert menu_texts(menu) == ["● Sincronizando 150/500 · 2025-007850", "Sincronizar ahora", "Sincronizar año",
                                 "Pausar", "Detener…", "Abrir ventana de control", "Ver registros", "Configuración…",
-                                "Iniciar con Windows", "Salir"]  # fmt: skip
+                                "Iniciar con Windows", "Acerca de FerraSync…", "Salir"]  # fmt: skip
     assert not action(menu, "Sincronizar ahora").isEnabled() and action(menu, "Pausar").isEnabled()
     service.set(sample("idle"))  # the menu reads the service's snapshot when it opens
     menu.aboutToShow.emit()

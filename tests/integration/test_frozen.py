@@ -1,40 +1,27 @@
-"""The PyInstaller bundle (build.spec), built into a temporary folder and smoke-run: both frozen programs
-report the package's version, the frozen agent's `--self-check` passes against the relay and the Manager
-stub with its settings from the environment, and a frozen headless agent answers a command over the relay
-(pysher's asserts work: optimize=0)."""
+"""The PyInstaller bundle (build.spec, built once per session by frozen_build.py) smoke-run: the three frozen
+programs (the agent, its console twin and the control window) report the package's version, the console
+twin's `--self-check` passes against the relay and the Manager stub with its settings from the environment,
+and a frozen headless agent answers a command over the relay (pysher's asserts work: optimize=0)."""
 
 from __future__ import annotations
 
 import os
 import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from frozen_build import frozen_bundle
 
 from agent.testing import RemoteProbe, agent_env
 from sync import __version__
 from sync.config import load_settings
 from sync.devstack.ferrawin_data import generate
 
-ROOT = Path(__file__).resolve().parents[2]
-PYINSTALLER = Path(sys.executable).with_name("pyinstaller")
-
 
 @pytest.fixture(scope="module")
-def bundle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    work = tmp_path_factory.mktemp("frozen")
-    in_repo = {name: (ROOT / name).exists() for name in ("build", "dist")}
-    result = subprocess.run(
-        [str(PYINSTALLER), "--noconfirm", "--clean", "--log-level", "WARN", "--distpath", str(work / "dist"),
-         "--workpath", str(work / "build"), str(ROOT / "build.spec")],
-        cwd=work, capture_output=True, text=True, timeout=900,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr[-4000:]
-    assert {name: (ROOT / name).exists() for name in in_repo} == in_repo  # nothing written into the checkout
-    yield work / "dist" / "FerraSync"
+def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return frozen_bundle(tmp_path_factory)
 
 
 def frozen_env(**extra: str) -> dict[str, str]:
@@ -44,12 +31,17 @@ def frozen_env(**extra: str) -> dict[str, str]:
 
 
 @pytest.mark.timeout(900)
-def test_both_programs_are_in_one_bundle_and_report_the_version(bundle: Path) -> None:
+def test_the_programs_are_in_one_bundle_and_report_the_version(bundle: Path) -> None:
     names = sorted(p.name for p in bundle.iterdir())
-    assert {"FerraSync Agent", "FerraSync Control", "_internal"} <= {n.removesuffix(".exe") for n in names}
-    assert (bundle / "_internal" / "resources" / "icons" / "running-16.png").is_file()
+    assert {"FerraSync Agent", "ferrasync-agent", "FerraSync Control", "_internal"} <= {
+        n.removesuffix(".exe") for n in names
+    }
+    assert (bundle / "_internal" / "resources" / "icons" / "running-20.png").is_file()
+    assert not list(bundle.rglob("aiohttp*"))  # the devstack's server library stays out
     assert __version__ != "0.0.0"
-    for program, expected in (("FerraSync Agent", "ferrasync-agent"), ("FerraSync Control", "ferrasync-control")):
+    programs = (("FerraSync Agent", "ferrasync-agent"), ("ferrasync-agent", "ferrasync-agent"),
+                ("FerraSync Control", "ferrasync-control"))  # fmt: skip
+    for program, expected in programs:
         out = subprocess.run([str(bundle / program), "--version"], capture_output=True, text=True, timeout=60,
                              env=frozen_env())  # fmt: skip
         assert out.returncode == 0, out.stderr
@@ -65,7 +57,8 @@ def test_frozen_agent_self_check_and_a_command_over_the_relay(
     env = frozen_env(**agent_env(relay=relay, home=tmp_path / "agent", agent_id="PC-CONGELADO", ferrawin_url=db,
                                  manager=manager_stub, time_scale=0.05))  # fmt: skip
     agent = str(bundle / "FerraSync Agent")
-    check = subprocess.run([agent, "--self-check"], capture_output=True, text=True, timeout=120, env=env)
+    check = subprocess.run([str(bundle / "ferrasync-agent"), "--self-check"], capture_output=True, text=True,
+                           timeout=120, env=env)  # fmt: skip
     assert check.returncode == 0, check.stdout + check.stderr
     assert "Todo correcto." in check.stdout and "FALLO" not in check.stdout
     assert "Canal remoto (Pusher): WebSocket conectado y suscrito a private-sync-control" in check.stdout

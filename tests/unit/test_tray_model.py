@@ -54,10 +54,11 @@ def _items(snap: object, **kw: object) -> dict[str, model.MenuItem]:
 def test_menu_order_matches_ui() -> None:
     keys = [i.key for i in model.menu_items(sample("idle"))]
     assert keys == ["status", "separator", "sync_now", "sync_year", "pause", "stop", "separator", "control",
-                    "logs", "settings", "autostart", "separator", "quit"]  # fmt: skip
+                    "logs", "settings", "autostart", "separator", "about", "quit"]  # fmt: skip
     texts = [i.text for i in model.menu_items(sample("idle")) if i.key != "separator"][1:]
     assert texts == ["Sincronizar ahora", "Sincronizar año", "Pausar", "Detener…", "Abrir ventana de control",
-                     "Ver registros", "Configuración…", "Iniciar con Windows", "Salir"]  # fmt: skip
+                     "Ver registros", "Configuración…", "Iniciar con Windows", "Acerca de FerraSync…",
+                     "Salir"]  # fmt: skip
 
 
 def test_the_signing_mode_is_in_the_menu_and_the_tooltip() -> None:
