@@ -19,6 +19,7 @@ from typing import Any
 
 from agent import __version__
 from agent.files import QUIT, AgentLock, DataFiles, write_atomic
+from sync.crash import guarded
 from sync.errors import FerraSyncError
 
 QUIT_WAIT_S = 30.0
@@ -43,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+@guarded("ferrasync-agent")
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:

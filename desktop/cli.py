@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from desktop import __version__, strings
+from sync.crash import guarded
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -18,6 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@guarded("ferrasync-control")
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=getattr(logging, str(args.log_level).upper(), logging.WARNING),

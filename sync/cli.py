@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from sync import __version__
+from sync.crash import guarded
 from sync.errors import FerraSyncError
 
 Register = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
@@ -42,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@guarded("ferrasync")
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
