@@ -8,12 +8,12 @@ from pathlib import Path
 import keyring
 import keyring.backend
 import pytest
-
 from keyring_doubles import BAD_STUB, LOGON_SESSION, WindowsLikeKeyring
 
 from sync.config import load_settings, read_settings_file, save_settings
 from sync.errors import ConfigError
 from sync.secrets import MAX_SECRET_BYTES, MemoryKeyring, SecretStore
+
 
 @pytest.mark.parametrize(("op", "error", "words"), [
     ("set", LOGON_SESSION, "esta sesión de Windows no tiene almacén de credenciales"),
