@@ -12,6 +12,7 @@ import json
 import logging
 import signal
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -174,7 +175,8 @@ def run_headless(args: argparse.Namespace) -> int:
     lock.acquire()
     handlers = setup_logging(settings.home, settings.log_level, secret_values(settings), console=False)
     service = AgentService(settings, require_signature=_require_signature())
-    _stop_on_signals(service)
+    stopped = threading.Event()
+    _stop_on_signals(service, stopped)
     try:
         service.start()
         print(f"FerraSync Agent {__version__} en marcha ({settings.agent_id}); datos en {settings.home}. "
@@ -187,6 +189,7 @@ def run_headless(args: argparse.Namespace) -> int:
             logging.getLogger().removeHandler(handler)
             handler.close()
         lock.release()
+        stopped.set()
     return 0
 
 
@@ -197,10 +200,19 @@ def _require_signature() -> bool:
     return os.environ.get("FERRASYNC_REQUIRE_SIGNED", "").strip().lower() in ("1", "true", "yes", "si", "sí")
 
 
-def _stop_on_signals(service: Any) -> None:
-    def handler(signum: int, frame: Any) -> None:
+def _stop_on_signals(service: Any, stopped: threading.Event) -> None:
+    """Ctrl+C quits in order; SIGTERM (logout, `kill`), SIGBREAK and Windows' logoff/shutdown/close console
+    events are the end of the session: the run is interrupted at once (agent.session_end)."""
+    from agent.session_end import on_console_end
+
+    def quit_handler(signum: int, frame: Any) -> None:
         service.quit_requested.set()
 
-    for name in ("SIGTERM", "SIGINT", "SIGBREAK"):
+    def end_handler(signum: int, frame: Any) -> None:
+        service.end_session()
+
+    signal.signal(signal.SIGINT, quit_handler)
+    for name in ("SIGTERM", "SIGBREAK"):
         if hasattr(signal, name):
-            signal.signal(getattr(signal, name), handler)
+            signal.signal(getattr(signal, name), end_handler)
+    on_console_end(service.end_session, stopped)
