@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import logging
 import shutil
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QProcess, Qt, QUrl, Signal, Slot
+from PySide6.QtCore import QObject, QProcess, Qt, QTimer, QUrl, Signal, Slot
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QApplication, QMessageBox, QSystemTrayIcon
 
@@ -102,6 +103,9 @@ class TrayApp(QObject):
         self.tray.quit_requested.connect(self.quit)
         self.window.command_requested.connect(self.tray.choose)
         self.window.logs_requested.connect(self.open_logs)
+        # Logoff/shutdown: Windows ends the process ~5 s after asking; the run is interrupted and published first.
+        self.app.commitDataRequest.connect(lambda _manager: self.end_session())
+        self.app.aboutToQuit.connect(self.quit)
         if not self.tray_available:  # the window is all there is: closing it leaves
             self.app.setQuitOnLastWindowClosed(True)
             self.app.lastWindowClosed.connect(self.quit)
@@ -175,6 +179,13 @@ class TrayApp(QObject):
         self.tray.update_snapshot(self.service.snapshot())
 
     @Slot()
+    def end_session(self) -> None:
+        """The session is ending (Qt's commitDataRequest, SIGTERM): interrupt the run, publish it, leave."""
+        if self.service is not None:
+            self.service.end_session()
+        self.quit()
+
+    @Slot()
     def quit(self) -> None:
         if self.service is None:
             return
@@ -216,6 +227,7 @@ def run_tray(args: Any) -> int:
         single.listen()
         agent = TrayApp(app, settings, background=bool(getattr(args, "background", False)))
         single.message.connect(agent.on_message)
+        end_session_on_sigterm(agent)
         if not agent.tray_available:
             log.warning("no system tray: showing the status window instead")
         return int(app.exec())
@@ -224,3 +236,10 @@ def run_tray(args: Any) -> int:
             logging.getLogger().removeHandler(handler)
             handler.close()
         lock.release()
+
+
+def end_session_on_sigterm(agent: TrayApp) -> None:
+    """SIGTERM (a logout on Linux, `kill`) ends the session as Qt's commitDataRequest does on Windows."""
+    signal.signal(signal.SIGTERM, lambda *_: QTimer.singleShot(0, agent.end_session))
+    poll = QTimer(agent)  # Python runs signal handlers only when it gets control: wake it while Qt waits
+    poll.start(250)

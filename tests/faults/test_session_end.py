@@ -1,7 +1,7 @@
-"""The end of the session (SIGTERM here; Windows' logoff/shutdown notice on the PC) mid-run: a real headless
-agent interrupts the run at once, records it `interrupted` in the journal, tells Manager and the channel, and
-leaves; `ferrasync run --resume last` then completes it. FerraWin in PostgreSQL via psqlODBC, the Manager stub
-slowed down so the run is still going when the signal arrives."""
+"""The end of the session (SIGTERM here; Windows' logoff/shutdown notice on the PC) mid-run: a real agent,
+headless or the tray (offscreen), interrupts the run at once, records it `interrupted` in the journal, tells
+Manager and the channel, and leaves; `ferrasync run --resume last` then completes it. FerraWin in PostgreSQL
+via psqlODBC, the Manager stub slowed down so the run is still going when the signal arrives."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 import requests
 
 from agent.testing import RemoteProbe, agent_env
@@ -28,17 +29,19 @@ def held(stub: Any) -> dict[str, int]:
     return {code: len(p["elementos"]) for code, p in stub.store.snapshot().items()}
 
 
+@pytest.mark.parametrize("mode", ["--headless", "--background"], ids=["headless", "tray"])
 def test_sigterm_mid_run_interrupts_publishes_and_resume_last_completes(
-    pg_url: str, relay: Any, manager_stub: Any, tmp_path: Path
+    pg_url: str, relay: Any, manager_stub: Any, tmp_path: Path, mode: str
 ) -> None:
     generate(pg_url, 100, seed=47)
     home = tmp_path / "agent"
-    env = {**os.environ, **agent_env(relay=relay, home=home, agent_id="PC-OFICINA", ferrawin_url=pg_url,
-                                     manager=manager_stub, time_scale=0.01)}  # fmt: skip
+    settings = agent_env(relay=relay, home=home, agent_id="PC-OFICINA", ferrawin_url=pg_url, manager=manager_stub,
+                         time_scale=0.01)  # fmt: skip
+    env = {**os.environ, **settings, "QT_QPA_PLATFORM": "offscreen"}
     requests.post(f"{manager_stub.url}/_faults/delay", json={"ms": 150, "count": 1000, "path": "sync"}, timeout=5)
     probe = RemoteProbe(load_settings(env=agent_env(relay=relay, home=tmp_path / "probe", agent_id="probe")))
     out = open(tmp_path / "agent.out", "ab")  # noqa: SIM115 - closed in finally
-    agent = subprocess.Popen([sys.executable, "-m", "agent", "--headless"], cwd=ROOT, env=env, stdout=out,
+    agent = subprocess.Popen([sys.executable, "-m", "agent", mode], cwd=ROOT, env=env, stdout=out,
                              stderr=out)  # fmt: skip
     try:
         probe.wait_status(lambda s: s["agent"] == "PC-OFICINA" and s["role"] == "active", 20)
