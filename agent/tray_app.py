@@ -70,6 +70,7 @@ class TrayApp(QObject):
         self.pending_settings: Any = None
         self.tray_available = QSystemTrayIcon.isSystemTrayAvailable() if use_tray is None else use_tray
         strategy = autostart if autostart is not None else autostart_mod.default_strategy()
+        repair_autostart(strategy)
         self.tray = TrayController(self.service, self.window, time_scale=settings.time_scale,
                                    autostart=strategy, parent=self)  # fmt: skip
         self._wire()
@@ -236,6 +237,17 @@ def run_tray(args: Any) -> int:
             logging.getLogger().removeHandler(handler)
             handler.close()
         lock.release()
+
+
+def repair_autostart(strategy: Any) -> None:
+    """The login entry may name a moved program: point it here. Never a reason not to start."""
+    try:
+        done = strategy.repair() if hasattr(strategy, "repair") else None
+    except OSError as exc:
+        log.warning("Could not check the autostart entry: %s", exc)
+        return
+    if done:
+        log.info("Repaired %s", done)
 
 
 def end_session_on_sigterm(agent: TrayApp) -> None:
