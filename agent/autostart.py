@@ -3,6 +3,11 @@
 Windows: a value under HKCU\\Software\\Microsoft\\Windows\\CurrentVersion\\Run (per user, no admin)
 running the frozen executable, or `pythonw -m agent`, with `--background`, the path quoted. Linux: an
 XDG autostart entry in $XDG_CONFIG_HOME/autostart. Elsewhere: a null strategy (not available).
+
+The stored state can lie, so the tray calls `repair()` at start: a Run value (or Exec line) that names
+another path (the program was moved) is rewritten to this program, and "Deshabilitado" in Task Manager's
+Startup tab (HKCU\\...\\Explorer\\StartupApproved\\Run, first byte odd) counts as off, so the menu shows
+what Windows will really do. Ticking the menu again clears that mark.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from typing import Any
 from agent.ui import strings as S
 
 RUN_KEY = r"Software\Microsoft\Windows\CurrentVersion\Run"
+APPROVED_KEY = r"Software\Microsoft\Windows\CurrentVersion\Explorer\StartupApproved\Run"
 VALUE_NAME = "FerraSync Agent"
 DESKTOP_FILE = "ferrasync-agent.desktop"
 BACKGROUND = "--background"
@@ -52,6 +58,9 @@ class NullAutostart:
     def disable(self) -> None:
         return None
 
+    def repair(self) -> str | None:
+        return None
+
 
 class WindowsRunKey:
     """HKCU Run value. `winreg` is looked up at call time so tests can inject a fake module."""
@@ -73,19 +82,37 @@ class WindowsRunKey:
     def command_line(self) -> str:
         return windows_command_line(self.argv)
 
-    def is_enabled(self) -> bool:
+    def _run_value(self) -> str | None:
         reg = self._winreg()
         try:
             with reg.OpenKey(reg.HKEY_CURRENT_USER, RUN_KEY, 0, reg.KEY_READ) as key:
                 value, _kind = reg.QueryValueEx(key, self.value_name)
         except FileNotFoundError:
+            return None
+        return str(value) if value else None
+
+    def disabled_in_task_manager(self) -> bool:
+        """Task Manager's "Deshabilitado": 12 bytes under StartupApproved\\Run, the first one 0x03 (odd = off)."""
+        reg = self._winreg()
+        try:
+            with reg.OpenKey(reg.HKEY_CURRENT_USER, APPROVED_KEY, 0, reg.KEY_READ) as key:
+                data, _kind = reg.QueryValueEx(key, self.value_name)
+        except FileNotFoundError:
             return False
-        return bool(value)
+        return isinstance(data, bytes | bytearray) and len(data) > 0 and bool(data[0] & 1)
+
+    def is_enabled(self) -> bool:
+        return self._run_value() is not None and not self.disabled_in_task_manager()
 
     def enable(self) -> None:
         reg = self._winreg()
         with reg.CreateKeyEx(reg.HKEY_CURRENT_USER, RUN_KEY, 0, reg.KEY_SET_VALUE) as key:
             reg.SetValueEx(key, self.value_name, 0, reg.REG_SZ, self.command_line)
+        try:  # the user asks for it now: lift Task Manager's "Deshabilitado" (no value = enabled)
+            with reg.OpenKey(reg.HKEY_CURRENT_USER, APPROVED_KEY, 0, reg.KEY_SET_VALUE) as key:
+                reg.DeleteValue(key, self.value_name)
+        except FileNotFoundError:
+            pass
 
     def disable(self) -> None:
         reg = self._winreg()
@@ -94,6 +121,16 @@ class WindowsRunKey:
                 reg.DeleteValue(key, self.value_name)
         except FileNotFoundError:
             return  # already off
+
+    def repair(self) -> str | None:
+        """At start: a Run value naming another path (the program moved) is pointed at this program."""
+        value = self._run_value()
+        if value is None or value == self.command_line:
+            return None
+        reg = self._winreg()
+        with reg.OpenKey(reg.HKEY_CURRENT_USER, RUN_KEY, 0, reg.KEY_SET_VALUE) as key:
+            reg.SetValueEx(key, self.value_name, 0, reg.REG_SZ, self.command_line)
+        return f"autostart pointed at {value!r}; now {self.command_line!r}"
 
 
 class XdgAutostart:
@@ -142,6 +179,13 @@ class XdgAutostart:
 
     def disable(self) -> None:
         self.path.unlink(missing_ok=True)
+
+    def repair(self) -> str | None:
+        """At start: an entry whose Exec names another path (the program moved) is rewritten for this one."""
+        if not self.is_enabled() or self.path.read_text(encoding="utf-8") == self.entry():
+            return None
+        self.enable()
+        return f"autostart entry {self.path} rewritten for {shlex.join(self.argv)}"
 
 
 def default_strategy() -> WindowsRunKey | XdgAutostart | NullAutostart:

@@ -12,6 +12,7 @@ import json
 import logging
 import signal
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -20,6 +21,7 @@ from typing import Any
 from agent import __version__
 from agent.files import QUIT, AgentLock, DataFiles, write_atomic
 from sync.console import safe_console
+from sync.crash import guarded
 from sync.errors import FerraSyncError
 
 QUIT_WAIT_S = 30.0
@@ -49,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+@guarded("ferrasync-agent")
 def main(argv: Sequence[str] | None = None) -> int:
     safe_console()
     args = build_parser().parse_args(argv)
@@ -185,7 +188,8 @@ def run_headless(args: argparse.Namespace) -> int:
     lock.acquire()
     handlers = setup_logging(settings.home, settings.log_level, secret_values(settings), console=False)
     service = AgentService(settings)
-    _stop_on_signals(service)
+    stopped = threading.Event()
+    _stop_on_signals(service, stopped)
     try:
         service.start()
         print(f"FerraSync Agent {__version__} en marcha ({settings.agent_id}); datos en {settings.home}. "
@@ -198,13 +202,23 @@ def run_headless(args: argparse.Namespace) -> int:
             logging.getLogger().removeHandler(handler)
             handler.close()
         lock.release()
+        stopped.set()
     return 0
 
 
-def _stop_on_signals(service: Any) -> None:
-    def handler(signum: int, frame: Any) -> None:
+def _stop_on_signals(service: Any, stopped: threading.Event) -> None:
+    """Ctrl+C quits in order; SIGTERM (logout, `kill`), SIGBREAK and Windows' logoff/shutdown/close console
+    events are the end of the session: the run is interrupted at once (agent.session_end)."""
+    from agent.session_end import on_console_end
+
+    def quit_handler(signum: int, frame: Any) -> None:
         service.quit_requested.set()
 
-    for name in ("SIGTERM", "SIGINT", "SIGBREAK"):
+    def end_handler(signum: int, frame: Any) -> None:
+        service.end_session()
+
+    signal.signal(signal.SIGINT, quit_handler)
+    for name in ("SIGTERM", "SIGBREAK"):
         if hasattr(signal, name):
-            signal.signal(getattr(signal, name), handler)
+            signal.signal(getattr(signal, name), end_handler)
+    on_console_end(service.end_session, stopped)

@@ -25,6 +25,8 @@ log = logging.getLogger("ferrasync.agent")
 runlog = logging.getLogger("ferrasync.run")
 
 STOP_WAIT_S = 10.0
+# At logoff/shutdown Windows kills the process ~5 s after the notice: stop briefly, then kill, then publish.
+SESSION_END_STOP_S, SESSION_END_KILL_S = 1.5, 1.0
 SUMMARY_STATE = {"completed": "completed", "dry-run": "completed", "paused": "paused", "stopped": "stopped",
                  "failed": "failed", "refused": "refused"}  # fmt: skip
 NOTICE_KIND = {  # final state -> notice kind and title
@@ -151,12 +153,25 @@ class RunSupervisor:
     def shutdown(self) -> None:
         """At stop: the run ends at the next planilla boundary, killed if it does not within 10 s."""
         worker, engine = self.worker, self.engine
+        stop_wait, kill_wait = (SESSION_END_STOP_S, SESSION_END_KILL_S) if self.svc.session_ending else (
+            STOP_WAIT_S, STOP_WAIT_S)  # fmt: skip
         if worker is not None and worker.is_alive() and engine is not None:
             log.info("Agent stopping: stopping the running sync at the next planilla")
             engine.control.request(Action.STOP)
-            if not worker.join(STOP_WAIT_S):
+            if not worker.join(stop_wait):
                 engine.kill()
-                worker.join(STOP_WAIT_S)
+                worker.join(kill_wait)
+
+    def interrupt_leftovers(self) -> None:
+        """After a session-end stop, on the calling thread (the service thread has ended): a run the worker
+        did not finish in time is recorded `interrupted` and published, so nobody keeps seeing "running"."""
+        svc = self.svc
+        if svc.journal is None:
+            return
+        for record in svc.journal.mark_interrupted():
+            log.warning("Run %s interrupted by the end of the session", record.run_id)
+            svc.set_state("interrupted", strings.INTERRUPTED.format(run_id=record.run_id))
+            svc.publisher.post_manager()
 
     # -- progress and end (service thread) ---------------------------------------------------------
 
@@ -198,6 +213,9 @@ class RunSupervisor:
         self.worker, self.engine = None, None
         svc.files.remove(SYNC_PID)
         state = SUMMARY_STATE.get(summary.state, "failed")
+        if svc.session_ending and state == "stopped" and summary.run_id and svc.journal is not None:
+            state = "interrupted"  # not a user's stop: the PC is shutting down; a resume continues it
+            svc.journal.set_state(summary.run_id, "interrupted")
         if state != "paused":
             svc.files.remove(SYNC_PAUSE)
             self.pause_file = False
@@ -217,6 +235,8 @@ class RunSupervisor:
 
     def _final_message(self, state: str, summary: RunSummary) -> str:
         c = summary.counts
+        if state == "interrupted":
+            return strings.INTERRUPTED.format(run_id=summary.run_id)
         if state == "completed":
             failed = len(summary.failed_codes) or c.failed
             return strings.completed(c.sent, c.nuevas, c.modificadas, summary.duration_s, failed, c.skipped)

@@ -71,6 +71,7 @@ class AgentService:
         self.files = DataFiles(settings.home)
         self.journal: Journal | None = None
         self.quit_requested = threading.Event()
+        self.session_ending = False  # logoff/shutdown: stop() interrupts the run at once (end_session)
         self.lock = threading.RLock()
         self.queue: queue.Queue[tuple[Any, ...]] = queue.Queue()
         self._thread: threading.Thread | None = None
@@ -123,6 +124,8 @@ class AgentService:
         self.queue.put(("quit",))
         self._thread.join(STOP_WAIT_S)
         self._thread = None
+        if self.session_ending:
+            self.runs.interrupt_leftovers()
         self.publisher.flush()
         self.presence.stop()
         self.publisher.close()
@@ -132,6 +135,13 @@ class AgentService:
         if self.journal is not None:
             self.journal.close()
         log.info("FerraSync agent stopped")
+
+    def end_session(self) -> None:
+        """Logoff or shutdown: Windows ends the process about 5 s after telling it. The next `stop()` interrupts
+        the run within ~3 s and records and publishes it as `interrupted` (resumable) before the agent leaves."""
+        log.warning("The session is ending (logoff or shutdown): interrupting any run and leaving")
+        self.session_ending = True
+        self.quit_requested.set()
 
     def wait_quit(self, timeout: float | None = None) -> bool:
         return self.quit_requested.wait(timeout)

@@ -8,7 +8,9 @@ when it has died (Task Scheduler's own RestartOnFailure only covers some failure
 The task runs as the installing user with a stored password (LogonType Password): only a real logon
 opens that user's Credential Manager, where the agent's secrets are. S4U ("do not store password") would
 start the agent without access to them. Registering needs an elevated console; `schtasks` asks for the
-password itself. Elsewhere than Windows the XML is written and nothing is registered.
+password itself. An elevated console of another account is refused, and an account without a Windows
+password (PIN / Windows Hello only) gets an interactive-token task started at its logon (agent/task_account.py).
+Elsewhere than Windows the XML is written and nothing is registered.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+
+from agent.task_account import INTERACTIVE, PASSWORD, Account, plan_logon, read_account
 
 TASK_NAME = "FerraSync Agent"
 XML_NAME = "ferrasync-agent-task.xml"
@@ -36,6 +40,7 @@ class TaskSpec:
     arguments: list[str]
     working_dir: str
     user: str  # DOMAIN\user
+    logon_type: str = PASSWORD  # or INTERACTIVE: no password to store, the task starts at the user's logon
 
 
 def agent_command(data_dir: str | None = None) -> tuple[str, list[str]]:
@@ -64,9 +69,15 @@ def task_xml(spec: TaskSpec, now: datetime | None = None) -> str:
                               "remotas. Arranca con el equipo y se reinicia si se detiene.")  # fmt: skip
     _sub(info, "URI", "\\" + TASK_NAME)
     triggers = _sub(task, "Triggers")
-    boot = _sub(triggers, "BootTrigger")
-    _sub(boot, "Enabled", "true")
-    _sub(boot, "Delay", BOOT_DELAY)
+    if spec.logon_type == INTERACTIVE:  # runs in the user's session, so only once they have logged on
+        logon = _sub(triggers, "LogonTrigger")
+        _sub(logon, "Enabled", "true")
+        _sub(logon, "UserId", spec.user)
+        _sub(logon, "Delay", BOOT_DELAY)
+    else:
+        boot = _sub(triggers, "BootTrigger")
+        _sub(boot, "Enabled", "true")
+        _sub(boot, "Delay", BOOT_DELAY)
     watchdog = _sub(triggers, "TimeTrigger")
     repetition = _sub(watchdog, "Repetition")
     _sub(repetition, "Interval", WATCHDOG_EVERY)
@@ -75,7 +86,7 @@ def task_xml(spec: TaskSpec, now: datetime | None = None) -> str:
     _sub(watchdog, "Enabled", "true")
     principal = _sub(_sub(task, "Principals"), "Principal", attrs={"id": "Author"})
     _sub(principal, "UserId", spec.user)
-    _sub(principal, "LogonType", "Password")
+    _sub(principal, "LogonType", spec.logon_type)
     _sub(principal, "RunLevel", "LeastPrivilege")
     _settings(_sub(task, "Settings"))
     exec_ = _sub(_sub(task, "Actions", attrs={"Context": "Author"}), "Exec")
@@ -134,8 +145,10 @@ def write_xml(spec: TaskSpec, folder: Path) -> Path:
     return path
 
 
-def create_command(xml_path: Path, user: str) -> list[str]:
+def create_command(xml_path: Path, user: str, logon_type: str = PASSWORD) -> list[str]:
     # /RP * makes schtasks ask for the password in its own console; /F replaces an older FerraSync task.
+    if logon_type == INTERACTIVE:  # no password: the XML's principal (the user's interactive token) is used
+        return ["schtasks", "/Create", "/TN", TASK_NAME, "/XML", str(xml_path), "/F"]
     return ["schtasks", "/Create", "/TN", TASK_NAME, "/XML", str(xml_path), "/RU", user, "/RP", "*", "/F"]
 
 
@@ -146,9 +159,15 @@ def delete_command() -> list[str]:
 # ---------------------------------------------------------------------------------------------- the CLI part
 
 
-def install(home: Path, data_dir: str | None = None) -> int:
+def install(home: Path, data_dir: str | None = None, account: Account | None = None) -> int:
+    plan = plan_logon(account or read_account())
+    if plan.refusal:
+        print(plan.refusal, file=sys.stderr)
+        return 2
+    for note in plan.notes:
+        print(note)
     command, arguments = agent_command(data_dir)
-    spec = TaskSpec(command, arguments, str(home.resolve()), current_user())
+    spec = TaskSpec(command, arguments, str(home.resolve()), plan.user or current_user(), plan.logon_type)
     path = write_xml(spec, home)
     print(f"Tarea «{TASK_NAME}» escrita en {path}")
     line = subprocess.list2cmdline([command, *arguments])
@@ -156,8 +175,13 @@ def install(home: Path, data_dir: str | None = None) -> int:
     if sys.platform != "win32":
         print("Las tareas programadas solo se registran en Windows: aquí no se ha registrado nada.")
         return 0
-    print(f"Registrando la tarea para {spec.user}: escriba su contraseña de Windows cuando se la pida schtasks.")
-    return _schtasks(create_command(path, spec.user), f"Tarea «{TASK_NAME}» registrada. Se iniciará con el equipo.")
+    if spec.logon_type == INTERACTIVE:
+        print(f"Registrando la tarea para {spec.user} (sin contraseña: arranca al iniciar sesión).")
+        started = "Se iniciará al iniciar sesión " + spec.user + "."
+    else:
+        print(f"Registrando la tarea para {spec.user}: escriba su contraseña de Windows cuando se la pida schtasks.")
+        started = "Se iniciará con el equipo."
+    return _schtasks(create_command(path, spec.user, spec.logon_type), f"Tarea «{TASK_NAME}» registrada. {started}")
 
 
 def uninstall(home: Path) -> int:

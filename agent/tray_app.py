@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import logging
 import shutil
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QProcess, Qt, QUrl, Signal, Slot
+from PySide6.QtCore import QObject, QProcess, Qt, QTimer, QUrl, Signal, Slot
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QApplication, QMessageBox, QSystemTrayIcon
 
@@ -68,6 +69,7 @@ class TrayApp(QObject):
         self.pending_settings: Any = None
         self.tray_available = QSystemTrayIcon.isSystemTrayAvailable() if use_tray is None else use_tray
         strategy = autostart if autostart is not None else autostart_mod.default_strategy()
+        repair_autostart(strategy)
         self.tray = TrayController(self.service, self.window, time_scale=settings.time_scale,
                                    autostart=strategy, parent=self)  # fmt: skip
         self._wire()
@@ -101,6 +103,9 @@ class TrayApp(QObject):
         self.tray.quit_requested.connect(self.quit)
         self.window.command_requested.connect(self.tray.choose)
         self.window.logs_requested.connect(self.open_logs)
+        # Logoff/shutdown: Windows ends the process ~5 s after asking; the run is interrupted and published first.
+        self.app.commitDataRequest.connect(lambda _manager: self.end_session())
+        self.app.aboutToQuit.connect(self.quit)
         if not self.tray_available:  # the window is all there is: closing it leaves
             self.app.setQuitOnLastWindowClosed(True)
             self.app.lastWindowClosed.connect(self.quit)
@@ -175,6 +180,13 @@ class TrayApp(QObject):
         self.tray.update_snapshot(self.service.snapshot())
 
     @Slot()
+    def end_session(self) -> None:
+        """The session is ending (Qt's commitDataRequest, SIGTERM): interrupt the run, publish it, leave."""
+        if self.service is not None:
+            self.service.end_session()
+        self.quit()
+
+    @Slot()
     def quit(self) -> None:
         if self.service is None:
             return
@@ -214,6 +226,7 @@ def run_tray(args: Any) -> int:
     try:
         agent = TrayApp(app, settings, background=background)
         single.message.connect(agent.on_message)
+        end_session_on_sigterm(agent)
         if not agent.tray_available:
             log.warning("no system tray: showing the status window instead")
         return int(app.exec())
@@ -222,3 +235,21 @@ def run_tray(args: Any) -> int:
             logging.getLogger().removeHandler(handler)
             handler.close()
         lock.release()
+
+
+def repair_autostart(strategy: Any) -> None:
+    """The login entry may name a moved program: point it here. Never a reason not to start."""
+    try:
+        done = strategy.repair() if hasattr(strategy, "repair") else None
+    except OSError as exc:
+        log.warning("Could not check the autostart entry: %s", exc)
+        return
+    if done:
+        log.info("Repaired %s", done)
+
+
+def end_session_on_sigterm(agent: TrayApp) -> None:
+    """SIGTERM (a logout on Linux, `kill`) ends the session as Qt's commitDataRequest does on Windows."""
+    signal.signal(signal.SIGTERM, lambda *_: QTimer.singleShot(0, agent.end_session))
+    poll = QTimer(agent)  # Python runs signal handlers only when it gets control: wake it while Qt waits
+    poll.start(250)

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from desktop import __version__, strings
 from sync.console import safe_console
+from sync.crash import guarded
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -19,6 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@guarded("ferrasync-control")
 def main(argv: Sequence[str] | None = None) -> int:
     safe_console()
     args = build_parser().parse_args(argv)

@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 
 from sync import __version__
 from sync.console import safe_console
+from sync.crash import guarded
 from sync.errors import ConfigError, FerraSyncError
 
 Register = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
@@ -63,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@guarded("ferrasync")
 def main(argv: Sequence[str] | None = None) -> int:
     safe_console()
     parser = build_parser()

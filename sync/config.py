@@ -10,6 +10,7 @@ ConfigError naming the setting and what is expected.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
 import tempfile
@@ -277,10 +278,16 @@ def _stored_layers(home: Path) -> tuple[dict[str, str], dict[str, str]]:
     store = SecretStore()
     secrets: dict[str, str] = {}
     if store.usable():
-        for name in (*sorted(SECRETS), URL_PASSWORD):
-            value = store.get(name)
-            if value:
-                secrets[name] = value
+        try:
+            for name in (*sorted(SECRETS), URL_PASSWORD):
+                value = store.get(name)
+                if value:
+                    secrets[name] = value
+        except ConfigError as exc:
+            # A keyring that fails to read (Windows error 1312 under some logons) must not stop the start-up:
+            # the program runs on the other layers and its checks say what is missing.
+            logging.getLogger("ferrasync.config").warning("Secrets not read from the keyring: %s", exc.message)
+            secrets = {}
     return file_values, secrets
 
 

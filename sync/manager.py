@@ -19,6 +19,7 @@ import urllib3
 
 from sync import __version__
 from sync.errors import FerraSyncError
+from sync.tls import use_trust
 
 SYNC_TIMEOUT_S = 300.0
 CONTROL_TIMEOUT_S = 8.0
@@ -101,6 +102,8 @@ class ManagerClient:
         self.verify = verify
         self.timeout_scale = timeout_scale
         self.session = session or requests.Session()
+        if verify is not False:  # the OS store (Windows/macOS) or certifi, plus FERRASYNC_CA_BUNDLE, in memory
+            use_trust(self.session, verify if isinstance(verify, str) else None)
         self.session.headers.update(
             {
                 "Accept": "application/json",
@@ -202,7 +205,7 @@ class ManagerClient:
                 params=params,
                 headers=headers,
                 timeout=timeout * self.timeout_scale,
-                verify=self.verify,
+                verify=self.verify is not False,  # the mounted context decides what is trusted
                 stream=True,  # the body is read by _read_body, within MAX_RESPONSE_BYTES
             )
             _read_body(response, path)

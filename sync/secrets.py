@@ -18,6 +18,24 @@ from sync.errors import ConfigError
 
 SERVICE = "FerraSync"
 
+# Windows Credential Manager keeps at most CRED_MAX_CREDENTIAL_BLOB_SIZE (5 × 512) bytes, and keyring
+# stores the text as UTF-16: checked first, on every platform, so a setting that saves here saves there.
+MAX_SECRET_BYTES = 2560
+TOO_LONG = ("{name} es demasiado largo para el almacén de claves: ocupa {size} bytes y el Administrador de "
+            "credenciales de Windows admite {limit} (unos 1.280 caracteres). Compruebe que lo ha pegado bien.")
+ERROR_NOT_FOUND = 1168
+CREDENTIALS_HINT = ("Compruebe el almacén de claves del sistema (Administrador de credenciales en Windows) o dé "
+                    "los secretos por variables de entorno (p. ej. FERRAWIN_PASSWORD, PRODUCTION_TOKEN).")
+WINDOWS_ERRORS = {  # what Credential Manager answers, in words a user can act on
+    1312: ("esta sesión de Windows no tiene almacén de credenciales (p. ej. una tarea programada «sin "
+           "almacenar contraseña» o un inicio de sesión de red). Inicie sesión en Windows con este usuario, o "
+           "registre la tarea con contraseña (--install-task), o dé los secretos por variables de entorno"),
+    1783: "el valor es demasiado largo para el Administrador de credenciales de Windows",
+    87: "el Administrador de credenciales rechazó el valor (demasiado largo o con un formato no admitido)",
+    5: "acceso denegado al Administrador de credenciales de Windows",
+    1004: "el Administrador de credenciales de Windows no admite la operación en esta sesión",
+}
+
 NO_KEYRING = (
     "No hay un almacén de claves del sistema utilizable ({backend}). FerraSync guarda contraseñas y "
     "tokens solo allí, nunca en un fichero. En Windows se usa el Administrador de credenciales; en "
@@ -109,18 +127,20 @@ class SecretStore:
         backend = self._backend()
         try:
             return backend.get_password(self.service, name)
-        except keyring.errors.KeyringError as exc:
-            raise ConfigError(f"No se pudo leer {name} del almacén de claves: {type(exc).__name__}") from None
+        except Exception as exc:  # any backend: pywintypes.error, dbus errors... not only KeyringError
+            raise ConfigError(backend_failure("leer", name, exc)) from None
 
     def set(self, name: str, value: str) -> None:
         if not value:
             raise ConfigError(f"{name}: un secreto vacío no se guarda; bórrelo en su lugar")
+        size = len(value.encode("utf-16-le"))
+        if size > MAX_SECRET_BYTES:
+            raise ConfigError(TOO_LONG.format(name=name, size=size, limit=MAX_SECRET_BYTES))
         backend = self._backend()
         try:
             backend.set_password(self.service, name, value)
-        except keyring.errors.KeyringError as exc:
-            # Never the value in the message: only which setting and what kind of failure.
-            raise ConfigError(f"No se pudo guardar {name} en el almacén de claves: {type(exc).__name__}") from None
+        except Exception as exc:
+            raise ConfigError(backend_failure("guardar", name, exc)) from None
 
     def delete(self, name: str) -> None:
         """Remove a secret; removing one that is not there is not an error."""
@@ -129,5 +149,26 @@ class SecretStore:
             backend.delete_password(self.service, name)
         except keyring.errors.PasswordDeleteError:
             return
-        except keyring.errors.KeyringError as exc:
-            raise ConfigError(f"No se pudo borrar {name} del almacén de claves: {type(exc).__name__}") from None
+        except Exception as exc:
+            if _win_error(exc) == ERROR_NOT_FOUND:
+                return
+            raise ConfigError(backend_failure("borrar", name, exc)) from None
+
+
+def _win_error(exc: BaseException) -> int | None:
+    """The Windows error code of a pywintypes.error (args: code, function, text) or an OSError."""
+    code = getattr(exc, "winerror", None)
+    if code is None and len(exc.args) >= 3 and isinstance(exc.args[0], int):
+        code = exc.args[0]
+    return code if isinstance(code, int) else None
+
+
+def backend_failure(verb: str, name: str, exc: BaseException) -> str:
+    """A Spanish message for any keyring backend failure. Never the value: only the setting and the failure."""
+    code = _win_error(exc)
+    head = f"No se pudo {verb} {name} en el almacén de claves"
+    if code in WINDOWS_ERRORS:
+        return f"{head}: {WINDOWS_ERRORS[code]} (error {code} de Windows)"
+    if code is not None:
+        return f"{head}: error {code} de Windows ({type(exc).__name__}). {CREDENTIALS_HINT}"
+    return f"{head}: {type(exc).__name__}. {CREDENTIALS_HINT}"

@@ -2,7 +2,7 @@
 
 pusher 3.3.4 (reference python-stack-evaluation §4) forces its bundled CA file from 2021 whenever
 `ssl=True`, silently overriding `verify`; `app_id` must be numeric; `from_url()` loses the port. So:
-a backend that verifies against certifi plus `FERRASYNC_CA_BUNDLE`, explicit host/port/scheme or a
+a backend that verifies with sync.tls (OS store or certifi, plus `FERRASYNC_CA_BUNDLE`), explicit host/port/scheme or a
 cluster, a timeout on every call, bounded retries on network errors and 5xx, our own 10 KB check
 (the library's `sys.getsizeof` test is not a byte count), and Spanish errors a person can act on.
 
@@ -12,18 +12,15 @@ answer was lost); receivers de-duplicate by requestId (`sync.protocol.RequestDed
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import re
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any
 
-import certifi
 import pusher
 import requests
 from pusher.errors import PusherBadAuth, PusherBadRequest, PusherBadStatus, PusherError, PusherForbidden
@@ -32,6 +29,7 @@ from pusher.requests import RequestsBackend
 
 from sync.errors import FerraSyncError
 from sync.protocol import MAX_EVENT_BYTES, PayloadTooLarge
+from sync.tls import use_trust
 
 log = logging.getLogger(__name__)
 
@@ -42,22 +40,6 @@ class PublishError(FerraSyncError):
     """Pusher's REST API refused or could not be reached."""
 
     exit_code = 6
-
-
-def trust_store(extra: Path | str | None) -> str:
-    """A CA file: certifi's bundle, plus `extra` (FERRASYNC_CA_BUNDLE) appended when given, so a
-    TLS-inspecting proxy's CA is trusted without dropping the public roots."""
-    if not extra:
-        return str(certifi.where())
-    extra_pem = Path(extra).read_bytes()
-    base = Path(certifi.where()).read_bytes()
-    digest = hashlib.sha256(base + extra_pem).hexdigest()[:16]
-    target = Path(tempfile.gettempdir()) / f"ferrasync-ca-{digest}.pem"
-    if not target.exists():
-        tmp = target.with_suffix(f".{time.monotonic_ns()}.tmp")
-        tmp.write_bytes(base + b"\n" + extra_pem)
-        tmp.replace(target)
-    return str(target)
 
 
 class TrustingBackend(RequestsBackend):  # type: ignore[misc]
@@ -126,11 +108,13 @@ class Publisher:
             cluster=None if host else (cluster or None),
             timeout=timeout,
             backend=TrustingBackend,
-            verify=trust_store(ca_bundle) if ssl else False,
+            verify=ssl,
             retries=retries,
             retry_delay=0.5 * time_scale,
         )
         self.backend: TrustingBackend = self.client._pusher_client.http
+        if ssl:
+            use_trust(self.backend.session, ca_bundle)
 
     @classmethod
     def from_settings(cls, settings: Any, **kwargs: Any) -> Publisher:

@@ -44,6 +44,7 @@ import websocket
 
 from sync.errors import FerraSyncError
 from sync.pusher import auth
+from sync.tls import trust_context, websocket_proxy
 
 log = logging.getLogger(__name__)
 
@@ -214,7 +215,8 @@ class _Connection(pysher.connection.Connection):  # type: ignore[misc]
             )
             # ping_timeout here is only the select() period: a stop request is seen within it.
             owner._connecting_since = time.monotonic()
-            self.socket.run_forever(sslopt=owner._sslopt(), ping_timeout=owner._poll_period)
+            self.socket.run_forever(sslopt=owner._sslopt(), ping_timeout=owner._poll_period,
+                                    **websocket_proxy(self.url))  # fmt: skip
             owner._connecting_since = None
             delay = owner._after_socket(self.close_code, self.close_reason)
             if delay is None:
@@ -399,9 +401,7 @@ class Subscriber:
     def _sslopt(self) -> dict[str, Any]:
         if not self.endpoint.secure:
             return {}
-        from sync.pusher.publisher import trust_store  # certifi + FERRASYNC_CA_BUNDLE, shared with REST
-
-        return {"ca_certs": trust_store(self.ca_bundle)}
+        return {"context": trust_context(self.ca_bundle)}  # the same trust as REST (sync/tls.py)
 
     def _touch(self) -> None:
         self._last_rx = time.monotonic()

@@ -76,6 +76,7 @@ class ScriptedService:
         self.settle_s = settle_s
         self.commands: list[tuple[str, dict[str, Any] | None]] = []
         self.started = self.stopped = 0
+        self.session_ended = False
         self.lock = threading.Lock()
 
     def start(self) -> None:
@@ -83,6 +84,9 @@ class ScriptedService:
 
     def stop(self) -> None:
         self.stopped += 1
+
+    def end_session(self) -> None:
+        self.session_ended = True
 
     def snapshot(self) -> AgentSnapshot:
         with self.lock:

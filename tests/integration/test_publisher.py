@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import json
+import ssl
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import certifi
 import pytest
 
 from sync.devstack.relay import Relay
 from sync.protocol import CHANNEL, PRESENCE_CHANNEL, PayloadTooLarge
-from sync.pusher.publisher import Publisher, PublishError, trust_store
+from sync.pusher.publisher import Publisher, PublishError
 from sync.pusher.subscriber import Endpoint, PresenceMember, Subscriber
 
 APP_ID, KEY, SECRET = "424242", "pubkey", "pubsecret"
@@ -109,18 +109,15 @@ def test_non_numeric_app_id_is_refused() -> None:
         Publisher(app_id="abc", key=KEY, secret=SECRET, host="127.0.0.1", port=1, scheme="http")
 
 
-def test_tls_verification_uses_certifi_plus_extra_bundle(tmp_path: Path) -> None:
-    extra = tmp_path / "proxy-ca.pem"
-    extra.write_text("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
-    pub = Publisher(app_id=APP_ID, key=KEY, secret=SECRET, host="127.0.0.1", port=1, scheme="https", ca_bundle=extra)
-    verify = pub.backend.options["verify"]
-    assert "pusher/cacert.pem" not in str(verify)  # not the library's forced 2021 bundle
-    combined = Path(verify).read_text()
-    assert combined.startswith(Path(certifi.where()).read_text()[:200]) and combined.endswith(extra.read_text())
-    assert trust_store(None) == certifi.where()
+def test_tls_verification_is_on_and_never_the_library_bundle(tmp_path: Path) -> None:
+    pub = Publisher(app_id=APP_ID, key=KEY, secret=SECRET, host="127.0.0.1", port=1, scheme="https")
+    assert pub.backend.options["verify"] is True  # not the library's forced 2021 cacert.pem path
+    adapter = pub.backend.session.get_adapter("https://api-eu.pusher.com")
+    assert adapter.context.verify_mode == ssl.CERT_REQUIRED  # sync.tls: certifi here, the OS store on Windows
     plain = Publisher(app_id=APP_ID, key=KEY, secret=SECRET, cluster="eu")
-    assert plain.backend.options["verify"] == certifi.where()
     assert plain.client._pusher_client.host == "api-eu.pusher.com"
+    assert Publisher(app_id=APP_ID, key=KEY, secret=SECRET, host="127.0.0.1", port=1,
+                     scheme="http").backend.options["verify"] is False  # fmt: skip
 
 
 def _self_signed(tmp_path: Path) -> tuple[Path, Path]:

@@ -4,63 +4,12 @@ from __future__ import annotations
 
 import shlex
 import sys
-import types
 from pathlib import Path
 
 import pytest
+from registry_double import FakeWinreg
 
 from agent import autostart
-
-
-class FakeKey:
-    def __init__(self, reg: FakeWinreg, path: str, access: int) -> None:
-        self.reg, self.path, self.access = reg, path, access
-
-    def __enter__(self) -> FakeKey:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.reg.closed += 1
-
-
-class FakeWinreg(types.ModuleType):
-    """The part of winreg the strategy uses, with the access rights checked."""
-
-    HKEY_CURRENT_USER = 0x80000001
-    KEY_READ, KEY_SET_VALUE, REG_SZ = 0x20019, 0x0002, 1
-
-    def __init__(self) -> None:
-        super().__init__("winreg")
-        self.values: dict[tuple[str, str], tuple[object, int]] = {}
-        self.keys: set[str] = set()
-        self.closed = 0
-
-    def OpenKey(self, hive: int, path: str, reserved: int, access: int) -> FakeKey:
-        assert hive == self.HKEY_CURRENT_USER
-        if path not in self.keys:
-            raise FileNotFoundError(path)
-        return FakeKey(self, path, access)
-
-    def CreateKeyEx(self, hive: int, path: str, reserved: int, access: int) -> FakeKey:
-        assert hive == self.HKEY_CURRENT_USER
-        self.keys.add(path)
-        return FakeKey(self, path, access)
-
-    def QueryValueEx(self, key: FakeKey, name: str) -> tuple[object, int]:
-        assert key.access == self.KEY_READ
-        if (key.path, name) not in self.values:
-            raise FileNotFoundError(name)
-        return self.values[(key.path, name)]
-
-    def SetValueEx(self, key: FakeKey, name: str, reserved: int, kind: int, value: object) -> None:
-        assert key.access == self.KEY_SET_VALUE
-        self.values[(key.path, name)] = (value, kind)
-
-    def DeleteValue(self, key: FakeKey, name: str) -> None:
-        assert key.access == self.KEY_SET_VALUE
-        if (key.path, name) not in self.values:
-            raise FileNotFoundError(name)
-        del self.values[(key.path, name)]
 
 
 @pytest.fixture
@@ -116,3 +65,44 @@ def test_xdg_entry_in_tmp_config_home(tmp_path: Path, monkeypatch: pytest.Monkey
 def test_default_strategy_on_this_platform() -> None:
     strategy = autostart.default_strategy()
     assert strategy.available is sys.platform.startswith(("linux", "win32"))
+
+
+def approved(reg: FakeWinreg, first_byte: int) -> None:
+    """What Task Manager's Startup tab writes: 12 bytes, the first 0x02 (enabled) or 0x03 (disabled)."""
+    reg.keys.add(autostart.APPROVED_KEY)
+    reg.values[(autostart.APPROVED_KEY, "FerraSync Agent")] = (bytes([first_byte]) + bytes(11), reg.REG_BINARY)
+
+
+def test_disabled_in_task_manager_reads_as_off_and_ticking_lifts_it(fake_winreg: FakeWinreg) -> None:
+    strategy = autostart.WindowsRunKey([r"C:\FerraSync\FerraSync Agent.exe", "--background"])
+    strategy.enable()
+    approved(fake_winreg, 0x02)
+    assert strategy.is_enabled()
+    approved(fake_winreg, 0x03)  # "Deshabilitado" in Task Manager: Windows will not start it
+    assert not strategy.is_enabled() and strategy.disabled_in_task_manager()
+    strategy.enable()  # the user ticks "Iniciar con Windows" again
+    assert (autostart.APPROVED_KEY, "FerraSync Agent") not in fake_winreg.values
+    assert strategy.is_enabled()
+
+
+def test_repair_points_a_moved_program_at_its_new_place(fake_winreg: FakeWinreg) -> None:
+    old = autostart.WindowsRunKey([r"C:\Users\ana\Descargas\FerraSync\FerraSync Agent.exe", "--background"])
+    old.enable()
+    new = autostart.WindowsRunKey([r"C:\Program Files\FerraSync\FerraSync Agent.exe", "--background"])
+    assert new.is_enabled()  # ticked, but it would start the old copy (or nothing, if it was deleted)
+    assert "Descargas" in (new.repair() or "")
+    assert fake_winreg.values[(autostart.RUN_KEY, "FerraSync Agent")][0] == new.command_line
+    assert new.repair() is None  # already right
+
+
+def test_repair_leaves_an_absent_value_absent(fake_winreg: FakeWinreg) -> None:
+    strategy = autostart.WindowsRunKey([r"C:\FerraSync\FerraSync Agent.exe", "--background"])
+    assert strategy.repair() is None and fake_winreg.values == {}
+
+
+def test_xdg_repair_rewrites_a_moved_exec(tmp_path: Path) -> None:
+    config = tmp_path / "cfg"
+    autostart.XdgAutostart(["/old/venv/bin/python", "-m", "agent", "--background"], config_home=config).enable()
+    moved = autostart.XdgAutostart(["/new/venv/bin/python", "-m", "agent", "--background"], config_home=config)
+    assert moved.repair() and "/new/venv/bin/python" in moved.path.read_text(encoding="utf-8")
+    assert moved.repair() is None
