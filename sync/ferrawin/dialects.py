@@ -52,6 +52,12 @@ class Dialect:
         """Ascending with NULLs first everywhere (SQL Server's and SQLite's default)."""
         return f"{expr} NULLS FIRST" if self.name == "postgresql" else expr
 
+    def binary(self, expr: str) -> str:
+        """`expr` compared byte by byte (code point order), whatever the column's collation."""
+        if self.is_mssql:
+            return f"{expr} COLLATE Latin1_General_BIN2"
+        return f'{expr} COLLATE "C"' if self.name == "postgresql" else expr  # SQLite compares binary
+
     def fecha_text(self, expr: str) -> str:
         """`YYYY-MM-DD HH:MM:SS` of a datetime expression: CONVERT(varchar(19), expr, 120)."""
         if self.is_mssql:

@@ -206,7 +206,10 @@ def _assembly_order(rows: list[Row]) -> list[Row]:
 
 def ensamblajes(rows: list[Row]) -> list[dict[str, Any]]:
     """getEnsamblajes: one entry per DISTINCT (ZETIQUETAC, ZSITUACION), each with EVERY PROD_DETO row
-    of that ZETIQUETAC (not de-duplicated, as the PHP tool sent them), ordered by ZELEMENTO."""
+    of that ZETIQUETAC (not de-duplicated, as the PHP tool sent them), ordered by ZELEMENTO.
+
+    The labels and names come as the database's collation sees them (queries.assemblies), so
+    exact equality here is the PHP tool's SQL equality."""
     pairs = sorted({(r["etiqueta_codigo"], r["nombre"]) for r in rows}, key=lambda p: _nulls_first(*p))
     by_label: dict[Any, list[Row]] = {}
     for r in _assembly_order(rows):

@@ -47,6 +47,21 @@ def keys_filter(dialect: Dialect, conta: str, codigo: str, count: int) -> str:
     return "(" + " OR ".join([one] * count) + ")"
 
 
+def bound_keys(dialect: Dialect, count: int) -> str:
+    """The batch's key pairs as a derived table `k (KCONTA, KCODIGO)`, to join and to read back.
+
+    Rows are matched to their planilla by the pair that was bound, never by the value the database
+    returns: SQL Server compares with its collation (trailing blanks ignored, case-insensitive by
+    default) and CHAR(n) columns come back padded, so the returned key may differ from the bound one.
+    UNION ALL of one-row SELECTs: the one form SQL Server, PostgreSQL and SQLite all accept.
+    """
+    if count < 1:
+        raise ValueError("a batch needs at least one planilla")
+    p = dialect.param()
+    rows = [f"SELECT {p} AS KCONTA, {p} AS KCODIGO"] + [f"SELECT {p}, {p}"] * (count - 1)
+    return "(" + " UNION ALL ".join(rows) + ") k"
+
+
 def not_blank(dialect: Dialect, expr: str) -> str:
     return f"LTRIM(RTRIM({expr})) <> ''"
 
@@ -136,13 +151,14 @@ HEADER_COLUMNS = (
 def elements(dialect: Dialect, batch: int) -> Query:
     """Reference §1.7 for a batch: ORD_BAR rows with header, client, obra, line text and label."""
     sql = (
-        "SELECT ob.ZCONTA AS zconta, ob.ZCODIGO AS zcodigo,\n"
+        "SELECT k.KCONTA AS zconta, k.KCODIGO AS zcodigo,\n"
         f"  {HEADER_COLUMNS},\n"
         "  ob.ZCODLIN AS fila, ob.ZELEMENTO AS zelemento, od.ZSITUACION AS descripcion_fila, ob.ZMARCA AS marca,\n"
         "  ob.ZDIAMETRO AS diametro, ob.ZCODMODELO AS figura, ob.ZLONGTESTD AS longitud,\n"
         "  ob.ZNUMBEND AS dobles_barra, ob.ZCANTIDAD AS barras, ob.ZPESOTESTD AS peso, ob.ZFIGURA AS zfigura,\n"
         "  ob.ZFECHACALC AS fecha_calculo, COALESCE(pd.ZETIQUETA, '') AS etiqueta\n"
-        "FROM ORD_BAR ob\n"
+        f"FROM {bound_keys(dialect, batch)}\n"
+        "JOIN ORD_BAR ob ON ob.ZCONTA = k.KCONTA AND ob.ZCODIGO = k.KCODIGO\n"
         "LEFT JOIN ORD_HEAD oh ON ob.ZCONTA = oh.ZCONTA AND ob.ZCODIGO = oh.ZCODIGO\n"
         "LEFT JOIN ORD_DET od ON ob.ZCONTA = od.ZCONTA AND ob.ZCODIGO = od.ZCODIGO\n"
         "  AND ob.ZORDEN = od.ZORDEN AND ob.ZCODLIN = od.ZCODLIN\n"
@@ -153,8 +169,7 @@ def elements(dialect: Dialect, batch: int) -> Query:
         "           GROUP BY ZCONTA, ZCODPLA, ZCODLIN, ZELEMENTO) pd\n"
         "  ON ob.ZCONTA = pd.ZCONTA AND ob.ZCODIGO = pd.ZCODPLA AND ob.ZCODLIN = pd.ZCODLIN\n"
         "  AND ob.ZELEMENTO = pd.ZELEMENTO\n"
-        f"WHERE {keys_filter(dialect, 'ob.ZCONTA', 'ob.ZCODIGO', batch)}\n"
-        "ORDER BY ob.ZCONTA, ob.ZCODIGO"
+        "ORDER BY k.KCONTA, k.KCODIGO"
     )
     return Query(sql, 2)
 
@@ -162,11 +177,11 @@ def elements(dialect: Dialect, batch: int) -> Query:
 def headers(dialect: Dialect, batch: int) -> Query:
     """The header-only fallback (getCabeceraPlanilla) for planillas without ORD_BAR rows."""
     sql = (
-        "SELECT oh.ZCONTA AS zconta, oh.ZCODIGO AS zcodigo,\n"
+        "SELECT k.KCONTA AS zconta, k.KCODIGO AS zcodigo,\n"
         f"  {HEADER_COLUMNS}\n"
-        "FROM ORD_HEAD oh\n"
-        "LEFT JOIN PROJECT p ON oh.ZCODOBRA = p.ZCODIGO\n"
-        f"WHERE {keys_filter(dialect, 'oh.ZCONTA', 'oh.ZCODIGO', batch)}"
+        f"FROM {bound_keys(dialect, batch)}\n"
+        "JOIN ORD_HEAD oh ON oh.ZCONTA = k.KCONTA AND oh.ZCODIGO = k.KCODIGO\n"
+        "LEFT JOIN PROJECT p ON oh.ZCODOBRA = p.ZCODIGO"
     )
     return Query(sql, 1)
 
@@ -177,7 +192,7 @@ def entities(dialect: Dialect, batch: int) -> Query:
     `ent_no` numbers the ORD_DET rows of a planilla so that two rows with the same ZCODLIN stay two
     entities (each with the whole line's composition, as the PHP tool's per-line query gave).
     """
-    order_det = ", ".join(dialect.asc(c) for c in ("ZCODLIN", "ZORDEN", "ZMARCA", "ZSITUACION", "ZCANTIDAD",
+    order_det = ", ".join(dialect.asc("d." + c) for c in ("ZCODLIN", "ZORDEN", "ZMARCA", "ZSITUACION", "ZCANTIDAD",
                                                    "ZMEMBERS", "ZCODMODELO"))
     order_deti = ", ".join(dialect.asc(c) for c in ("ZCOTAS", "ZLONGITUD"))
     sql = (
@@ -189,10 +204,11 @@ def entities(dialect: Dialect, batch: int) -> Query:
         "  ob.ZLONGTESTD AS b_longitud, ob.ZNUMBEND AS b_dobleces, ob.ZFIGURA AS b_dimensiones,\n"
         "  ob.ZPESOTESTD AS b_peso, ob.ZSTRBENT AS b_tipo_forma, ob.ZCODMODELO AS b_figura,\n"
         "  ob.ZOBJETO AS b_zobjeto, ob.ZORDEN AS b_orden, ob.ZCODLIN AS b_linea\n"
-        "FROM (SELECT ZCONTA, ZCODIGO, ZCODLIN, ZORDEN, ZMARCA, ZSITUACION, ZCANTIDAD, ZMEMBERS, ZCODMODELO,\n"
-        f"        ROW_NUMBER() OVER (PARTITION BY ZCONTA, ZCODIGO ORDER BY {order_det}) AS ENT_NO\n"
-        "      FROM ORD_DET\n"
-        f"      WHERE {keys_filter(dialect, 'ZCONTA', 'ZCODIGO', batch)}) od\n"
+        "FROM (SELECT k.KCONTA AS ZCONTA, k.KCODIGO AS ZCODIGO, d.ZCODLIN, d.ZORDEN, d.ZMARCA, d.ZSITUACION,\n"
+        "        d.ZCANTIDAD, d.ZMEMBERS, d.ZCODMODELO,\n"
+        f"        ROW_NUMBER() OVER (PARTITION BY k.KCONTA, k.KCODIGO ORDER BY {order_det}) AS ENT_NO\n"
+        f"      FROM {bound_keys(dialect, batch)}\n"
+        "      JOIN ORD_DET d ON d.ZCONTA = k.KCONTA AND d.ZCODIGO = k.KCODIGO) od\n"
         "LEFT JOIN (SELECT ZCONTA, ZCODPLA, ZCODLIN, ZCOTAS, ZLONGITUD,\n"
         f"        ROW_NUMBER() OVER (PARTITION BY ZCONTA, ZCODPLA, ZCODLIN ORDER BY {order_deti}) AS RN\n"
         "      FROM PROD_DETI\n"
@@ -205,15 +221,25 @@ def entities(dialect: Dialect, batch: int) -> Query:
 
 
 def assemblies(dialect: Dialect, batch: int) -> Query:
-    """Reference §1.8 for a batch: every PROD_DETO row (grouped into ensamblajes in Python)."""
+    """Reference §1.8 for a batch: every PROD_DETO row, with its ensamblaje decided in SQL.
+
+    The PHP tool's `SELECT DISTINCT ZETIQUETAC, ZSITUACION` and `WHERE ZETIQUETAC = ?` compared
+    labels with the database's collation. `etiqueta_codigo` and `nombre` are therefore each row's
+    representative of its label (and of its name within the label) under that collation, the
+    binary-smallest spelling: rows SQL Server treats as one label make one ensamblaje, and
+    payload.ensamblajes can group on exact equality.
+    """
+    label = "PARTITION BY k.KCONTA, k.KCODIGO, d.ZETIQUETAC"
     sql = (
-        "SELECT ZCONTA AS zconta, ZCODPLA AS zcodigo, ZETIQUETAC AS etiqueta_codigo, ZSITUACION AS nombre,\n"
-        "  ZELEMENTO AS elemento, ZDIAMETRO AS diametro, ZCODMODELO AS figura, ZCANTIDAD AS cantidad,\n"
-        "  ZLONGITUD AS longitud, ZPESO AS peso, ZMEMBERS AS miembros, ZBARMEMBER AS barras_miembro,\n"
-        "  ZTIPO AS tipo_acero, ZMAQUINA AS maquina, ZCOTAS AS cotas\n"
-        "FROM PROD_DETO\n"
-        f"WHERE {keys_filter(dialect, 'ZCONTA', 'ZCODPLA', batch)}\n"
-        "ORDER BY ZCONTA, ZCODPLA"
+        "SELECT k.KCONTA AS zconta, k.KCODIGO AS zcodigo,\n"
+        f"  MIN({dialect.binary('d.ZETIQUETAC')}) OVER ({label}) AS etiqueta_codigo,\n"
+        f"  MIN({dialect.binary('d.ZSITUACION')}) OVER ({label}, d.ZSITUACION) AS nombre,\n"
+        "  d.ZELEMENTO AS elemento, d.ZDIAMETRO AS diametro, d.ZCODMODELO AS figura, d.ZCANTIDAD AS cantidad,\n"
+        "  d.ZLONGITUD AS longitud, d.ZPESO AS peso, d.ZMEMBERS AS miembros, d.ZBARMEMBER AS barras_miembro,\n"
+        "  d.ZTIPO AS tipo_acero, d.ZMAQUINA AS maquina, d.ZCOTAS AS cotas\n"
+        f"FROM {bound_keys(dialect, batch)}\n"
+        "JOIN PROD_DETO d ON d.ZCONTA = k.KCONTA AND d.ZCODPLA = k.KCODIGO\n"
+        "ORDER BY k.KCONTA, k.KCODIGO"
     )
     return Query(sql, 1)
 

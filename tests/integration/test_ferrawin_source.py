@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from sync.devstack.ferrawin_profile import apply_sqlserver_profile
 from sync.ferrawin import payload, queries, schema, source
 from sync.ferrawin.connection import connect
 from sync.ferrawin.dialects import POSTGRESQL, SQLITE, Dialect, fingerprint_checksum
@@ -34,8 +35,10 @@ def load_sample(conn: Any, dialect: str) -> None:
     conn.commit()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", "postgresql", "postgresql-sqlserver"])
 def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Any, Dialect]]:
+    """The sample on SQLite, on PostgreSQL, and on PostgreSQL behaving like SQL Server (padded CHAR
+    keys, case-insensitive labels, a memo column: sync/devstack/ferrawin_profile.py)."""
     if request.param == "sqlite":
         path = tmp_path / "ferrawin.db"
         path.touch()
@@ -45,6 +48,8 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Any, Di
         conn = connect(request.getfixturevalue("pg_url"))
         dialect = POSTGRESQL
     load_sample(conn, dialect.name)
+    if request.param == "postgresql-sqlserver":
+        apply_sqlserver_profile(conn.execute)
     yield conn, dialect
     conn.close()
 
