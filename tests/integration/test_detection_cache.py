@@ -42,9 +42,9 @@ class Cycles:
 
 
 def test_unchanged_ferrawin_uses_the_cache_and_an_edit_day_is_still_exact(
-    pg_url: str, manager_stub: Any, tmp_path: Path
+    pg_url: str, manager_stub: Any, tmp_path: Path, ferrawin_profile: str
 ) -> None:
-    generate(pg_url, 120, seed=31)
+    generate(pg_url, 120, seed=31, profile=ferrawin_profile)
     cycles = Cycles(pg_url, manager_stub, tmp_path)
     cycles.run("rebuild")
 
