@@ -83,6 +83,20 @@ def installed_drivers() -> list[str]:
     return list(pyodbc.drivers())
 
 
+def driver_for(url: DatabaseURL) -> str:
+    """The ODBC driver `connect` uses for this URL (DriverMissingError when it is not installed)."""
+    if url.kind == "sqlite":
+        return "SQLite integrado (sin ODBC)"
+    if url.kind == "postgresql":
+        wanted = url.option("driver") or POSTGRES_ODBC_DRIVER
+        installed = installed_drivers()
+        if wanted not in installed:
+            raise DriverMissingError(f"Falta el controlador ODBC «{wanted}» (psqlODBC): instálelo. "
+                                     f"Instalados: {_names(installed)}.")
+        return wanted
+    return _sqlserver_driver(url)
+
+
 def _sqlserver_driver(url: DatabaseURL) -> str:
     installed = installed_drivers()
     wanted = url.option("driver")

@@ -163,7 +163,7 @@ def elements(dialect: Dialect, batch: int) -> Query:
         "LEFT JOIN ORD_DET od ON ob.ZCONTA = od.ZCONTA AND ob.ZCODIGO = od.ZCODIGO\n"
         "  AND ob.ZORDEN = od.ZORDEN AND ob.ZCODLIN = od.ZCODLIN\n"
         "LEFT JOIN PROJECT p ON oh.ZCODOBRA = p.ZCODIGO\n"
-        "LEFT JOIN (SELECT ZCONTA, ZCODPLA, ZCODLIN, ZELEMENTO, MIN(ZETIQUETA) AS ZETIQUETA\n"
+        f"LEFT JOIN (SELECT ZCONTA, ZCODPLA, ZCODLIN, ZELEMENTO, MIN({dialect.sortable('ZETIQUETA')}) AS ZETIQUETA\n"
         "           FROM PROD_DETO\n"
         f"           WHERE {keys_filter(dialect, 'ZCONTA', 'ZCODPLA', batch)}\n"
         "           GROUP BY ZCONTA, ZCODPLA, ZCODLIN, ZELEMENTO) pd\n"
@@ -229,11 +229,11 @@ def assemblies(dialect: Dialect, batch: int) -> Query:
     binary-smallest spelling: rows SQL Server treats as one label make one ensamblaje, and
     payload.ensamblajes can group on exact equality.
     """
-    label = "PARTITION BY k.KCONTA, k.KCODIGO, d.ZETIQUETAC"
+    label = f"PARTITION BY k.KCONTA, k.KCODIGO, {dialect.sortable('d.ZETIQUETAC')}"
     sql = (
         "SELECT k.KCONTA AS zconta, k.KCODIGO AS zcodigo,\n"
         f"  MIN({dialect.binary('d.ZETIQUETAC')}) OVER ({label}) AS etiqueta_codigo,\n"
-        f"  MIN({dialect.binary('d.ZSITUACION')}) OVER ({label}, d.ZSITUACION) AS nombre,\n"
+        f"  MIN({dialect.binary('d.ZSITUACION')}) OVER ({label}, {dialect.sortable('d.ZSITUACION')}) AS nombre,\n"
         "  d.ZELEMENTO AS elemento, d.ZDIAMETRO AS diametro, d.ZCODMODELO AS figura, d.ZCANTIDAD AS cantidad,\n"
         "  d.ZLONGITUD AS longitud, d.ZPESO AS peso, d.ZMEMBERS AS miembros, d.ZBARMEMBER AS barras_miembro,\n"
         "  d.ZTIPO AS tipo_acero, d.ZMAQUINA AS maquina, d.ZCOTAS AS cotas\n"

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import logging
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -30,9 +31,11 @@ from sync.errors import ConfigError, DatabaseError
 from sync.ferrawin import queries
 from sync.ferrawin.dialects import Dialect
 from sync.ferrawin.phpjson import php_round, php_trim
+from sync.ferrawin.schema_probe import SchemaReport, probe
 
 Row = dict[str, Any]
 FETCH_SIZE = 2000
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, order=True)
@@ -350,9 +353,10 @@ class _TrackingConnection:
 class FerraWinSource:
     """FerraWin as sync.engine.Source: padded codes in, planilla dicts and request bodies out."""
 
-    def __init__(self, conn: Any, dialect: Dialect, identity: str = "") -> None:
+    def __init__(self, conn: Any, dialect: Dialect, identity: str = "", schema: SchemaReport | None = None) -> None:
         self.conn = _TrackingConnection(conn)
-        self.dialect = dialect
+        self.dialect = schema.adapt(dialect) if schema is not None else dialect
+        self.schema = schema  # what the office's FerraWin declares (schema_probe.py); None: not probed
         self.identity = identity  # which database (URL without password): the detection cache's key
         self.keys: dict[str, PlanillaKey] = {}
         self.hashes: dict[str, str | None] | None = None
@@ -414,4 +418,12 @@ def open_source(url: Any, *, login_timeout: float = 15, query_timeout: float = 0
 
     parsed = parse_database_url(url) if isinstance(url, str) else url
     conn = connect(parsed, login_timeout=login_timeout, query_timeout=query_timeout)
-    return FerraWinSource(conn, dialect_for(parsed.kind), identity=parsed.redacted())
+    dialect = dialect_for(parsed.kind)
+    try:
+        schema = probe(conn, dialect)
+    except BaseException:
+        conn.close()
+        raise
+    for copes, note in schema.notes():  # the check commands print these; the log keeps them for support
+        log.log(logging.INFO if copes else logging.WARNING, "FerraWin schema: %s", note)
+    return FerraWinSource(conn, dialect, identity=parsed.redacted(), schema=schema)

@@ -17,6 +17,7 @@ from sync.devstack.ferrawin_profile import apply_sqlserver_profile
 from sync.ferrawin import payload, queries, schema, source
 from sync.ferrawin.connection import connect
 from sync.ferrawin.dialects import POSTGRESQL, SQLITE, Dialect, fingerprint_checksum
+from sync.ferrawin.schema_probe import probe
 
 GOLDEN = Path(__file__).parent.parent / "golden"
 ALL_CODES = ["2026-002531", "2026-000012", "2026-000011", "2026-000010", "2025-007816", "2024-000020"]
@@ -169,3 +170,30 @@ def test_engine_source_adapter(tmp_path: Path) -> None:
     assert src.encode_body(planillas[1:], "rebuild").endswith(b'"metadata":{"modo":"rebuild"}}')
     src.cancel()
     src.close()
+
+
+def test_schema_probe_reports_memo_and_padded_keys_and_adapts(db: tuple[Any, Dialect], request: pytest.FixtureRequest
+                                                              ) -> None:
+    conn, dialect = db
+    report = probe(conn, dialect)
+    assert len(report.columns) == sum(len(t.columns) for t in schema.TABLES) and report.missing == ()
+    like_sqlserver = request.node.callspec.params["db"] == "postgresql-sqlserver"
+    memo = {f"{c.table}.{c.name}" for c in report.memo_columns}
+    assert memo == ({"PROD_DETO.ZCOTAS", "PROD_DETI.ZCOTAS"} if like_sqlserver else set())
+    assert report.adapt(dialect).memo == ({"ZCOTAS"} if like_sqlserver else set())
+    assert len(report.padded_keys) == (6 if like_sqlserver else 0) and report.unsupported_keys == ()
+    assert all(ok for ok, _ in report.notes())
+
+
+def test_schema_probe_refuses_padded_planilla_codes_and_missing_columns(pg_url: str) -> None:
+    conn = connect(pg_url)
+    load_sample(conn, "postgresql")
+    conn.execute("ALTER TABLE ORD_HEAD ALTER COLUMN ZCODIGO TYPE CHAR(10)")
+    conn.execute("ALTER TABLE PROJECT DROP COLUMN ZPOBLA")
+    try:
+        notes = probe(conn, POSTGRESQL).notes()
+    finally:
+        conn.close()
+    assert [ok for ok, _ in notes] == [False, False]
+    assert "PROJECT.ZPOBLA" in notes[0][1]
+    assert notes[1][1].startswith("No soportado: claves de ancho fijo en ORD_HEAD.ZCODIGO character(10)")
