@@ -426,4 +426,7 @@ def open_source(url: Any, *, login_timeout: float = 15, query_timeout: float = 0
         raise
     for copes, note in schema.notes():  # the check commands print these; the log keeps them for support
         log.log(logging.INFO if copes else logging.WARNING, "FerraWin schema: %s", note)
+    if schema.unsupported_keys:  # codes would come out padded: refuse before anything is sent
+        conn.close()
+        raise DatabaseError(next(note for copes, note in schema.notes() if note.startswith("No soportado")))
     return FerraWinSource(conn, dialect, identity=parsed.redacted(), schema=schema)

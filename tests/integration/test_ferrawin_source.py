@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from sync.devstack.ferrawin_profile import apply_sqlserver_profile
+from sync.errors import DatabaseError
 from sync.ferrawin import payload, queries, schema, source
 from sync.ferrawin.connection import connect
 from sync.ferrawin.dialects import POSTGRESQL, SQLITE, Dialect, fingerprint_checksum
@@ -197,3 +198,12 @@ def test_schema_probe_refuses_padded_planilla_codes_and_missing_columns(pg_url: 
     assert [ok for ok, _ in notes] == [False, False]
     assert "PROJECT.ZPOBLA" in notes[0][1]
     assert notes[1][1].startswith("No soportado: claves de ancho fijo en ORD_HEAD.ZCODIGO character(10)")
+
+
+def test_open_source_refuses_padded_planilla_codes(pg_url: str) -> None:
+    conn = connect(pg_url)
+    load_sample(conn, "postgresql")
+    conn.execute("ALTER TABLE ORD_BAR ALTER COLUMN ZCODIGO TYPE CHAR(10)")
+    conn.close()
+    with pytest.raises(DatabaseError, match=r"No soportado: claves de ancho fijo en ORD_BAR\.ZCODIGO"):
+        source.open_source(pg_url)
