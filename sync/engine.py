@@ -133,6 +133,12 @@ class Engine:
         threading.Thread(target=_close_after, args=(source, threads), name="ferrasync-close", daemon=True).start()
 
 
+def unexpected_error_message(exc: BaseException) -> str:
+    """What a person reads when something unforeseen broke a run; the traceback goes to the log."""
+    return (f"Error inesperado durante la sincronización ({type(exc).__name__}). No se ha perdido nada: lo no "
+            "confirmado se reenviará en la próxima sincronización. El detalle está en el registro.")
+
+
 class _Run:
     """The state of one run; lives only inside Engine.run."""
 
@@ -173,6 +179,9 @@ class _Run:
             )
         except (RunRequestError, ManagerError, FerraSyncError) as exc:
             return self.finish("failed", exc.message)
+        except Exception as exc:  # a bug or an unforeseen driver error: a failed run, never a traceback
+            log.exception("Run %s failed unexpectedly", self.run_id)
+            return self.finish("failed", unexpected_error_message(exc))
 
     def plan(self, source: Source, request: RunRequest) -> tuple[list[str], Plan | None]:
         if request.resume_run_id:

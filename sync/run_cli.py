@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import socket
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from sync.config import Settings, load_settings
-from sync.engine import DEFAULT_SAFETY_LIMIT, Engine, EngineOptions, Source
-from sync.errors import ConfigError
+from sync.engine import DEFAULT_SAFETY_LIMIT, Engine, EngineOptions, Source, unexpected_error_message
+from sync.errors import ConfigError, FerraSyncError
 from sync.journal import Journal
 from sync.logforward import ForwardingHandler, LogForwarder
 from sync.manager import ManagerClient
@@ -53,8 +54,67 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(handler=run_command)
 
 
+RUN_LOG = "ferrasync-run.log"  # in the data folder's logs/: tracebacks of unexpected errors
+
+
 def run_command(args: argparse.Namespace) -> int:
     settings = load_settings(cli={"FERRAWIN_URL": args.ferrawin} if args.ferrawin else None)
+    with _tracebacks_to_file(settings.home / "logs" / RUN_LOG) as log_path:
+        try:
+            return _run(args, settings)
+        except FerraSyncError:
+            raise  # already a Spanish message (sync.cli prints it)
+        except Exception as exc:
+            logging.getLogger("ferrasync.run").exception("ferrasync run failed unexpectedly")
+            print(f"error: {unexpected_error_message(exc)} ({log_path})", file=sys.stderr)
+            return 1
+
+
+class _NoTraceback(logging.Formatter):
+    """The console's formatter without tracebacks: a person reads one line, the log file has the rest."""
+
+    def formatException(self, ei: Any) -> str:
+        return ""
+
+    def format(self, record: logging.LogRecord) -> str:
+        saved = record.exc_text
+        record.exc_text = ""
+        try:
+            return super().format(record).rstrip()
+        finally:
+            record.exc_text = saved
+
+
+@contextlib.contextmanager
+def _tracebacks_to_file(path: Path) -> Iterator[Path]:
+    """For the run: console lines without tracebacks, and every WARNING or worse (traceback included)
+    appended to `path`."""
+    root = logging.getLogger()
+    consoles = [h for h in root.handlers if type(h) is logging.StreamHandler]
+    saved = [h.formatter for h in consoles]
+    for handler in consoles:
+        handler.setFormatter(_NoTraceback(handler.formatter._fmt if handler.formatter else None))
+    file_handler: logging.Handler | None = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        file_handler = logging.FileHandler(path, encoding="utf-8", delay=True)
+    except OSError:
+        pass  # an unwritable data folder is reported by the run itself
+    if file_handler is not None:
+        file_handler.setLevel(logging.WARNING)
+        file_handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        root.addHandler(file_handler)
+    try:
+        yield path
+    finally:
+        if file_handler is not None:
+            root.removeHandler(file_handler)
+            file_handler.close()
+        for handler, formatter in zip(consoles, saved, strict=True):
+            handler.setFormatter(formatter)
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
     journal = Journal(settings.home / JOURNAL_NAME)
     journal.mark_interrupted()
     request = _request(args, journal)
