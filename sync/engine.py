@@ -26,6 +26,7 @@ from typing import Any, Protocol, TypeVar
 
 from sync import detection_cache
 from sync.detection import Fingerprint, Plan, plan_incremental
+from sync.detection_cache import MAX_AGE_S as RESCAN_DEFAULT_S
 from sync.errors import FerraSyncError
 from sync.journal import Journal
 from sync.manager import ManagerClient, ManagerError
@@ -77,6 +78,7 @@ class EngineOptions:
     safety_limit: int = DEFAULT_SAFETY_LIMIT
     dump_dir: Path | None = None  # --dump-payloads: every batch body as sent (with dry_run: as it would be)
     detection_cache: bool = True  # skip the grouped scan when FerraWin's tables are unchanged (detection_cache.py)
+    rescan_s: float = RESCAN_DEFAULT_S  # a full scan at least this often (FERRASYNC_RESCAN_MINUTES)
     # Batches posted at once. 1 (the default) keeps two guarantees: Manager receives batches in build order,
     # and a kill or crash leaves at most one batch to re-send. N > 1 hides HTTP latency but weakens both to N.
     batches_in_flight: int = DEFAULT_IN_FLIGHT
@@ -226,7 +228,7 @@ class _Run:
         current = None
         if self.e.options.detection_cache and identity and table_fingerprint is not None:
             current = self.query(table_fingerprint)
-            snapshot = detection_cache.load(path, identity, current)
+            snapshot = detection_cache.load(path, identity, current, max_age_s=self.e.options.rescan_s)
             if snapshot is not None:
                 self.detection = "cache"
                 log.info("FerraWin unchanged since the scan of %s: detection from the cache", _stamp(snapshot.taken_at))

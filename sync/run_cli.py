@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from sync import detection_cache
 from sync.config import Settings, load_settings
 from sync.engine import DEFAULT_SAFETY_LIMIT, Engine, EngineOptions, Source, unexpected_error_message
 from sync.errors import ConfigError, FerraSyncError
@@ -164,6 +165,7 @@ def build_engine(
         time_scale=settings.time_scale,
         safety_limit=safety_limit if safety_limit is not None else safety_limit_of(None, settings),
         dump_dir=dump_dir,
+        rescan_s=rescan_seconds(settings),
     )
     return Engine(open_source, client, journal, options, on_progress=on_progress)
 
@@ -189,6 +191,22 @@ def safety_limit_of(text: str | None, settings: Settings) -> int:
     if not str(value).strip().isdigit() or int(value) <= 0:
         raise ConfigError(f"{name}: se esperaba un número de planillas mayor que 0, se recibió {value!r}")
     return int(value)
+
+
+RESCAN_SETTING = "FERRASYNC_RESCAN_MINUTES"
+RESCAN_MAX_MINUTES = 1440
+
+
+def rescan_seconds(settings: Settings) -> float:
+    """FERRASYNC_RESCAN_MINUTES (1–1440) in seconds, else the default: how long a remembered detection
+    scan may stand in for a new one (what the cheap fingerprint cannot see: detection_cache.py)."""
+    value = str(settings.values.get(RESCAN_SETTING) or "").strip()
+    if not value:
+        return detection_cache.MAX_AGE_S
+    if not value.isdigit() or not 1 <= int(value) <= RESCAN_MAX_MINUTES:
+        raise ConfigError(f"{RESCAN_SETTING}: se esperaba un número de minutos entre 1 y {RESCAN_MAX_MINUTES}, "
+                          f"se recibió {value!r}")
+    return int(value) * 60.0
 
 
 # -- sync-log forwarding (reference §2.7) ----------------------------------------------------------
