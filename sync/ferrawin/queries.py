@@ -8,9 +8,11 @@ Differences from the PHP tool, on purpose:
 - Set-based: one statement per batch of planillas for elements, one for entities (ORD_DET with
   de-duplicated PROD_DETI and the ORD_BAR composition), one for assemblies, plus one header query
   for the planillas of the batch that have no ORD_BAR rows; the PHP tool ran several per planilla.
-- Deterministic de-duplication: an element's `etiqueta` is MIN(ZETIQUETA) of its PROD_DETO rows
-  (the PHP tool kept an arbitrary one), an entity's PROD_DETI row is the first by (ZCOTAS,
-  ZLONGITUD) with NULLs first.
+- Deterministic de-duplication: an element's `etiqueta` is the smallest non-blank ZETIQUETA of its
+  PROD_DETO rows, else MIN (the PHP tool kept an arbitrary one), an entity's PROD_DETI row is the
+  first with non-blank ZCOTAS, then by (ZCOTAS, ZLONGITUD) with NULLs first.
+- Rows are matched to their planilla by the key pair bound (bound_keys), and assembly labels are
+  grouped by the database's own comparison (assemblies): see docs/decisions.md.
 - The listing skips blank keys too (the junk-row guard), and codes are padded in every statement.
 """
 
@@ -60,6 +62,22 @@ def bound_keys(dialect: Dialect, count: int) -> str:
     p = dialect.param()
     rows = [f"SELECT {p} AS KCONTA, {p} AS KCODIGO"] + [f"SELECT {p}, {p}"] * (count - 1)
     return "(" + " UNION ALL ".join(rows) + ") k"
+
+
+def first_filled(dialect: Dialect, column: str) -> str:
+    """MIN over the non-blank values, else MIN: a filled label wins over an empty one.
+
+    The PHP tool kept an unspecified production row (`ORDER BY (SELECT NULL)`), in practice a filled
+    one; a plain MIN would pick '' whenever one row of the element has no label.
+    """
+    value = dialect.sortable(column)
+    return f"COALESCE(MIN(CASE WHEN {not_blank(dialect, value)} THEN {value} END), MIN({value}))"
+
+
+def blank_last(dialect: Dialect, column: str) -> str:
+    """An ORDER BY term putting NULL and blank values after filled ones (for first-row picks)."""
+    value = dialect.sortable(column)
+    return f"CASE WHEN {not_blank(dialect, value)} THEN 0 ELSE 1 END"
 
 
 def not_blank(dialect: Dialect, expr: str) -> str:
@@ -163,7 +181,7 @@ def elements(dialect: Dialect, batch: int) -> Query:
         "LEFT JOIN ORD_DET od ON ob.ZCONTA = od.ZCONTA AND ob.ZCODIGO = od.ZCODIGO\n"
         "  AND ob.ZORDEN = od.ZORDEN AND ob.ZCODLIN = od.ZCODLIN\n"
         "LEFT JOIN PROJECT p ON oh.ZCODOBRA = p.ZCODIGO\n"
-        f"LEFT JOIN (SELECT ZCONTA, ZCODPLA, ZCODLIN, ZELEMENTO, MIN({dialect.sortable('ZETIQUETA')}) AS ZETIQUETA\n"
+        f"LEFT JOIN (SELECT ZCONTA, ZCODPLA, ZCODLIN, ZELEMENTO, {first_filled(dialect, 'ZETIQUETA')} AS ZETIQUETA\n"
         "           FROM PROD_DETO\n"
         f"           WHERE {keys_filter(dialect, 'ZCONTA', 'ZCODPLA', batch)}\n"
         "           GROUP BY ZCONTA, ZCODPLA, ZCODLIN, ZELEMENTO) pd\n"
@@ -194,7 +212,7 @@ def entities(dialect: Dialect, batch: int) -> Query:
     """
     order_det = ", ".join(dialect.asc("d." + c) for c in ("ZCODLIN", "ZORDEN", "ZMARCA", "ZSITUACION", "ZCANTIDAD",
                                                    "ZMEMBERS", "ZCODMODELO"))
-    order_deti = ", ".join(dialect.asc(c) for c in ("ZCOTAS", "ZLONGITUD"))
+    order_deti = ", ".join([blank_last(dialect, "ZCOTAS")] + [dialect.asc(c) for c in ("ZCOTAS", "ZLONGITUD")])
     sql = (
         "SELECT od.ZCONTA AS zconta, od.ZCODIGO AS zcodigo, od.ENT_NO AS ent_no,\n"
         "  od.ZCODLIN AS linea, od.ZMARCA AS marca, od.ZSITUACION AS situacion, od.ZCANTIDAD AS cantidad,\n"

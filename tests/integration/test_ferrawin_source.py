@@ -207,3 +207,20 @@ def test_open_source_refuses_padded_planilla_codes(pg_url: str) -> None:
     conn.close()
     with pytest.raises(DatabaseError, match=r"No soportado: claves de ancho fijo en ORD_BAR\.ZCODIGO"):
         source.open_source(pg_url)
+
+
+def test_first_row_picks_prefer_a_filled_label_and_filled_cotas(db: tuple[Any, Dialect]) -> None:
+    conn, dialect = db
+    cur = conn.cursor()
+    # An extra production record without label, and a PROD_DETI unit without cotas: MIN / NULLs-first picked them.
+    cur.execute("INSERT INTO PROD_DETO (ZCONTA, ZCODPLA, ZCODLIN, ZELEMENTO, ZETIQUETA, ZETIQUETAC, ZSITUACION) "
+                "VALUES ('2025', '007816', '000001', '000001', '', 'C01', 'PILAR P1')")
+    cur.execute("INSERT INTO PROD_DETI (ZCONTA, ZCODPLA, ZCODLIN, ZCOTAS, ZLONGITUD) "
+                "VALUES ('2025', '007816', '000001', NULL, 10.0)")
+    conn.commit()
+    key = source.list_codes(conn, dialect, year="2025")[0]
+    [data] = source.fetch_batch(conn, dialect, [key])
+    planilla = payload.build_planilla(data)
+    assert planilla is not None
+    assert [e["etiqueta"] for e in planilla["elementos"] if e["ferrawin_id"] == "000001-000001"] == ["E0001"]
+    assert [e["cotas"] for e in planilla["entidades"] if e["linea"] == "000001"] == ["20x20"]
