@@ -166,6 +166,28 @@ HEADER_COLUMNS = (
 )
 
 
+# Row order inside a planilla, as the PHP tool's ORDER BY (the database's collation decides, as it did for
+# the PHP tool), then every other column, so that duplicates come out in one fixed order.
+ELEMENT_ORDER = (  # ORDER BY ob.ZCODLIN, ob.ZELEMENTO (reference §1.7); then the other columns by alias
+    "ob.ZCODLIN", "ob.ZELEMENTO", "ob.ZCANTIDAD", "p.ZCODCLI", "p.ZCODIGO", "od.ZSITUACION", "oh.ZNOMBRE",
+    "ob.ZDIAMETRO", "ob.ZNUMBEND", "p.ZPOBLA", "COALESCE(pd.ZETIQUETA, '')", "oh.ZFECHA", "ob.ZFECHACALC",
+    "ob.ZCODMODELO", "ob.ZLONGTESTD", "ob.ZMARCA", "p.ZCLIENTE", "p.ZNOMBRE", "ob.ZPESOTESTD", "oh.ZMODULO",
+    "ob.ZFIGURA",
+)
+BAR_ORDER = (  # ORDER BY ob.ZELEMENTO (reference §1.9), then ZORDEN, then the other columns by alias
+    "ob.ZELEMENTO", "ob.ZORDEN", "ob.ZCANTIDAD", "ob.ZDIAMETRO", "ob.ZFIGURA", "ob.ZNUMBEND", "ob.ZCODMODELO",
+    "ob.ZLONGTESTD", "ob.ZPESOTESTD", "ob.ZSTRBENT", "ob.ZOBJETO",
+)
+ASSEMBLY_ORDER = (  # ORDER BY ZELEMENTO (reference §1.8), then the other columns by alias
+    "d.ZELEMENTO", "d.ZBARMEMBER", "d.ZCANTIDAD", "d.ZCOTAS", "d.ZDIAMETRO", "etiqueta_codigo", "d.ZCODMODELO",
+    "d.ZLONGITUD", "d.ZMAQUINA", "d.ZMEMBERS", "nombre", "d.ZPESO", "d.ZTIPO",
+)
+
+
+def _order(dialect: Dialect, exprs: tuple[str, ...]) -> str:
+    return ", ".join(dialect.asc(e) for e in exprs)
+
+
 def elements(dialect: Dialect, batch: int) -> Query:
     """Reference §1.7 for a batch: ORD_BAR rows with header, client, obra, line text and label."""
     sql = (
@@ -187,7 +209,7 @@ def elements(dialect: Dialect, batch: int) -> Query:
         "           GROUP BY ZCONTA, ZCODPLA, ZCODLIN, ZELEMENTO) pd\n"
         "  ON ob.ZCONTA = pd.ZCONTA AND ob.ZCODIGO = pd.ZCODPLA AND ob.ZCODLIN = pd.ZCODLIN\n"
         "  AND ob.ZELEMENTO = pd.ZELEMENTO\n"
-        "ORDER BY k.KCONTA, k.KCODIGO"
+        f"ORDER BY k.KCONTA, k.KCODIGO, {_order(dialect, ELEMENT_ORDER)}"
     )
     return Query(sql, 2)
 
@@ -233,7 +255,7 @@ def entities(dialect: Dialect, batch: int) -> Query:
         f"      WHERE {keys_filter(dialect, 'ZCONTA', 'ZCODPLA', batch)}) di\n"
         "  ON od.ZCONTA = di.ZCONTA AND od.ZCODIGO = di.ZCODPLA AND od.ZCODLIN = di.ZCODLIN AND di.RN = 1\n"
         "LEFT JOIN ORD_BAR ob ON ob.ZCONTA = od.ZCONTA AND ob.ZCODIGO = od.ZCODIGO AND ob.ZCODLIN = od.ZCODLIN\n"
-        "ORDER BY od.ZCONTA, od.ZCODIGO, od.ENT_NO"
+        f"ORDER BY od.ZCONTA, od.ZCODIGO, od.ENT_NO, {_order(dialect, BAR_ORDER)}"
     )
     return Query(sql, 2)
 
@@ -242,22 +264,25 @@ def assemblies(dialect: Dialect, batch: int) -> Query:
     """Reference §1.8 for a batch: every PROD_DETO row, with its ensamblaje decided in SQL.
 
     The PHP tool's `SELECT DISTINCT ZETIQUETAC, ZSITUACION` and `WHERE ZETIQUETAC = ?` compared
-    labels with the database's collation. `etiqueta_codigo` and `nombre` are therefore each row's
+    labels with the database's collation, and ordered by it. `grupo` numbers the distinct (label,
+    name) pairs in that order; `etiqueta_codigo` and `nombre` are each row's
     representative of its label (and of its name within the label) under that collation, the
     binary-smallest spelling: rows SQL Server treats as one label make one ensamblaje, and
     payload.ensamblajes can group on exact equality.
     """
     label = f"PARTITION BY k.KCONTA, k.KCODIGO, {dialect.sortable('d.ZETIQUETAC')}"
+    pair_order = _order(dialect, ("d.ZETIQUETAC", "d.ZSITUACION"))  # DISTINCT … ORDER BY ZETIQUETAC
     sql = (
         "SELECT k.KCONTA AS zconta, k.KCODIGO AS zcodigo,\n"
         f"  MIN({dialect.binary('d.ZETIQUETAC')}) OVER ({label}) AS etiqueta_codigo,\n"
         f"  MIN({dialect.binary('d.ZSITUACION')}) OVER ({label}, {dialect.sortable('d.ZSITUACION')}) AS nombre,\n"
+        f"  DENSE_RANK() OVER (PARTITION BY k.KCONTA, k.KCODIGO ORDER BY {pair_order}) AS grupo,\n"
         "  d.ZELEMENTO AS elemento, d.ZDIAMETRO AS diametro, d.ZCODMODELO AS figura, d.ZCANTIDAD AS cantidad,\n"
         "  d.ZLONGITUD AS longitud, d.ZPESO AS peso, d.ZMEMBERS AS miembros, d.ZBARMEMBER AS barras_miembro,\n"
         "  d.ZTIPO AS tipo_acero, d.ZMAQUINA AS maquina, d.ZCOTAS AS cotas\n"
         f"FROM {bound_keys(dialect, batch)}\n"
         "JOIN PROD_DETO d ON d.ZCONTA = k.KCONTA AND d.ZCODPLA = k.KCODIGO\n"
-        "ORDER BY k.KCONTA, k.KCODIGO"
+        f"ORDER BY k.KCONTA, k.KCODIGO, {_order(dialect, ASSEMBLY_ORDER)}"
     )
     return Query(sql, 1)
 

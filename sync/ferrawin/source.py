@@ -237,42 +237,6 @@ def _sort_key(row: Row, first: Iterable[str]) -> tuple[Any, ...]:
     return tuple((row[n] is not None, row[n] if row[n] is not None else 0) for n in names)
 
 
-def nulls_first_keys(rows: list[Row], names: Sequence[str]) -> list[tuple[Any, ...]]:
-    """Per row, a key ordering as `_sort_key` does over `names`: values, NULLs before any value.
-
-    Built column by column: a column without NULLs keeps its values (they order exactly as their
-    `(True, value)` pairs would); only a column holding a NULL gets the `(is not None, value)` pairs.
-    """
-    columns = []
-    for name in names:
-        column = [r[name] for r in rows]
-        if None in column:
-            column = [(v is not None, v if v is not None else 0) for v in column]
-        columns.append(column)
-    return list(zip(*columns, strict=True))
-
-
-def sorted_rows(rows: list[Row], names: Sequence[str]) -> list[Row]:
-    """`rows` ordered by `nulls_first_keys` (stable: rows equal in every named column keep their order)."""
-    keys = nulls_first_keys(rows, names)
-    return [rows[i] for i in sorted(range(len(rows)), key=keys.__getitem__)]
-
-
-def sort_rows(rows: list[Row], first: tuple[str, str]) -> None:
-    """Sort in place by `_sort_key(row, first)`, cheaply in the usual case.
-
-    When the two named columns are never NULL and no two rows share them, they alone decide the
-    order `_sort_key` gives (its later columns only break ties), so the full key is not built.
-    """
-    a, b = first
-    pairs = [(r[a], r[b]) for r in rows]
-    if len(set(pairs)) == len(rows) and all(x is not None and y is not None for x, y in pairs):
-        order = sorted(range(len(rows)), key=pairs.__getitem__)
-        rows[:] = [rows[i] for i in order]
-    elif rows:
-        rows[:] = sorted_rows(rows, [*first, *sorted(k for k in rows[0] if k not in first)])
-
-
 def fetch_batch(conn: Any, dialect: Dialect, keys: Sequence[PlanillaKey],
                 hashes: dict[str, str | None] | None = None) -> list[PlanillaData]:
     """All data of a batch of planillas in four set-based statements (five without `hashes`).
@@ -306,9 +270,7 @@ def _load_elements(conn: Any, dialect: Dialect, keys: Sequence[PlanillaKey],
     for row in _rows_for(conn, dialect, queries.elements, keys):
         by_raw[(row.pop("zconta"), row.pop("zcodigo"))].elements.append(row)
     for data in by_raw.values():
-        if data.elements:
-            # ORD_BAR order ZCODLIN, ZELEMENTO (reference §1.7), ties broken on every other column.
-            sort_rows(data.elements, ("fila", "zelemento"))
+        if data.elements:  # in the statement's order: ZCODLIN, ZELEMENTO, then every other column
             data.header = {f: data.elements[0][f] for f in HEADER_FIELDS}
 
 
@@ -328,8 +290,7 @@ def _load_entities(conn: Any, dialect: Dialect, keys: Sequence[PlanillaKey],
             entity.bars.append(bar)
     for raw, entities in grouped.items():
         ordered = [entities[n] for n in sorted(entities)]
-        for entity in ordered:
-            sort_rows(entity.bars, ("elemento", "orden"))
+        for entity in ordered:  # bars in the statement's order: ZELEMENTO, ZORDEN, then every other column
             for bar in entity.bars:
                 bar.pop("orden")
         by_raw[raw].entities = ordered

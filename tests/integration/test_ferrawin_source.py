@@ -224,3 +224,28 @@ def test_first_row_picks_prefer_a_filled_label_and_filled_cotas(db: tuple[Any, D
     assert planilla is not None
     assert [e["etiqueta"] for e in planilla["elementos"] if e["ferrawin_id"] == "000001-000001"] == ["E0001"]
     assert [e["cotas"] for e in planilla["entidades"] if e["linea"] == "000001"] == ["20x20"]
+
+
+def test_assembly_and_element_order_follow_the_databases_collation(
+    db: tuple[Any, Dialect], request: pytest.FixtureRequest
+) -> None:
+    # The PHP tool's ORDER BY ZETIQUETAC / ZCODLIN ran under SQL Server's (case-insensitive) collation: 'b01'
+    # before 'C01'. A binary database (SQLite, PostgreSQL's C collation) puts 'C01' first, as Python would.
+    conn, dialect = db
+    cur = conn.cursor()
+    cur.execute("INSERT INTO PROD_DETO (ZCONTA, ZCODPLA, ZCODLIN, ZELEMENTO, ZETIQUETA, ZETIQUETAC, ZSITUACION) "
+                "VALUES ('2025', '007816', '000003', '000001', 'E0009', 'b01', 'VIGA')")
+    cur.execute("INSERT INTO ORD_BAR (ZCONTA, ZCODIGO, ZCODLIN, ZELEMENTO, ZORDEN, ZCANTIDAD) "
+                "VALUES ('2025', '007816', 'a', '000001', '1', 1)")
+    cur.execute("INSERT INTO ORD_BAR (ZCONTA, ZCODIGO, ZCODLIN, ZELEMENTO, ZORDEN, ZCANTIDAD) "
+                "VALUES ('2025', '007816', 'B', '000001', '1', 1)")
+    conn.commit()
+    [data] = source.fetch_batch(conn, dialect, source.list_codes(conn, dialect, year="2025")[:1])
+    planilla = payload.build_planilla(data)
+    assert planilla is not None
+    labels = [a["etiqueta"] for a in planilla["ensamblajes"] if a["etiqueta"]]
+    filas = [e["fila"] for e in planilla["elementos"] if e["fila"] in ("a", "B")]
+    if request.node.callspec.params["db"] == "postgresql-sqlserver":
+        assert (labels, filas) == (["b01", "C01", "C01"], ["a", "B"])  # C01 twice: 'PILAR P1' and 'PILAR P1 '
+    else:
+        assert (labels, filas) == (["C01", "C01", "b01"], ["B", "a"])
