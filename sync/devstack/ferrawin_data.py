@@ -33,6 +33,7 @@ from sync.devstack.ferrawin_db import (
     run_in_transaction,
 )
 from sync.errors import ConfigError
+from sync.ferrawin.urls import parse_database_url
 
 # Planillas per ZCONTA year in the real database (reference §7, January 2026).
 YEAR_WEIGHTS: dict[int, int] = {2018: 279, 2019: 1618, 2020: 2163, 2021: 3068, 2022: 4584, 2023: 5223,
@@ -220,10 +221,9 @@ def generate(url: str, planillas: int, seed: int, replace: bool = False, profile
         raise ConfigError(f"--planillas must be a positive number of planillas, got {planillas}")
     if profile not in PROFILES:
         raise ConfigError(f"--profile must be one of {', '.join(PROFILES)}, got {profile!r}")
-    target = open_target(url)
-    if profile == "sqlserver" and target.dialect != "postgresql":
-        target.close()
+    if profile == "sqlserver" and parse_database_url(url).kind != "postgresql":
         raise ConfigError("--profile sqlserver needs a PostgreSQL database (ICU collations)")
+    target = open_target(url)
 
     def work(t: Target) -> Manifest:
         create_tables(t, replace)
