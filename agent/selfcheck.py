@@ -50,15 +50,10 @@ def _driver(settings: Any) -> list[Line]:
         return [(False, "FerraWin sin configurar: indique FERRAWIN_URL o FERRAWIN_HOST en Configuración")]
     if db.kind == "sqlite":
         return [(True, "Controlador: SQLite integrado")]
-    import pyodbc
+    from sync.ferrawin.connection import driver_for
 
-    installed = pyodbc.drivers()
-    wanted = "PostgreSQL" if db.kind == "postgresql" else "SQL Server"
-    found = [d for d in installed if wanted in d]
-    if not found:
-        return [(False, f"No hay controlador ODBC de {wanted} instalado: instale «ODBC Driver 18 for SQL Server» "
-                        f"(instalados: {', '.join(installed) or 'ninguno'})")]  # fmt: skip
-    return [(True, f"Controlador ODBC: {found[-1]}")]
+    # The driver connect() will use (the URL's driver=, else the newest SQL Server driver installed).
+    return [(True, f"Controlador ODBC: {driver_for(db)}")]
 
 
 def _ferrawin(settings: Any) -> list[Line]:
@@ -71,7 +66,12 @@ def _ferrawin(settings: Any) -> list[Line]:
         years = list_years(source.conn, source.dialect)
     finally:
         source.close()
-    return [(True, f"FerraWin: conectado ({settings.database.redacted()}), {len(years)} años con planillas")]
+    connected = f"FerraWin: conectado ({settings.database.redacted()}), {len(years)} años con planillas"
+    lines: list[Line] = [(True, connected)]
+    if source.schema is not None:  # what the columns are declared as, and what the engine adapted
+        lines.append((True, source.schema.summary()))
+        lines.extend(source.schema.notes())
+    return lines
 
 
 def _managers(settings: Any) -> list[Line]:

@@ -69,7 +69,10 @@ def ferrawin_checks(settings: Settings) -> Iterator[Check]:
         return
     try:
         yield Check(True, f"Conexión con FerraWin ({url.redacted()})")
-        yield from _table_checks(conn)
+        tables = list(_table_checks(conn))
+        yield from tables
+        if all(check.ok for check in tables):  # a missing table is already said; the probe would repeat it
+            yield from _schema_checks(conn, url)
     finally:
         conn.close()
 
@@ -114,6 +117,21 @@ def _table_checks(conn: object) -> Iterator[Check]:
                                f"¿es la base de datos de FerraWin? ({exc.message})")  # fmt: skip
     if not missing:
         yield Check(True, f"Tablas de FerraWin presentes: {', '.join(t.name for t in TABLES)}")
+
+
+def _schema_checks(conn: object, url: DatabaseURL) -> Iterator[Check]:
+    """What the columns are declared as, and what the engine adapts to or cannot handle (schema_probe.py)."""
+    from sync.ferrawin.dialects import dialect_for
+    from sync.ferrawin.schema_probe import probe
+
+    try:
+        report = probe(conn, dialect_for(url.kind))
+    except FerraSyncError as exc:
+        yield Check(False, f"No se pudo leer el esquema de FerraWin: {exc.message}")
+        return
+    yield Check(True, report.summary())
+    for ok, text in report.notes():
+        yield Check(ok, text)
 
 
 # -- Manager ---------------------------------------------------------------------------------------

@@ -76,6 +76,7 @@ NAMES = (
     "FERRASYNC_TIME_SCALE",
     "FERRASYNC_SAFETY_LIMIT",  # planillas an incremental run may send without «forzar» (default 2000)
     "FERRASYNC_LOG_FORWARD",  # true: `ferrasync run` forwards its log lines to Manager's sync-log
+    "FERRASYNC_RESCAN_MINUTES",  # a full detection scan at least this often (default 60; detection_cache.py)
     "FERRASYNC_AUTOSYNC_ENABLED",
     "FERRASYNC_AUTOSYNC_INTERVAL",
     "FERRASYNC_AUTOSYNC_TARGET",

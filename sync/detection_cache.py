@@ -31,7 +31,16 @@ log = logging.getLogger("ferrasync.detection_cache")
 CACHE_NAME = "detection-cache.json"
 FORMAT = "ferrasync-detection-cache"
 VERSION = 1
-# A checksum can in theory collide; a full scan at least this often bounds how long that could hide a change.
+# How long a remembered scan may stand in for a new one: the bound on how long a change the whole-table
+# fingerprint cannot see stays unsent (the default of the FERRASYNC_RESCAN_MINUTES setting). What it
+# cannot see, on SQL Server (BINARY_CHECKSUM(*) and CHECKSUM_AGG, the cheap fingerprint's functions):
+# - text/ntext/image columns: BINARY_CHECKSUM ignores them (ZCOTAS, if the office's FerraWin types it
+#   as memo; the schema probe says so). ZCOTAS is not in ORD_BAR/ORD_HEAD/PROJECT, the three tables the
+#   cache depends on, so today this only matters if a fingerprinted column is a memo;
+# - values swapped between two rows of a column: SUM is order-blind and CHECKSUM_AGG is an XOR, so two
+#   rows exchanging a value (two bars' lengths) leave both unchanged;
+# - a 32-bit checksum collision (rare).
+# None of these can be detected cheaply; a full scan at least this often bounds how long one is missed.
 MAX_AGE_S = 3600.0
 
 
@@ -50,7 +59,8 @@ def cache_path(data_dir: Path) -> Path:
 
 
 def load(
-    path: Path, identity: str, table_fingerprint: str | None, *, now: float | None = None
+    path: Path, identity: str, table_fingerprint: str | None, *, now: float | None = None,
+    max_age_s: float = MAX_AGE_S,
 ) -> DetectionSnapshot | None:
     """The remembered scan if it is still FerraWin's state, else None (the caller scans)."""
     if not table_fingerprint or not identity:
@@ -68,7 +78,7 @@ def load(
         log.warning("Detection cache malformed (%s); doing a full scan", exc)
         return None
     age = (time.time() if now is None else now) - snapshot.taken_at
-    if snapshot.identity != identity or snapshot.table_fingerprint != table_fingerprint or not 0 <= age <= MAX_AGE_S:
+    if snapshot.identity != identity or snapshot.table_fingerprint != table_fingerprint or not 0 <= age <= max_age_s:
         return None
     return snapshot
 

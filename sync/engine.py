@@ -26,6 +26,7 @@ from typing import Any, Protocol, TypeVar
 
 from sync import detection_cache
 from sync.detection import Fingerprint, Plan, plan_incremental
+from sync.detection_cache import MAX_AGE_S as RESCAN_DEFAULT_S
 from sync.errors import FerraSyncError
 from sync.journal import Journal
 from sync.manager import ManagerClient, ManagerError
@@ -77,6 +78,7 @@ class EngineOptions:
     safety_limit: int = DEFAULT_SAFETY_LIMIT
     dump_dir: Path | None = None  # --dump-payloads: every batch body as sent (with dry_run: as it would be)
     detection_cache: bool = True  # skip the grouped scan when FerraWin's tables are unchanged (detection_cache.py)
+    rescan_s: float = RESCAN_DEFAULT_S  # a full scan at least this often (FERRASYNC_RESCAN_MINUTES)
     # Batches posted at once. 1 (the default) keeps two guarantees: Manager receives batches in build order,
     # and a kill or crash leaves at most one batch to re-send. N > 1 hides HTTP latency but weakens both to N.
     batches_in_flight: int = DEFAULT_IN_FLIGHT
@@ -133,6 +135,12 @@ class Engine:
         threading.Thread(target=_close_after, args=(source, threads), name="ferrasync-close", daemon=True).start()
 
 
+def unexpected_error_message(exc: BaseException) -> str:
+    """What a person reads when something unforeseen broke a run; the traceback goes to the log."""
+    return (f"Error inesperado durante la sincronización ({type(exc).__name__}). No se ha perdido nada: lo no "
+            "confirmado se reenviará en la próxima sincronización. El detalle está en el registro.")
+
+
 class _Run:
     """The state of one run; lives only inside Engine.run."""
 
@@ -173,6 +181,9 @@ class _Run:
             )
         except (RunRequestError, ManagerError, FerraSyncError) as exc:
             return self.finish("failed", exc.message)
+        except Exception as exc:  # a bug or an unforeseen driver error: a failed run, never a traceback
+            log.exception("Run %s failed unexpectedly", self.run_id)
+            return self.finish("failed", unexpected_error_message(exc))
 
     def plan(self, source: Source, request: RunRequest) -> tuple[list[str], Plan | None]:
         if request.resume_run_id:
@@ -217,7 +228,7 @@ class _Run:
         current = None
         if self.e.options.detection_cache and identity and table_fingerprint is not None:
             current = self.query(table_fingerprint)
-            snapshot = detection_cache.load(path, identity, current)
+            snapshot = detection_cache.load(path, identity, current, max_age_s=self.e.options.rescan_s)
             if snapshot is not None:
                 self.detection = "cache"
                 log.info("FerraWin unchanged since the scan of %s: detection from the cache", _stamp(snapshot.taken_at))

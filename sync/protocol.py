@@ -413,13 +413,15 @@ def _target(value: Any) -> str:
 
 
 def _legacy_modo(value: Any) -> tuple[str, int | None]:
-    """Manager's `año`: a year → historico; todos → rebuild; nuevas; especifica; (modificadas → incremental)."""
+    """Manager's `año`: a year → historico; todos → rebuild; nuevas and modificadas → incremental; especifica."""
     text = str(value).strip().lower() if isinstance(value, str | int) and not isinstance(value, bool) else None
     if text is None:
         raise ProtocolError("año debe ser un año o uno de: todos, nuevas, especifica")
     if re.fullmatch(r"\d{4}", text):
         return "historico", _year(text, "año")
-    legacy = {"todos": "rebuild", "nuevas": "nuevas", "especifica": "especifica", "modificadas": "incremental"}
+    # `nuevas` ran the PHP listener's full incremental (new and modified): Manager's button keeps doing that.
+    # FerraSync's own "Solo nuevas" is `modo: nuevas`, not this legacy value.
+    legacy = {"todos": "rebuild", "nuevas": "incremental", "especifica": "especifica", "modificadas": "incremental"}
     if text in legacy:
         return legacy[text], None
     raise ProtocolError(f"valor de año desconocido: {value!r}; válidos: un año, todos, nuevas, especifica")

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import socket
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from sync import detection_cache
 from sync.config import Settings, load_settings
-from sync.engine import DEFAULT_SAFETY_LIMIT, Engine, EngineOptions, Source
-from sync.errors import ConfigError
+from sync.engine import DEFAULT_SAFETY_LIMIT, Engine, EngineOptions, Source, unexpected_error_message
+from sync.errors import ConfigError, FerraSyncError
 from sync.journal import Journal
 from sync.logforward import ForwardingHandler, LogForwarder
 from sync.manager import ManagerClient
@@ -53,8 +55,67 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(handler=run_command)
 
 
+RUN_LOG = "ferrasync-run.log"  # in the data folder's logs/: tracebacks of unexpected errors
+
+
 def run_command(args: argparse.Namespace) -> int:
     settings = load_settings(cli={"FERRAWIN_URL": args.ferrawin} if args.ferrawin else None)
+    with _tracebacks_to_file(settings.home / "logs" / RUN_LOG) as log_path:
+        try:
+            return _run(args, settings)
+        except FerraSyncError:
+            raise  # already a Spanish message (sync.cli prints it)
+        except Exception as exc:
+            logging.getLogger("ferrasync.run").exception("ferrasync run failed unexpectedly")
+            print(f"error: {unexpected_error_message(exc)} ({log_path})", file=sys.stderr)
+            return 1
+
+
+class _NoTraceback(logging.Formatter):
+    """The console's formatter without tracebacks: a person reads one line, the log file has the rest."""
+
+    def formatException(self, ei: Any) -> str:
+        return ""
+
+    def format(self, record: logging.LogRecord) -> str:
+        saved = record.exc_text
+        record.exc_text = ""
+        try:
+            return super().format(record).rstrip()
+        finally:
+            record.exc_text = saved
+
+
+@contextlib.contextmanager
+def _tracebacks_to_file(path: Path) -> Iterator[Path]:
+    """For the run: console lines without tracebacks, and every WARNING or worse (traceback included)
+    appended to `path`."""
+    root = logging.getLogger()
+    consoles = [h for h in root.handlers if type(h) is logging.StreamHandler]
+    saved = [h.formatter for h in consoles]
+    for handler in consoles:
+        handler.setFormatter(_NoTraceback(handler.formatter._fmt if handler.formatter else None))
+    file_handler: logging.Handler | None = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        file_handler = logging.FileHandler(path, encoding="utf-8", delay=True)
+    except OSError:
+        pass  # an unwritable data folder is reported by the run itself
+    if file_handler is not None:
+        file_handler.setLevel(logging.WARNING)
+        file_handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        root.addHandler(file_handler)
+    try:
+        yield path
+    finally:
+        if file_handler is not None:
+            root.removeHandler(file_handler)
+            file_handler.close()
+        for handler, formatter in zip(consoles, saved, strict=True):
+            handler.setFormatter(formatter)
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
     journal = Journal(settings.home / JOURNAL_NAME)
     journal.mark_interrupted()
     request = _request(args, journal)
@@ -104,6 +165,7 @@ def build_engine(
         time_scale=settings.time_scale,
         safety_limit=safety_limit if safety_limit is not None else safety_limit_of(None, settings),
         dump_dir=dump_dir,
+        rescan_s=rescan_seconds(settings),
     )
     return Engine(open_source, client, journal, options, on_progress=on_progress)
 
@@ -129,6 +191,22 @@ def safety_limit_of(text: str | None, settings: Settings) -> int:
     if not str(value).strip().isdigit() or int(value) <= 0:
         raise ConfigError(f"{name}: se esperaba un número de planillas mayor que 0, se recibió {value!r}")
     return int(value)
+
+
+RESCAN_SETTING = "FERRASYNC_RESCAN_MINUTES"
+RESCAN_MAX_MINUTES = 1440
+
+
+def rescan_seconds(settings: Settings) -> float:
+    """FERRASYNC_RESCAN_MINUTES (1–1440) in seconds, else the default: how long a remembered detection
+    scan may stand in for a new one (what the cheap fingerprint cannot see: detection_cache.py)."""
+    value = str(settings.values.get(RESCAN_SETTING) or "").strip()
+    if not value:
+        return detection_cache.MAX_AGE_S
+    if not value.isdigit() or not 1 <= int(value) <= RESCAN_MAX_MINUTES:
+        raise ConfigError(f"{RESCAN_SETTING}: se esperaba un número de minutos entre 1 y {RESCAN_MAX_MINUTES}, "
+                          f"se recibió {value!r}")
+    return int(value) * 60.0
 
 
 # -- sync-log forwarding (reference §2.7) ----------------------------------------------------------

@@ -496,3 +496,10 @@ def control_settings(relay: object, ferrasync_home: Path) -> object:
         "FERRASYNC_TIME_SCALE": "0.05", "FERRASYNC_HOME": str(ferrasync_home),
     }  # fmt: skip
     return load_settings(env=env)
+
+
+@pytest.fixture(params=["exact", "sqlserver"])
+def ferrawin_profile(request: pytest.FixtureRequest) -> str:
+    """The demo FerraWin's profile for `generate(..., profile=)`: PostgreSQL as it is, and PostgreSQL
+    behaving like SQL Server (padded CHAR keys, case-insensitive labels, a memo column)."""
+    return str(request.param)

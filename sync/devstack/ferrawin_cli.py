@@ -22,6 +22,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     parser.add_argument("--replace", action="store_true", help="drop existing FerraWin tables first")
     parser.add_argument("--manifest", help="write the manifest (where each quirk was planted) to this JSON file")
+    parser.add_argument("--profile", choices=("exact", "sqlserver"), default="exact",
+                        help="sqlserver: padded CHAR keys, case-insensitive collation, a memo column (PostgreSQL)")
     parser.add_argument("--edit", action="store_true", help="apply an edit day to an existing demo database")
     parser.add_argument("--truth", help="with --edit: JSON file for the codes a correct incremental sync must send")
     parser.set_defaults(handler=run)
@@ -44,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if args.truth:
         raise ConfigError("--truth only makes sense with --edit")
-    manifest = generate(args.db, args.planillas, args.seed, replace=args.replace)
+    manifest = generate(args.db, args.planillas, args.seed, replace=args.replace, profile=args.profile)
     if args.manifest:
         manifest.write(args.manifest)
     rows = ", ".join(f"{table} {count}" for table, count in manifest.rows.items())

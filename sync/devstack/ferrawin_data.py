@@ -33,6 +33,7 @@ from sync.devstack.ferrawin_db import (
     run_in_transaction,
 )
 from sync.errors import ConfigError
+from sync.ferrawin.urls import parse_database_url
 
 # Planillas per ZCONTA year in the real database (reference §7, January 2026).
 YEAR_WEIGHTS: dict[int, int] = {2018: 279, 2019: 1618, 2020: 2163, 2021: 3068, 2022: 4584, 2023: 5223,
@@ -207,20 +208,29 @@ class _Generator:
         self.manifest.junk = {"ORD_BAR": [list(k) for k in bar_keys], "ORD_HEAD": [list(k) for k in head_keys]}
 
 
-def generate(url: str, planillas: int, seed: int, replace: bool = False) -> Manifest:
+def generate(url: str, planillas: int, seed: int, replace: bool = False, profile: str = "exact") -> Manifest:
     """Create the six FerraWin tables in `url` and fill them with `planillas` demo planillas.
 
     Existing FerraWin tables are an error unless `replace` is true (they are then dropped first).
-    All of it is one transaction: on any error nothing is left behind.
+    All of it is one transaction: on any error nothing is left behind. `profile` "sqlserver" retypes
+    the tables to behave like SQL Server (sync/devstack/ferrawin_profile.py; PostgreSQL only).
     """
+    from sync.devstack.ferrawin_profile import PROFILES, apply_sqlserver_profile
+
     if planillas <= 0:
         raise ConfigError(f"--planillas must be a positive number of planillas, got {planillas}")
+    if profile not in PROFILES:
+        raise ConfigError(f"--profile must be one of {', '.join(PROFILES)}, got {profile!r}")
+    if profile == "sqlserver" and parse_database_url(url).kind != "postgresql":
+        raise ConfigError("--profile sqlserver needs a PostgreSQL database (ICU collations)")
     target = open_target(url)
 
     def work(t: Target) -> Manifest:
         create_tables(t, replace)
         manifest = _Generator(t, planillas, seed).run()
         create_indexes(t)
+        if profile == "sqlserver":
+            apply_sqlserver_profile(t.execute)
         return manifest
 
     return run_in_transaction(target, work)

@@ -29,6 +29,10 @@ class HostUnreachableError(DatabaseError):
     """Nothing answers at host:port (down, wrong address or port, firewall)."""
 
 
+class CertificateError(DatabaseError):
+    """The connection is encrypted and this PC does not trust the server's certificate."""
+
+
 class LoginFailedError(DatabaseError):
     """The server rejected the user or password."""
 
@@ -83,6 +87,20 @@ def installed_drivers() -> list[str]:
     return list(pyodbc.drivers())
 
 
+def driver_for(url: DatabaseURL) -> str:
+    """The ODBC driver `connect` uses for this URL (DriverMissingError when it is not installed)."""
+    if url.kind == "sqlite":
+        return "SQLite integrado (sin ODBC)"
+    if url.kind == "postgresql":
+        wanted = url.option("driver") or POSTGRES_ODBC_DRIVER
+        installed = installed_drivers()
+        if wanted not in installed:
+            raise DriverMissingError(f"Falta el controlador ODBC «{wanted}» (psqlODBC): instálelo. "
+                                     f"Instalados: {_names(installed)}.")
+        return wanted
+    return _sqlserver_driver(url)
+
+
 def _sqlserver_driver(url: DatabaseURL) -> str:
     installed = installed_drivers()
     wanted = url.option("driver")
@@ -109,6 +127,9 @@ def _names(drivers: list[str]) -> str:
 _MISSING_DB = re.compile(r"database \S+ does not exist|cannot open database|unknown database|4060", re.I)
 _LOGIN = re.compile(r"password authentication failed|login failed|authentication failed|no password supplied"
                     r"|role \S+ does not exist|18456", re.I)
+# Driver 18's texts (Linux: OpenSSL's; Windows: SChannel's) when the server's certificate is not trusted.
+_CERTIFICATE = re.compile(r"certificate verify failed|self[- ]signed certificate|not trusted|ssl provider"
+                          r"|certificate chain", re.I)
 _UNREACHABLE = re.compile(r"could not connect|connection refused|timeout expired|timed out|server is unavailable"
                           r"|could not translate host|no route to host|network-related|tcp provider"
                           r"|unable to connect|communication link failure|name or service not known", re.I)
@@ -119,7 +140,7 @@ def classify(exc: Exception, url: DatabaseURL) -> DatabaseError:
     args: tuple[Any, ...] = tuple(getattr(exc, "args", ()))
     state = str(args[0]) if len(args) > 1 else ""
     text = _scrub(str(args[-1]) if args else str(exc), url.password)
-    where = f"{url.host}:{url.port or DEFAULT_PORTS.get(url.kind, '')}"
+    where = url.host if url.named_instance else f"{url.host}:{url.port or DEFAULT_PORTS.get(url.kind, '')}"
     if state == "IM002" or "can't open lib" in text.lower() or "data source name not found" in text.lower():
         needed = DRIVER_TO_INSTALL if url.kind == "mssql" else POSTGRES_ODBC_DRIVER
         return DriverMissingError(
@@ -133,10 +154,19 @@ def classify(exc: Exception, url: DatabaseURL) -> DatabaseError:
         who = "la autenticación de Windows" if url.flag("trusted_connection") else f"el usuario «{url.username}»"
         return LoginFailedError(
             f"El servidor {where} rechazó {who}: revise el usuario y la contraseña. (Detalle: {text})")
+    if _CERTIFICATE.search(text):  # before "unreachable": Driver 18 reports it as 08001 too
+        return CertificateError(
+            f"El servidor {where} respondió, pero su certificado no es de confianza para este PC (SQL Express crea "
+            "uno propio, autofirmado). Quite trust_server_certificate=no de FERRAWIN_URL para confiar en él "
+            "como hacía la herramienta anterior, o instale en el servidor un certificado emitido para "
+            f"«{url.host.split(chr(92))[0]}». No es el cortafuegos. (Detalle: {text})")
     if state in ("08001", "08S01", "HYT00", "HYT01") or _UNREACHABLE.search(text):
+        instance = (" y que el servicio «SQL Server Browser» está en marcha (una instancia con nombre lo necesita "
+                    "para hallar su puerto)") if url.named_instance else ""
         return HostUnreachableError(
             f"No se puede conectar con el servidor de base de datos {where}: compruebe que está encendido, que la "
-            f"dirección y el puerto son correctos y que el cortafuegos permite la conexión. (Detalle: {text})")
+            f"dirección y el puerto son correctos{instance} y que el cortafuegos permite la conexión. "
+            f"(Detalle: {text})")
     return DatabaseError(f"No se pudo abrir la base de datos {url.redacted()}: {text}")
 
 

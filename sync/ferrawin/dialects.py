@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -27,6 +27,8 @@ NULL_TOKEN = "~"
 @dataclass(frozen=True)
 class Dialect:
     name: str  # "mssql" | "postgresql" | "sqlite"
+    # Memo-typed (text/ntext) column names, from the schema probe (schema_probe.py): cast where ordered.
+    memo: frozenset[str] = field(default=frozenset())
 
     @property
     def is_mssql(self) -> bool:
@@ -48,9 +50,24 @@ class Dialect:
         # loses the index seek on SQL Server, so the parameter is cast to the column's type.
         return "CAST(? AS VARCHAR(20))" if self.is_mssql else "?"
 
+    def sortable(self, expr: str) -> str:
+        """`expr` (a column, maybe `alias.`-qualified) in a form SQL Server can order and aggregate:
+        a memo column is cast to NVARCHAR(MAX) (text/ntext refuse ORDER BY, MIN, GROUP BY: Msg 306)."""
+        if expr.rsplit(".", 1)[-1].upper() not in self.memo:
+            return expr
+        return f"CAST({expr} AS NVARCHAR(MAX))" if self.is_mssql else f"CAST({expr} AS VARCHAR)"
+
     def asc(self, expr: str) -> str:
-        """Ascending with NULLs first everywhere (SQL Server's and SQLite's default)."""
+        """Ascending with NULLs first everywhere (SQL Server's and SQLite's default); memo columns cast."""
+        expr = self.sortable(expr)
         return f"{expr} NULLS FIRST" if self.name == "postgresql" else expr
+
+    def binary(self, expr: str) -> str:
+        """`expr` compared byte by byte (code point order), whatever the column's collation."""
+        expr = self.sortable(expr)
+        if self.is_mssql:
+            return f"{expr} COLLATE Latin1_General_BIN2"
+        return f'{expr} COLLATE "C"' if self.name == "postgresql" else expr  # SQLite compares binary
 
     def fecha_text(self, expr: str) -> str:
         """`YYYY-MM-DD HH:MM:SS` of a datetime expression: CONVERT(varchar(19), expr, 120)."""

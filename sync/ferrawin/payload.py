@@ -14,7 +14,7 @@ from typing import Any
 
 from sync.ferrawin import phpjson
 from sync.ferrawin.phpjson import php_round, php_trim
-from sync.ferrawin.source import EntityData, PlanillaData, Row, sorted_rows
+from sync.ferrawin.source import EntityData, PlanillaData, Row
 
 BODY_FLAGS = phpjson.JSON_UNESCAPED_UNICODE  # ApiClient::enviarPlanillas: json_encode($data, JSON_UNESCAPED_UNICODE)
 SNAPSHOT_FLAGS = phpjson.JSON_UNESCAPED_UNICODE
@@ -193,24 +193,19 @@ def _assembly_element(row: Row) -> dict[str, Any]:
     }
 
 
-def _nulls_first(*values: Any) -> tuple[Any, ...]:
-    return tuple((v is not None, v if v is not None else "") for v in values)
-
-
-def _assembly_order(rows: list[Row]) -> list[Row]:
-    """PROD_DETO rows by ZELEMENTO, then every column by name; NULLs first."""
-    if not rows:
-        return []
-    return sorted_rows(rows, ["elemento", *sorted(rows[0])])
-
-
 def ensamblajes(rows: list[Row]) -> list[dict[str, Any]]:
-    """getEnsamblajes: one entry per DISTINCT (ZETIQUETAC, ZSITUACION), each with EVERY PROD_DETO row
-    of that ZETIQUETAC (not de-duplicated, as the PHP tool sent them), ordered by ZELEMENTO."""
-    pairs = sorted({(r["etiqueta_codigo"], r["nombre"]) for r in rows}, key=lambda p: _nulls_first(*p))
+    """getEnsamblajes: one entry per DISTINCT (ZETIQUETAC, ZSITUACION) ORDER BY ZETIQUETAC, each with EVERY
+    PROD_DETO row of that ZETIQUETAC (not de-duplicated, as the PHP tool sent them), ordered by ZELEMENTO.
+
+    "Distinct", "of that ZETIQUETAC" and both orders are the database's collation's, decided in SQL
+    (queries.assemblies): rows arrive in ZELEMENTO order, each with its label's representative
+    `etiqueta_codigo`, its name's `nombre`, and its (label, name) pair's rank `grupo`."""
+    first_of_pair: dict[int, Row] = {}
     by_label: dict[Any, list[Row]] = {}
-    for r in _assembly_order(rows):
+    for r in rows:
+        first_of_pair.setdefault(int(r["grupo"]), r)
         by_label.setdefault(r["etiqueta_codigo"], []).append(r)
+    pairs = [(r["etiqueta_codigo"], r["nombre"]) for _, r in sorted(first_of_pair.items())]
     result = []
     for etiqueta, nombre in pairs:
         elementos = [_assembly_element(r) for r in by_label.get(etiqueta, ())] if etiqueta is not None else []

@@ -8,9 +8,11 @@ Differences from the PHP tool, on purpose:
 - Set-based: one statement per batch of planillas for elements, one for entities (ORD_DET with
   de-duplicated PROD_DETI and the ORD_BAR composition), one for assemblies, plus one header query
   for the planillas of the batch that have no ORD_BAR rows; the PHP tool ran several per planilla.
-- Deterministic de-duplication: an element's `etiqueta` is MIN(ZETIQUETA) of its PROD_DETO rows
-  (the PHP tool kept an arbitrary one), an entity's PROD_DETI row is the first by (ZCOTAS,
-  ZLONGITUD) with NULLs first.
+- Deterministic de-duplication: an element's `etiqueta` is the smallest non-blank ZETIQUETA of its
+  PROD_DETO rows, else MIN (the PHP tool kept an arbitrary one), an entity's PROD_DETI row is the
+  first with non-blank ZCOTAS, then by (ZCOTAS, ZLONGITUD) with NULLs first.
+- Rows are matched to their planilla by the key pair bound (bound_keys), and assembly labels are
+  grouped by the database's own comparison (assemblies): see docs/decisions.md.
 - The listing skips blank keys too (the junk-row guard), and codes are padded in every statement.
 """
 
@@ -45,6 +47,37 @@ def keys_filter(dialect: Dialect, conta: str, codigo: str, count: int) -> str:
     p = dialect.param()
     one = f"({conta} = {p} AND {codigo} = {p})"
     return "(" + " OR ".join([one] * count) + ")"
+
+
+def bound_keys(dialect: Dialect, count: int) -> str:
+    """The batch's key pairs as a derived table `k (KCONTA, KCODIGO)`, to join and to read back.
+
+    Rows are matched to their planilla by the pair that was bound, never by the value the database
+    returns: SQL Server compares with its collation (trailing blanks ignored, case-insensitive by
+    default) and CHAR(n) columns come back padded, so the returned key may differ from the bound one.
+    UNION ALL of one-row SELECTs: the one form SQL Server, PostgreSQL and SQLite all accept.
+    """
+    if count < 1:
+        raise ValueError("a batch needs at least one planilla")
+    p = dialect.param()
+    rows = [f"SELECT {p} AS KCONTA, {p} AS KCODIGO"] + [f"SELECT {p}, {p}"] * (count - 1)
+    return "(" + " UNION ALL ".join(rows) + ") k"
+
+
+def first_filled(dialect: Dialect, column: str) -> str:
+    """MIN over the non-blank values, else MIN: a filled label wins over an empty one.
+
+    The PHP tool kept an unspecified production row (`ORDER BY (SELECT NULL)`), in practice a filled
+    one; a plain MIN would pick '' whenever one row of the element has no label.
+    """
+    value = dialect.sortable(column)
+    return f"COALESCE(MIN(CASE WHEN {not_blank(dialect, value)} THEN {value} END), MIN({value}))"
+
+
+def blank_last(dialect: Dialect, column: str) -> str:
+    """An ORDER BY term putting NULL and blank values after filled ones (for first-row picks)."""
+    value = dialect.sortable(column)
+    return f"CASE WHEN {not_blank(dialect, value)} THEN 0 ELSE 1 END"
 
 
 def not_blank(dialect: Dialect, expr: str) -> str:
@@ -133,28 +166,50 @@ HEADER_COLUMNS = (
 )
 
 
+# Row order inside a planilla, as the PHP tool's ORDER BY (the database's collation decides, as it did for
+# the PHP tool), then every other column, so that duplicates come out in one fixed order.
+ELEMENT_ORDER = (  # ORDER BY ob.ZCODLIN, ob.ZELEMENTO (reference §1.7); then the other columns by alias
+    "ob.ZCODLIN", "ob.ZELEMENTO", "ob.ZCANTIDAD", "p.ZCODCLI", "p.ZCODIGO", "od.ZSITUACION", "oh.ZNOMBRE",
+    "ob.ZDIAMETRO", "ob.ZNUMBEND", "p.ZPOBLA", "COALESCE(pd.ZETIQUETA, '')", "oh.ZFECHA", "ob.ZFECHACALC",
+    "ob.ZCODMODELO", "ob.ZLONGTESTD", "ob.ZMARCA", "p.ZCLIENTE", "p.ZNOMBRE", "ob.ZPESOTESTD", "oh.ZMODULO",
+    "ob.ZFIGURA",
+)
+BAR_ORDER = (  # ORDER BY ob.ZELEMENTO (reference §1.9), then ZORDEN, then the other columns by alias
+    "ob.ZELEMENTO", "ob.ZORDEN", "ob.ZCANTIDAD", "ob.ZDIAMETRO", "ob.ZFIGURA", "ob.ZNUMBEND", "ob.ZCODMODELO",
+    "ob.ZLONGTESTD", "ob.ZPESOTESTD", "ob.ZSTRBENT", "ob.ZOBJETO",
+)
+ASSEMBLY_ORDER = (  # ORDER BY ZELEMENTO (reference §1.8), then the other columns by alias
+    "d.ZELEMENTO", "d.ZBARMEMBER", "d.ZCANTIDAD", "d.ZCOTAS", "d.ZDIAMETRO", "etiqueta_codigo", "d.ZCODMODELO",
+    "d.ZLONGITUD", "d.ZMAQUINA", "d.ZMEMBERS", "nombre", "d.ZPESO", "d.ZTIPO",
+)
+
+
+def _order(dialect: Dialect, exprs: tuple[str, ...]) -> str:
+    return ", ".join(dialect.asc(e) for e in exprs)
+
+
 def elements(dialect: Dialect, batch: int) -> Query:
     """Reference §1.7 for a batch: ORD_BAR rows with header, client, obra, line text and label."""
     sql = (
-        "SELECT ob.ZCONTA AS zconta, ob.ZCODIGO AS zcodigo,\n"
+        "SELECT k.KCONTA AS zconta, k.KCODIGO AS zcodigo,\n"
         f"  {HEADER_COLUMNS},\n"
         "  ob.ZCODLIN AS fila, ob.ZELEMENTO AS zelemento, od.ZSITUACION AS descripcion_fila, ob.ZMARCA AS marca,\n"
         "  ob.ZDIAMETRO AS diametro, ob.ZCODMODELO AS figura, ob.ZLONGTESTD AS longitud,\n"
         "  ob.ZNUMBEND AS dobles_barra, ob.ZCANTIDAD AS barras, ob.ZPESOTESTD AS peso, ob.ZFIGURA AS zfigura,\n"
         "  ob.ZFECHACALC AS fecha_calculo, COALESCE(pd.ZETIQUETA, '') AS etiqueta\n"
-        "FROM ORD_BAR ob\n"
+        f"FROM {bound_keys(dialect, batch)}\n"
+        "JOIN ORD_BAR ob ON ob.ZCONTA = k.KCONTA AND ob.ZCODIGO = k.KCODIGO\n"
         "LEFT JOIN ORD_HEAD oh ON ob.ZCONTA = oh.ZCONTA AND ob.ZCODIGO = oh.ZCODIGO\n"
         "LEFT JOIN ORD_DET od ON ob.ZCONTA = od.ZCONTA AND ob.ZCODIGO = od.ZCODIGO\n"
         "  AND ob.ZORDEN = od.ZORDEN AND ob.ZCODLIN = od.ZCODLIN\n"
         "LEFT JOIN PROJECT p ON oh.ZCODOBRA = p.ZCODIGO\n"
-        "LEFT JOIN (SELECT ZCONTA, ZCODPLA, ZCODLIN, ZELEMENTO, MIN(ZETIQUETA) AS ZETIQUETA\n"
+        f"LEFT JOIN (SELECT ZCONTA, ZCODPLA, ZCODLIN, ZELEMENTO, {first_filled(dialect, 'ZETIQUETA')} AS ZETIQUETA\n"
         "           FROM PROD_DETO\n"
         f"           WHERE {keys_filter(dialect, 'ZCONTA', 'ZCODPLA', batch)}\n"
         "           GROUP BY ZCONTA, ZCODPLA, ZCODLIN, ZELEMENTO) pd\n"
         "  ON ob.ZCONTA = pd.ZCONTA AND ob.ZCODIGO = pd.ZCODPLA AND ob.ZCODLIN = pd.ZCODLIN\n"
         "  AND ob.ZELEMENTO = pd.ZELEMENTO\n"
-        f"WHERE {keys_filter(dialect, 'ob.ZCONTA', 'ob.ZCODIGO', batch)}\n"
-        "ORDER BY ob.ZCONTA, ob.ZCODIGO"
+        f"ORDER BY k.KCONTA, k.KCODIGO, {_order(dialect, ELEMENT_ORDER)}"
     )
     return Query(sql, 2)
 
@@ -162,11 +217,11 @@ def elements(dialect: Dialect, batch: int) -> Query:
 def headers(dialect: Dialect, batch: int) -> Query:
     """The header-only fallback (getCabeceraPlanilla) for planillas without ORD_BAR rows."""
     sql = (
-        "SELECT oh.ZCONTA AS zconta, oh.ZCODIGO AS zcodigo,\n"
+        "SELECT k.KCONTA AS zconta, k.KCODIGO AS zcodigo,\n"
         f"  {HEADER_COLUMNS}\n"
-        "FROM ORD_HEAD oh\n"
-        "LEFT JOIN PROJECT p ON oh.ZCODOBRA = p.ZCODIGO\n"
-        f"WHERE {keys_filter(dialect, 'oh.ZCONTA', 'oh.ZCODIGO', batch)}"
+        f"FROM {bound_keys(dialect, batch)}\n"
+        "JOIN ORD_HEAD oh ON oh.ZCONTA = k.KCONTA AND oh.ZCODIGO = k.KCODIGO\n"
+        "LEFT JOIN PROJECT p ON oh.ZCODOBRA = p.ZCODIGO"
     )
     return Query(sql, 1)
 
@@ -177,9 +232,9 @@ def entities(dialect: Dialect, batch: int) -> Query:
     `ent_no` numbers the ORD_DET rows of a planilla so that two rows with the same ZCODLIN stay two
     entities (each with the whole line's composition, as the PHP tool's per-line query gave).
     """
-    order_det = ", ".join(dialect.asc(c) for c in ("ZCODLIN", "ZORDEN", "ZMARCA", "ZSITUACION", "ZCANTIDAD",
+    order_det = ", ".join(dialect.asc("d." + c) for c in ("ZCODLIN", "ZORDEN", "ZMARCA", "ZSITUACION", "ZCANTIDAD",
                                                    "ZMEMBERS", "ZCODMODELO"))
-    order_deti = ", ".join(dialect.asc(c) for c in ("ZCOTAS", "ZLONGITUD"))
+    order_deti = ", ".join([blank_last(dialect, "ZCOTAS")] + [dialect.asc(c) for c in ("ZCOTAS", "ZLONGITUD")])
     sql = (
         "SELECT od.ZCONTA AS zconta, od.ZCODIGO AS zcodigo, od.ENT_NO AS ent_no,\n"
         "  od.ZCODLIN AS linea, od.ZMARCA AS marca, od.ZSITUACION AS situacion, od.ZCANTIDAD AS cantidad,\n"
@@ -189,31 +244,45 @@ def entities(dialect: Dialect, batch: int) -> Query:
         "  ob.ZLONGTESTD AS b_longitud, ob.ZNUMBEND AS b_dobleces, ob.ZFIGURA AS b_dimensiones,\n"
         "  ob.ZPESOTESTD AS b_peso, ob.ZSTRBENT AS b_tipo_forma, ob.ZCODMODELO AS b_figura,\n"
         "  ob.ZOBJETO AS b_zobjeto, ob.ZORDEN AS b_orden, ob.ZCODLIN AS b_linea\n"
-        "FROM (SELECT ZCONTA, ZCODIGO, ZCODLIN, ZORDEN, ZMARCA, ZSITUACION, ZCANTIDAD, ZMEMBERS, ZCODMODELO,\n"
-        f"        ROW_NUMBER() OVER (PARTITION BY ZCONTA, ZCODIGO ORDER BY {order_det}) AS ENT_NO\n"
-        "      FROM ORD_DET\n"
-        f"      WHERE {keys_filter(dialect, 'ZCONTA', 'ZCODIGO', batch)}) od\n"
+        "FROM (SELECT k.KCONTA AS ZCONTA, k.KCODIGO AS ZCODIGO, d.ZCODLIN, d.ZORDEN, d.ZMARCA, d.ZSITUACION,\n"
+        "        d.ZCANTIDAD, d.ZMEMBERS, d.ZCODMODELO,\n"
+        f"        ROW_NUMBER() OVER (PARTITION BY k.KCONTA, k.KCODIGO ORDER BY {order_det}) AS ENT_NO\n"
+        f"      FROM {bound_keys(dialect, batch)}\n"
+        "      JOIN ORD_DET d ON d.ZCONTA = k.KCONTA AND d.ZCODIGO = k.KCODIGO) od\n"
         "LEFT JOIN (SELECT ZCONTA, ZCODPLA, ZCODLIN, ZCOTAS, ZLONGITUD,\n"
         f"        ROW_NUMBER() OVER (PARTITION BY ZCONTA, ZCODPLA, ZCODLIN ORDER BY {order_deti}) AS RN\n"
         "      FROM PROD_DETI\n"
         f"      WHERE {keys_filter(dialect, 'ZCONTA', 'ZCODPLA', batch)}) di\n"
         "  ON od.ZCONTA = di.ZCONTA AND od.ZCODIGO = di.ZCODPLA AND od.ZCODLIN = di.ZCODLIN AND di.RN = 1\n"
         "LEFT JOIN ORD_BAR ob ON ob.ZCONTA = od.ZCONTA AND ob.ZCODIGO = od.ZCODIGO AND ob.ZCODLIN = od.ZCODLIN\n"
-        "ORDER BY od.ZCONTA, od.ZCODIGO, od.ENT_NO"
+        f"ORDER BY od.ZCONTA, od.ZCODIGO, od.ENT_NO, {_order(dialect, BAR_ORDER)}"
     )
     return Query(sql, 2)
 
 
 def assemblies(dialect: Dialect, batch: int) -> Query:
-    """Reference §1.8 for a batch: every PROD_DETO row (grouped into ensamblajes in Python)."""
+    """Reference §1.8 for a batch: every PROD_DETO row, with its ensamblaje decided in SQL.
+
+    The PHP tool's `SELECT DISTINCT ZETIQUETAC, ZSITUACION` and `WHERE ZETIQUETAC = ?` compared
+    labels with the database's collation, and ordered by it. `grupo` numbers the distinct (label,
+    name) pairs in that order; `etiqueta_codigo` and `nombre` are each row's
+    representative of its label (and of its name within the label) under that collation, the
+    binary-smallest spelling: rows SQL Server treats as one label make one ensamblaje, and
+    payload.ensamblajes can group on exact equality.
+    """
+    label = f"PARTITION BY k.KCONTA, k.KCODIGO, {dialect.sortable('d.ZETIQUETAC')}"
+    pair_order = _order(dialect, ("d.ZETIQUETAC", "d.ZSITUACION"))  # DISTINCT … ORDER BY ZETIQUETAC
     sql = (
-        "SELECT ZCONTA AS zconta, ZCODPLA AS zcodigo, ZETIQUETAC AS etiqueta_codigo, ZSITUACION AS nombre,\n"
-        "  ZELEMENTO AS elemento, ZDIAMETRO AS diametro, ZCODMODELO AS figura, ZCANTIDAD AS cantidad,\n"
-        "  ZLONGITUD AS longitud, ZPESO AS peso, ZMEMBERS AS miembros, ZBARMEMBER AS barras_miembro,\n"
-        "  ZTIPO AS tipo_acero, ZMAQUINA AS maquina, ZCOTAS AS cotas\n"
-        "FROM PROD_DETO\n"
-        f"WHERE {keys_filter(dialect, 'ZCONTA', 'ZCODPLA', batch)}\n"
-        "ORDER BY ZCONTA, ZCODPLA"
+        "SELECT k.KCONTA AS zconta, k.KCODIGO AS zcodigo,\n"
+        f"  MIN({dialect.binary('d.ZETIQUETAC')}) OVER ({label}) AS etiqueta_codigo,\n"
+        f"  MIN({dialect.binary('d.ZSITUACION')}) OVER ({label}, {dialect.sortable('d.ZSITUACION')}) AS nombre,\n"
+        f"  DENSE_RANK() OVER (PARTITION BY k.KCONTA, k.KCODIGO ORDER BY {pair_order}) AS grupo,\n"
+        "  d.ZELEMENTO AS elemento, d.ZDIAMETRO AS diametro, d.ZCODMODELO AS figura, d.ZCANTIDAD AS cantidad,\n"
+        "  d.ZLONGITUD AS longitud, d.ZPESO AS peso, d.ZMEMBERS AS miembros, d.ZBARMEMBER AS barras_miembro,\n"
+        "  d.ZTIPO AS tipo_acero, d.ZMAQUINA AS maquina, d.ZCOTAS AS cotas\n"
+        f"FROM {bound_keys(dialect, batch)}\n"
+        "JOIN PROD_DETO d ON d.ZCONTA = k.KCONTA AND d.ZCODPLA = k.KCODIGO\n"
+        f"ORDER BY k.KCONTA, k.KCODIGO, {_order(dialect, ASSEMBLY_ORDER)}"
     )
     return Query(sql, 1)
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import logging
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -30,9 +31,11 @@ from sync.errors import ConfigError, DatabaseError
 from sync.ferrawin import queries
 from sync.ferrawin.dialects import Dialect
 from sync.ferrawin.phpjson import php_round, php_trim
+from sync.ferrawin.schema_probe import SchemaReport, probe
 
 Row = dict[str, Any]
 FETCH_SIZE = 2000
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, order=True)
@@ -234,42 +237,6 @@ def _sort_key(row: Row, first: Iterable[str]) -> tuple[Any, ...]:
     return tuple((row[n] is not None, row[n] if row[n] is not None else 0) for n in names)
 
 
-def nulls_first_keys(rows: list[Row], names: Sequence[str]) -> list[tuple[Any, ...]]:
-    """Per row, a key ordering as `_sort_key` does over `names`: values, NULLs before any value.
-
-    Built column by column: a column without NULLs keeps its values (they order exactly as their
-    `(True, value)` pairs would); only a column holding a NULL gets the `(is not None, value)` pairs.
-    """
-    columns = []
-    for name in names:
-        column = [r[name] for r in rows]
-        if None in column:
-            column = [(v is not None, v if v is not None else 0) for v in column]
-        columns.append(column)
-    return list(zip(*columns, strict=True))
-
-
-def sorted_rows(rows: list[Row], names: Sequence[str]) -> list[Row]:
-    """`rows` ordered by `nulls_first_keys` (stable: rows equal in every named column keep their order)."""
-    keys = nulls_first_keys(rows, names)
-    return [rows[i] for i in sorted(range(len(rows)), key=keys.__getitem__)]
-
-
-def sort_rows(rows: list[Row], first: tuple[str, str]) -> None:
-    """Sort in place by `_sort_key(row, first)`, cheaply in the usual case.
-
-    When the two named columns are never NULL and no two rows share them, they alone decide the
-    order `_sort_key` gives (its later columns only break ties), so the full key is not built.
-    """
-    a, b = first
-    pairs = [(r[a], r[b]) for r in rows]
-    if len(set(pairs)) == len(rows) and all(x is not None and y is not None for x, y in pairs):
-        order = sorted(range(len(rows)), key=pairs.__getitem__)
-        rows[:] = [rows[i] for i in order]
-    elif rows:
-        rows[:] = sorted_rows(rows, [*first, *sorted(k for k in rows[0] if k not in first)])
-
-
 def fetch_batch(conn: Any, dialect: Dialect, keys: Sequence[PlanillaKey],
                 hashes: dict[str, str | None] | None = None) -> list[PlanillaData]:
     """All data of a batch of planillas in four set-based statements (five without `hashes`).
@@ -303,9 +270,7 @@ def _load_elements(conn: Any, dialect: Dialect, keys: Sequence[PlanillaKey],
     for row in _rows_for(conn, dialect, queries.elements, keys):
         by_raw[(row.pop("zconta"), row.pop("zcodigo"))].elements.append(row)
     for data in by_raw.values():
-        if data.elements:
-            # ORD_BAR order ZCODLIN, ZELEMENTO (reference §1.7), ties broken on every other column.
-            sort_rows(data.elements, ("fila", "zelemento"))
+        if data.elements:  # in the statement's order: ZCODLIN, ZELEMENTO, then every other column
             data.header = {f: data.elements[0][f] for f in HEADER_FIELDS}
 
 
@@ -325,8 +290,7 @@ def _load_entities(conn: Any, dialect: Dialect, keys: Sequence[PlanillaKey],
             entity.bars.append(bar)
     for raw, entities in grouped.items():
         ordered = [entities[n] for n in sorted(entities)]
-        for entity in ordered:
-            sort_rows(entity.bars, ("elemento", "orden"))
+        for entity in ordered:  # bars in the statement's order: ZELEMENTO, ZORDEN, then every other column
             for bar in entity.bars:
                 bar.pop("orden")
         by_raw[raw].entities = ordered
@@ -350,9 +314,10 @@ class _TrackingConnection:
 class FerraWinSource:
     """FerraWin as sync.engine.Source: padded codes in, planilla dicts and request bodies out."""
 
-    def __init__(self, conn: Any, dialect: Dialect, identity: str = "") -> None:
+    def __init__(self, conn: Any, dialect: Dialect, identity: str = "", schema: SchemaReport | None = None) -> None:
         self.conn = _TrackingConnection(conn)
-        self.dialect = dialect
+        self.dialect = schema.adapt(dialect) if schema is not None else dialect
+        self.schema = schema  # what the office's FerraWin declares (schema_probe.py); None: not probed
         self.identity = identity  # which database (URL without password): the detection cache's key
         self.keys: dict[str, PlanillaKey] = {}
         self.hashes: dict[str, str | None] | None = None
@@ -414,4 +379,15 @@ def open_source(url: Any, *, login_timeout: float = 15, query_timeout: float = 0
 
     parsed = parse_database_url(url) if isinstance(url, str) else url
     conn = connect(parsed, login_timeout=login_timeout, query_timeout=query_timeout)
-    return FerraWinSource(conn, dialect_for(parsed.kind), identity=parsed.redacted())
+    dialect = dialect_for(parsed.kind)
+    try:
+        schema = probe(conn, dialect)
+    except BaseException:
+        conn.close()
+        raise
+    for copes, note in schema.notes():  # the check commands print these; the log keeps them for support
+        log.log(logging.INFO if copes else logging.WARNING, "FerraWin schema: %s", note)
+    if schema.unsupported_keys:  # codes would come out padded: refuse before anything is sent
+        conn.close()
+        raise DatabaseError(next(note for copes, note in schema.notes() if note.startswith("No soportado")))
+    return FerraWinSource(conn, dialect, identity=parsed.redacted(), schema=schema)

@@ -70,6 +70,19 @@ class DatabaseURL:
         query = "&".join(f"{k}={quote(v)}" for k, v in self.options)
         return f"{self.kind}://{auth}{self.host}{port}/{self.database}" + (f"?{query}" if query else "")
 
+    @property
+    def named_instance(self) -> bool:
+        """`SERVIDOR\\SQLEXPRESS`: SQL Server Browser tells the client the instance's (dynamic) port."""
+        return "\\" in self.host
+
+    def sqlserver_address(self) -> str:
+        """ODBC's SERVER value: `host,port`; a named instance without `,1433`, which would bypass the
+        Browser and miss the instance's dynamic port (a port other than 1433 is still honoured)."""
+        port = self.port or DEFAULT_PORTS["mssql"]
+        if self.named_instance and port == DEFAULT_PORTS["mssql"]:
+            return self.host
+        return f"{self.host},{port}"
+
     def odbc_connection_string(self, driver: str | None = None) -> str:
         """An ODBC connection string for pyodbc (PostgreSQL through psqlODBC, or SQL Server)."""
         if self.kind == "sqlite":
@@ -87,7 +100,7 @@ class DatabaseURL:
         else:
             parts += [
                 ("DRIVER", "{" + (driver or self.option("driver") or "ODBC Driver 18 for SQL Server") + "}"),
-                ("SERVER", f"{self.host},{self.port or DEFAULT_PORTS['mssql']}"),
+                ("SERVER", self.sqlserver_address()),
                 ("DATABASE", self.database),
             ]
             if self.flag("trusted_connection"):
@@ -95,7 +108,9 @@ class DatabaseURL:
             else:
                 parts += [("UID", self.username), ("PWD", self.password)]
             parts.append(("Encrypt", "yes" if self.flag("encrypt", True) else "no"))
-            if self.flag("trust_server_certificate"):
+            # The PHP tool trusted the server's certificate (SQL Express makes itself a self-signed one);
+            # so do we unless the URL says trust_server_certificate=no (docs/decisions.md, ODBC).
+            if self.flag("trust_server_certificate", True):
                 parts.append(("TrustServerCertificate", "yes"))
         return ";".join(f"{k}={_odbc_value(v)}" for k, v in parts) + ";"
 
@@ -105,6 +120,10 @@ def _odbc_value(value: str) -> str:
     if value.startswith("{") or not any(c in value for c in ";{}="):
         return value
     return "{" + value.replace("}", "}}") + "}"
+
+
+# ODBC's own spellings of the URL options, as people copy them from a connection string.
+_OPTION_ALIASES = {"trustservercertificate": "trust_server_certificate", "trusted-connection": "trusted_connection"}
 
 
 def parse_database_url(url: str) -> DatabaseURL:
@@ -126,13 +145,14 @@ def parse_database_url(url: str) -> DatabaseURL:
         port = parts.port
     except ValueError as exc:
         raise ConfigError(f"Puerto no válido en la URL de base de datos {_safe(text)!r}: {exc}") from None
-    host = parts.hostname or ""
+    host = _host(parts.netloc)
     database = unquote(parts.path.lstrip("/"))
     if not host:
         raise ConfigError(f"La URL de base de datos {_safe(text)!r} no indica el servidor. Use: {EXAMPLES}")
     if not database:
         raise ConfigError(f"La URL {_safe(text)!r} no indica la base de datos (…/BASEDEDATOS). Use: {EXAMPLES}")
-    options = tuple((k.lower(), v) for k, v in parse_qsl(parts.query, keep_blank_values=True))
+    options = tuple((_OPTION_ALIASES.get(k.lower(), k.lower()), v)
+                    for k, v in parse_qsl(parts.query, keep_blank_values=True))
     return DatabaseURL(
         kind=kind,
         host=host,
@@ -142,6 +162,16 @@ def parse_database_url(url: str) -> DatabaseURL:
         password=unquote(parts.password or ""),
         options=options,
     )
+
+
+def _host(netloc: str) -> str:
+    """The host as written (urlsplit's `hostname` lower-cases it), with a named instance kept:
+    `SERVIDOR\\SQLEXPRESS` or `SERVIDOR%5CSQLEXPRESS`."""
+    host = unquote(netloc.rpartition("@")[2])
+    if host.startswith("["):  # IPv6 literal
+        return host[1:host.index("]")] if "]" in host else host
+    name, _, port = host.rpartition(":")
+    return name if name and port.isdigit() else host.rstrip(":")
 
 
 def _safe(text: str) -> str:

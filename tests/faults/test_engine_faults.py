@@ -82,8 +82,10 @@ def test_kill_returns_while_manager_hangs_and_resume_finishes(pg_url: str, manag
     assert held(manager_stub) == expected_holdings(pg_url)
 
 
-def test_sigkill_mid_run_then_resume_last(pg_url: str, manager_stub: Any, tmp_path: Path) -> None:
-    generate(pg_url, 100, seed=23)
+def test_sigkill_mid_run_then_resume_last(
+    pg_url: str, manager_stub: Any, tmp_path: Path, ferrawin_profile: str
+) -> None:
+    generate(pg_url, 100, seed=23, profile=ferrawin_profile)
     env = {
         **os.environ,
         "FERRAWIN_URL": pg_url,

@@ -41,14 +41,27 @@ def setup(relay: Any, manager_stub: Any, tmp_path: Path) -> dict[str, Any]:
     return {"env": env, "db": db, "years": years, "home": tmp_path / "agent"}
 
 
-@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+SCHEMA = "OK    Esquema de FerraWin: 61 columnas en las 6 tablas"
+SQLSERVER_LIKE = [  # the SQL Server-like profile: what the probe found and what the engine adapted
+    "OK    Esquema de FerraWin: 61 columnas en las 6 tablas; intercalación ferrawin_ci",
+    "OK    Aviso: columnas de tipo memo (PROD_DETO.ZCOTAS text ferrawin_ci, PROD_DETI.ZCOTAS text ferrawin_ci): "
+    "FerraSync las convierte a texto para ordenarlas; la huella rápida de las tablas no ve sus cambios (se repasa "
+    "todo en el próximo análisis completo).",
+    "OK    Aviso: claves de ancho fijo (ORD_DET.ZCONTA character(12) ferrawin_ci, ORD_DET.ZCODIGO character(12) "
+    "ferrawin_ci, PROD_DETO.ZCONTA character(12) ferrawin_ci, PROD_DETO.ZCODPLA character(12) ferrawin_ci, "
+    "PROD_DETI.ZCONTA character(12) ferrawin_ci, PROD_DETI.ZCODPLA character(12) ferrawin_ci): vuelven con "
+    "espacios al final; FerraSync empareja las filas por la clave que pidió, así que no afecta.",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql", "postgresql-sqlserver"])
 def test_everything_ok_against_relay_stub_and_a_demo_ferrawin(
     kind: str, setup: dict[str, Any], manager_stub: Any, request: pytest.FixtureRequest
 ) -> None:
     env = dict(setup["env"])
-    if kind == "postgresql":
+    if kind != "sqlite":
         env["FERRAWIN_URL"] = request.getfixturevalue("pg_url")
-        manifest = generate(env["FERRAWIN_URL"], 12, seed=5)
+        manifest = generate(env["FERRAWIN_URL"], 12, seed=5, profile="sqlserver" if "sqlserver" in kind else "exact")
         assert sum(1 for n in manifest.years.values() if n) == setup["years"]
     settings = load_settings(env=env)
     assert settings.database is not None
@@ -59,6 +72,7 @@ def test_everything_ok_against_relay_stub_and_a_demo_ferrawin(
         FOLDERS_OK,
         "OK    Controlador: SQLite integrado" if kind == "sqlite" else "OK    Controlador ODBC: PostgreSQL Unicode",
         f"OK    FerraWin: conectado ({settings.database.redacted()}), {setup['years']} años con planillas",
+        *(SQLSERVER_LIKE if "sqlserver" in kind else [SCHEMA]),
         f"OK    Manager production: {manager_stub.url} responde y acepta el token (Manager tiene 0 planillas)",
         "OK    Canal remoto (Pusher): API REST de Pusher: credenciales y firma aceptadas",
         "OK    Canal remoto (Pusher): WebSocket conectado y suscrito a private-sync-control",

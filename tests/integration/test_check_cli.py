@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from sync.devstack.ferrawin_data import generate
+from sync.ferrawin.connection import connect
 
 ROOT = Path(__file__).resolve().parents[2]
 PREFIXES = ("FERRAWIN_", "PRODUCTION_", "LOCAL_", "API_", "PUSHER_")
@@ -59,10 +60,30 @@ def test_everything_in_place(env: dict[str, str], manager_stub: Any) -> None:
     assert ok[0] == "Controlador ODBC «PostgreSQL Unicode» instalado"
     assert ok[1].startswith("Conexión con FerraWin (postgresql://") and "ferrasync:ferrasync" not in ok[1]
     assert ok[2] == "Tablas de FerraWin presentes: ORD_HEAD, ORD_BAR, ORD_DET, PROJECT, PROD_DETO, PROD_DETI"
-    assert ok[3] == f"Manager (production, {manager_stub.url}) responde"
-    assert ok[4] == "Token de production aceptado (Manager tiene 0 planillas)"
+    assert ok[3] == "Esquema de FerraWin: 61 columnas en las 6 tablas"
+    assert ok[4] == f"Manager (production, {manager_stub.url}) responde"
+    assert ok[5] == "Token de production aceptado (Manager tiene 0 planillas)"
     assert any("Pusher: WebSocket conectado y suscrito" in line for line in ok)
     assert lines[-1] == "Todo correcto."
+
+
+def test_schema_adapted_and_unsupported(env: dict[str, str], pg_url: str) -> None:
+    generate(pg_url, 5, seed=71, replace=True, profile="sqlserver")
+    code, lines = check(env, "--sin-pusher")
+    assert code == 0, lines
+    notes = [line for line in marked(lines, "✓") if line.startswith(("Esquema", "Aviso"))]
+    assert notes[0] == "Esquema de FerraWin: 61 columnas en las 6 tablas; intercalación ferrawin_ci"
+    assert notes[1].startswith("Aviso: columnas de tipo memo (PROD_DETO.ZCOTAS text ferrawin_ci")
+    assert notes[2].startswith("Aviso: claves de ancho fijo (ORD_DET.ZCONTA character(12) ferrawin_ci")
+
+    conn = connect(pg_url)
+    conn.execute("ALTER TABLE ORD_BAR ALTER COLUMN ZCONTA TYPE CHAR(8)")
+    conn.close()
+    code, lines = check(env, "--sin-pusher")
+    assert code == 1 and marked(lines, "✗") == [
+        "No soportado: claves de ancho fijo en ORD_BAR.ZCONTA character(8). El código de planilla "
+        "(ZCONTA-ZCODIGO de 6 cifras) saldría con espacios; no sincronice y avise a soporte."
+    ]
 
 
 def test_closed_database_port_and_missing_tables(env: dict[str, str], closed_port: int, pg_url: str) -> None:

@@ -10,29 +10,35 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from sync.config import load_settings
 from sync.detection_cache import CACHE_NAME
+from sync.detection_cache import MAX_AGE_S as RESCAN_DEFAULT_S
 from sync.devstack.complete_sync import expected_holdings
 from sync.devstack.ferrawin_data import generate
 from sync.devstack.ferrawin_edit import edit_day
 from sync.engine import Engine, EngineOptions
+from sync.errors import ConfigError
 from sync.ferrawin.source import open_source
 from sync.journal import Journal
 from sync.manager import ManagerClient
+from sync.run_cli import rescan_seconds
 from sync.runmodel import Progress, RunRequest, RunSummary
 
 CACHED = "FerraWin sin cambios desde el último análisis"
 
 
 class Cycles:
-    def __init__(self, url: str, stub: Any, home: Path) -> None:
-        self.url, self.stub, self.home = url, stub, home
+    def __init__(self, url: str, stub: Any, home: Path, rescan_s: float = RESCAN_DEFAULT_S) -> None:
+        self.url, self.stub, self.home, self.rescan_s = url, stub, home, rescan_s
         self.journal = Journal(home / "journal.db")
 
     def run(self, mode: str = "incremental") -> tuple[RunSummary, bool, list[str]]:
         """One run; (summary, whether detection came from the cache, codes the stub received)."""
         progress: list[Progress] = []
         client = ManagerClient(self.stub.url, self.stub.token, timeout_scale=0.01)
-        options = EngineOptions(data_dir=self.home, hostname="PC-TEST", time_scale=0.01)
+        options = EngineOptions(data_dir=self.home, hostname="PC-TEST", time_scale=0.01, rescan_s=self.rescan_s)
         engine = Engine(lambda: open_source(self.url), client, self.journal, options, on_progress=progress.append)
         before = len(self.stub.store.received_batches())
         summary = engine.run(RunRequest(mode=mode))
@@ -42,9 +48,9 @@ class Cycles:
 
 
 def test_unchanged_ferrawin_uses_the_cache_and_an_edit_day_is_still_exact(
-    pg_url: str, manager_stub: Any, tmp_path: Path
+    pg_url: str, manager_stub: Any, tmp_path: Path, ferrawin_profile: str
 ) -> None:
-    generate(pg_url, 120, seed=31)
+    generate(pg_url, 120, seed=31, profile=ferrawin_profile)
     cycles = Cycles(pg_url, manager_stub, tmp_path)
     cycles.run("rebuild")
 
@@ -102,6 +108,26 @@ def test_any_doubt_falls_back_to_the_full_scan(pg_url: str, manager_stub: Any, t
     data["taken_at"] -= 7200
     cache.write_text(json.dumps(data))
     assert cycles.run()[1] is False  # too old: a periodic full scan bounds a checksum collision
+
+
+def test_the_rescan_bound_is_a_setting(pg_url: str, manager_stub: Any, tmp_path: Path) -> None:
+    settings = load_settings(env={"FERRASYNC_RESCAN_MINUTES": "5"}, home=tmp_path)
+    assert rescan_seconds(settings) == 300.0
+    assert rescan_seconds(load_settings(env={}, home=tmp_path)) == RESCAN_DEFAULT_S
+    for bad in ("0", "1441", "media hora"):
+        with pytest.raises(ConfigError, match="FERRASYNC_RESCAN_MINUTES: se esperaba un número de minutos"):
+            rescan_seconds(load_settings(env={"FERRASYNC_RESCAN_MINUTES": bad}, home=tmp_path))
+
+    generate(pg_url, 30, seed=34)
+    cycles = Cycles(pg_url, manager_stub, tmp_path, rescan_s=rescan_seconds(settings))
+    cycles.run("rebuild")
+    cycles.run()
+    cache = tmp_path / CACHE_NAME
+    data = json.loads(cache.read_text())
+    data["taken_at"] -= 400  # older than the 5 minutes set, far younger than the default hour
+    cache.write_text(json.dumps(data))
+    assert cycles.run()[1] is False
+    assert Cycles(pg_url, manager_stub, tmp_path).run()[1] is True  # the default bound keeps the new scan
 
 
 def _held(stub: Any) -> dict[str, int]:

@@ -54,9 +54,9 @@ def test_three_in_flight_send_everything_once_and_confirm_in_build_order(
 
 
 def test_manager_pause_is_applied_mid_run_and_resume_sends_the_rest(
-    pg_url: str, manager_stub: Any, tmp_path: Path
+    pg_url: str, manager_stub: Any, tmp_path: Path, ferrawin_profile: str
 ) -> None:
-    generate(pg_url, 120, seed=32)
+    generate(pg_url, 120, seed=32, profile=ferrawin_profile)
     manager_stub_delay(manager_stub, ms=20)
     asked: list[int] = []
 

@@ -40,8 +40,10 @@ def held(stub: Any) -> dict[str, int]:
     return {code: len(p["elementos"]) for code, p in stub.store.snapshot().items()}
 
 
-def test_rebuild_then_incremental_then_edit_day(pg_url: str, manager_stub: Any, tmp_path: Path) -> None:
-    generate(pg_url, 120, seed=11)
+def test_rebuild_then_incremental_then_edit_day(
+    pg_url: str, manager_stub: Any, tmp_path: Path, ferrawin_profile: str
+) -> None:
+    generate(pg_url, 120, seed=11, profile=ferrawin_profile)
     progress: list[Progress] = []
     engine = make_engine(pg_url, manager_stub, tmp_path, progress)
 

@@ -22,6 +22,7 @@ import pytest
 
 from sync.devstack.ferrawin_data import YEAR_WEIGHTS, Manifest, generate
 from sync.devstack.ferrawin_edit import edit_day
+from sync.ferrawin.connection import connect
 from sync.ferrawin.schema import TABLES
 from sync.ferrawin.urls import parse_database_url
 
@@ -345,6 +346,7 @@ def test_cli_generate_replace_and_edit(tmp_path: Path) -> None:
         (["--db", "sqlite:///{tmp}/x.db", "--edit", "--truth", "{tmp}/t.json"], "has no FerraWin tables"),
         (["--db", "sqlite:///{tmp}/x.db", "--edit"], "--edit needs --truth"),
         (["--db", "sqlite:///{tmp}/x.db", "--truth", "{tmp}/t.json"], "only makes sense with --edit"),
+        (["--db", "sqlite:///{tmp}/x.db", "--profile", "sqlserver"], "--profile sqlserver needs a PostgreSQL"),
     ],
 )
 def test_cli_bad_input(tmp_path: Path, args: list[str], message: str) -> None:
@@ -360,6 +362,23 @@ def test_cli_unreachable_postgresql(closed_port: int) -> None:
     assert done.returncode == 3
     assert "Cannot connect to postgresql://ferrasync:***@127.0.0.1" in done.stderr
     assert "s3cret" not in done.stderr + done.stdout and "Traceback" not in done.stderr
+
+
+def test_cli_sqlserver_profile(pg_url: str) -> None:
+    done = ferrasync("--db", pg_url, "--planillas", "12", "--profile", "sqlserver")
+    assert done.returncode == 0, done.stderr
+    conn = connect(pg_url)
+    try:
+        types = dict(conn.execute("SELECT UPPER(table_name) || '.' || UPPER(column_name), data_type FROM "
+                                  "information_schema.columns WHERE UPPER(column_name) IN ('ZCODPLA', 'ZCOTAS')"
+                                  ).fetchall())  # fmt: skip
+        planted = conn.execute("SELECT COUNT(*) FROM PROD_DETO WHERE ZETIQUETAC <> UPPER(ZETIQUETAC) COLLATE \"C\""
+                               ).fetchone()[0]  # fmt: skip
+    finally:
+        conn.close()
+    assert types == {"PROD_DETO.ZCODPLA": "character", "PROD_DETI.ZCODPLA": "character",
+                     "PROD_DETO.ZCOTAS": "text", "PROD_DETI.ZCOTAS": "text"}  # fmt: skip
+    assert planted > 0  # labels re-spelled in lower case
 
 
 def test_existing_postgresql_tables_are_refused_then_replaced(pg_url: str) -> None:

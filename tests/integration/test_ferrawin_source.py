@@ -13,9 +13,12 @@ from typing import Any
 
 import pytest
 
+from sync.devstack.ferrawin_profile import apply_sqlserver_profile
+from sync.errors import DatabaseError
 from sync.ferrawin import payload, queries, schema, source
 from sync.ferrawin.connection import connect
 from sync.ferrawin.dialects import POSTGRESQL, SQLITE, Dialect, fingerprint_checksum
+from sync.ferrawin.schema_probe import probe
 
 GOLDEN = Path(__file__).parent.parent / "golden"
 ALL_CODES = ["2026-002531", "2026-000012", "2026-000011", "2026-000010", "2025-007816", "2024-000020"]
@@ -34,8 +37,10 @@ def load_sample(conn: Any, dialect: str) -> None:
     conn.commit()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", "postgresql", "postgresql-sqlserver"])
 def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Any, Dialect]]:
+    """The sample on SQLite, on PostgreSQL, and on PostgreSQL behaving like SQL Server (padded CHAR
+    keys, case-insensitive labels, a memo column: sync/devstack/ferrawin_profile.py)."""
     if request.param == "sqlite":
         path = tmp_path / "ferrawin.db"
         path.touch()
@@ -45,6 +50,8 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Any, Di
         conn = connect(request.getfixturevalue("pg_url"))
         dialect = POSTGRESQL
     load_sample(conn, dialect.name)
+    if request.param == "postgresql-sqlserver":
+        apply_sqlserver_profile(conn.execute)
     yield conn, dialect
     conn.close()
 
@@ -164,3 +171,81 @@ def test_engine_source_adapter(tmp_path: Path) -> None:
     assert src.encode_body(planillas[1:], "rebuild").endswith(b'"metadata":{"modo":"rebuild"}}')
     src.cancel()
     src.close()
+
+
+def test_schema_probe_reports_memo_and_padded_keys_and_adapts(db: tuple[Any, Dialect], request: pytest.FixtureRequest
+                                                              ) -> None:
+    conn, dialect = db
+    report = probe(conn, dialect)
+    assert len(report.columns) == sum(len(t.columns) for t in schema.TABLES) and report.missing == ()
+    like_sqlserver = request.node.callspec.params["db"] == "postgresql-sqlserver"
+    memo = {f"{c.table}.{c.name}" for c in report.memo_columns}
+    assert memo == ({"PROD_DETO.ZCOTAS", "PROD_DETI.ZCOTAS"} if like_sqlserver else set())
+    assert report.adapt(dialect).memo == ({"ZCOTAS"} if like_sqlserver else set())
+    assert len(report.padded_keys) == (6 if like_sqlserver else 0) and report.unsupported_keys == ()
+    assert all(ok for ok, _ in report.notes())
+
+
+def test_schema_probe_refuses_padded_planilla_codes_and_missing_columns(pg_url: str) -> None:
+    conn = connect(pg_url)
+    load_sample(conn, "postgresql")
+    conn.execute("ALTER TABLE ORD_HEAD ALTER COLUMN ZCODIGO TYPE CHAR(10)")
+    conn.execute("ALTER TABLE PROJECT DROP COLUMN ZPOBLA")
+    try:
+        notes = probe(conn, POSTGRESQL).notes()
+    finally:
+        conn.close()
+    assert [ok for ok, _ in notes] == [False, False]
+    assert "PROJECT.ZPOBLA" in notes[0][1]
+    assert notes[1][1].startswith("No soportado: claves de ancho fijo en ORD_HEAD.ZCODIGO character(10)")
+
+
+def test_open_source_refuses_padded_planilla_codes(pg_url: str) -> None:
+    conn = connect(pg_url)
+    load_sample(conn, "postgresql")
+    conn.execute("ALTER TABLE ORD_BAR ALTER COLUMN ZCODIGO TYPE CHAR(10)")
+    conn.close()
+    with pytest.raises(DatabaseError, match=r"No soportado: claves de ancho fijo en ORD_BAR\.ZCODIGO"):
+        source.open_source(pg_url)
+
+
+def test_first_row_picks_prefer_a_filled_label_and_filled_cotas(db: tuple[Any, Dialect]) -> None:
+    conn, dialect = db
+    cur = conn.cursor()
+    # An extra production record without label, and a PROD_DETI unit without cotas: MIN / NULLs-first picked them.
+    cur.execute("INSERT INTO PROD_DETO (ZCONTA, ZCODPLA, ZCODLIN, ZELEMENTO, ZETIQUETA, ZETIQUETAC, ZSITUACION) "
+                "VALUES ('2025', '007816', '000001', '000001', '', 'C01', 'PILAR P1')")
+    cur.execute("INSERT INTO PROD_DETI (ZCONTA, ZCODPLA, ZCODLIN, ZCOTAS, ZLONGITUD) "
+                "VALUES ('2025', '007816', '000001', NULL, 10.0)")
+    conn.commit()
+    key = source.list_codes(conn, dialect, year="2025")[0]
+    [data] = source.fetch_batch(conn, dialect, [key])
+    planilla = payload.build_planilla(data)
+    assert planilla is not None
+    assert [e["etiqueta"] for e in planilla["elementos"] if e["ferrawin_id"] == "000001-000001"] == ["E0001"]
+    assert [e["cotas"] for e in planilla["entidades"] if e["linea"] == "000001"] == ["20x20"]
+
+
+def test_assembly_and_element_order_follow_the_databases_collation(
+    db: tuple[Any, Dialect], request: pytest.FixtureRequest
+) -> None:
+    # The PHP tool's ORDER BY ZETIQUETAC / ZCODLIN ran under SQL Server's (case-insensitive) collation: 'b01'
+    # before 'C01'. A binary database (SQLite, PostgreSQL's C collation) puts 'C01' first, as Python would.
+    conn, dialect = db
+    cur = conn.cursor()
+    cur.execute("INSERT INTO PROD_DETO (ZCONTA, ZCODPLA, ZCODLIN, ZELEMENTO, ZETIQUETA, ZETIQUETAC, ZSITUACION) "
+                "VALUES ('2025', '007816', '000003', '000001', 'E0009', 'b01', 'VIGA')")
+    cur.execute("INSERT INTO ORD_BAR (ZCONTA, ZCODIGO, ZCODLIN, ZELEMENTO, ZORDEN, ZCANTIDAD) "
+                "VALUES ('2025', '007816', 'a', '000001', '1', 1)")
+    cur.execute("INSERT INTO ORD_BAR (ZCONTA, ZCODIGO, ZCODLIN, ZELEMENTO, ZORDEN, ZCANTIDAD) "
+                "VALUES ('2025', '007816', 'B', '000001', '1', 1)")
+    conn.commit()
+    [data] = source.fetch_batch(conn, dialect, source.list_codes(conn, dialect, year="2025")[:1])
+    planilla = payload.build_planilla(data)
+    assert planilla is not None
+    labels = [a["etiqueta"] for a in planilla["ensamblajes"] if a["etiqueta"]]
+    filas = [e["fila"] for e in planilla["elementos"] if e["fila"] in ("a", "B")]
+    if request.node.callspec.params["db"] == "postgresql-sqlserver":
+        assert (labels, filas) == (["b01", "C01", "C01"], ["a", "B"])  # C01 twice: 'PILAR P1' and 'PILAR P1 '
+    else:
+        assert (labels, filas) == (["C01", "C01", "b01"], ["B", "a"])

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -183,3 +184,24 @@ def _journal_runs(home: Path) -> str:
         return "0"
     with sqlite3.connect(path) as db:
         return str(db.execute("SELECT COUNT(*) FROM runs").fetchone()[0])
+
+
+def test_an_unexpected_error_is_a_spanish_line_and_the_traceback_goes_to_the_log(
+    manager_stub: Any, tmp_path: Path
+) -> None:
+    # An infinite ZCANTIDAD (SQLite stores 9e999 as Inf) breaks the detection aggregates' int(): an error
+    # nobody foresaw, raised deep inside the engine, not a FerraSyncError.
+    db = tmp_path / "ferrawin.db"
+    generate(f"sqlite:///{db}", 5, seed=52)
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE ORD_BAR SET ZCANTIDAD = 9e999 WHERE rowid = (SELECT MIN(rowid) FROM ORD_BAR)")
+    home = tmp_path / "home"
+    env = cli_env(home, FERRAWIN_URL=f"sqlite:///{db}", PRODUCTION_URL=manager_stub.url,
+                  PRODUCTION_TOKEN=manager_stub.token)  # fmt: skip
+    done = run(env, "--modo", "rebuild", "--yes")
+    assert done.returncode == 1
+    assert "Traceback" not in done.stdout + done.stderr
+    assert "Error inesperado durante la sincronización (OverflowError)" in done.stdout + done.stderr
+    logged = (home / "logs" / "ferrasync-run.log").read_text(encoding="utf-8")
+    assert "Traceback" in logged and "OverflowError" in logged
+    assert manager_stub.store.received_batches() == []

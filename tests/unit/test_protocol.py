@@ -62,12 +62,18 @@ def test_manager_year_start_as_json_string_maps_to_historico() -> None:
 
 
 @pytest.mark.parametrize(
-    ("legacy", "modo"), [("todos", "rebuild"), ("nuevas", "nuevas"), ("modificadas", "incremental")]
+    ("legacy", "modo"), [("todos", "rebuild"), ("nuevas", "incremental"), ("modificadas", "incremental")]
 )
 def test_legacy_ano_values(legacy: str, modo: str) -> None:
     params = parse(cmd(params={"año": legacy, "target": "local"})).params
     assert isinstance(params, StartParams)
     assert (params.modo, params.target, params.anio) == (modo, "local", None)
+
+
+def test_legacy_nuevas_is_the_php_listeners_full_incremental_and_solo_nuevas_stays() -> None:
+    # Manager's web monitor sends `año: nuevas`; the PHP listener sent new AND modified planillas for it.
+    assert parse(cmd(params={"año": "nuevas"})).params == StartParams(modo="incremental")
+    assert parse(cmd(params={"modo": "nuevas"})).params == StartParams(modo="nuevas")  # FerraSync's "Solo nuevas"
 
 
 def test_legacy_especifica_normalises_the_code() -> None:

@@ -3,6 +3,7 @@ detection expressions (reference ferrawin-sync-php.md §1.5), and the batch key 
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -82,3 +83,26 @@ def test_code_normalisation_matches_sql_right() -> None:
     for bad in ("2026", "26-886", "2026-1234567", "abcd-1", ""):
         with pytest.raises(ConfigError):
             parse_user_code(bad)
+
+
+def test_rows_come_back_with_the_bound_key_not_the_stored_one() -> None:
+    # SQL Server hands back CHAR keys padded and compares ignoring case and trailing blanks: every batch
+    # read selects the pair it bound (k.KCONTA, k.KCODIGO), never the table's own column.
+    for build in (queries.elements, queries.entities, queries.assemblies, queries.headers):
+        sql = build(MSSQL, 2).sql
+        assert "SELECT CAST(? AS VARCHAR(20)) AS KCONTA, CAST(? AS VARCHAR(20)) AS KCODIGO UNION ALL" in sql
+        assert "k.KCONTA AS" in sql and "k.KCODIGO AS" in sql
+    with pytest.raises(ValueError):
+        queries.bound_keys(MSSQL, 0)
+
+
+def test_memo_columns_are_cast_where_ordered_or_aggregated() -> None:
+    memo = dataclasses.replace(MSSQL, memo=frozenset({"ZCOTAS", "ZSITUACION", "ZETIQUETA"}))
+    entities, assemblies, elements = (b(memo, 2).sql for b in (queries.entities, queries.assemblies, queries.elements))
+    assert "CAST(ZCOTAS AS NVARCHAR(MAX)), ZLONGITUD" in entities
+    assert "CAST(d.ZSITUACION AS NVARCHAR(MAX))" in entities and "CAST(d.ZSITUACION AS NVARCHAR(MAX))" in assemblies
+    assert "MIN(CAST(ZETIQUETA AS NVARCHAR(MAX)))" in elements
+    assert "di.ZCOTAS AS cotas" in entities  # selected as it is: only ordering needs the cast
+    for sql in (entities, assemblies, elements):
+        assert sqlglot.parse_one(sql, read="tsql") is not None
+    assert "NVARCHAR" not in queries.entities(MSSQL, 2).sql  # nothing cast when the probe found no memo
