@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sync.codes import pad_code
@@ -216,11 +217,24 @@ def explanation_lines(data: Mapping[str, Any]) -> list[str]:
     if not history:
         lines.append("  ninguna en el registro de este PC")
     for h in history:
+        state = RUN_STATE_LABELS.get(str(h.get("run_state")), str(h.get("run_state")))
+        target = TARGET_LABELS.get(str(h.get("target")), str(h.get("target")))
         lines.append(
-            f"  {h.get('started_at')} · {h.get('mode')} ({h.get('target')}) · {h.get('started_by')} · "
-            f"sincronización {h.get('run_state')} · esta planilla: {RESULT_LABELS.get(h.get('result'), '?')}"
+            f"  {_local(h.get('started_at'))} · {h.get('mode')} → {target} · {h.get('started_by')} · "
+            f"sincronización {state} · esta planilla: {RESULT_LABELS.get(h.get('result'), '?')}"
         )
     return lines
 
 
 RESULT_LABELS = {"confirmed": "confirmada", "failed": "con error", "skipped": "omitida", "pending": "pendiente"}
+RUN_STATE_LABELS = {"completed": "completada", "failed": "fallida", "paused": "pausada", "stopped": "detenida",
+                    "interrupted": "interrumpida", "sending": "en curso", "refused": "rechazada"}  # fmt: skip
+TARGET_LABELS = {"production": "Producción", "local": "Local"}
+
+
+def _local(iso: Any) -> str:
+    """A journal time (UTC ISO) as this PC's local `dd/mm/aaaa hh:mm`."""
+    try:
+        return datetime.fromisoformat(str(iso)).astimezone().strftime("%d/%m/%Y %H:%M")
+    except ValueError:
+        return str(iso)

@@ -32,3 +32,7 @@ def test_screenshots_exist_are_not_blank_and_differ(tmp_path: Path) -> None:
     for name, rgb in (("running", (22, 163, 74)), ("paused", (217, 119, 6)), ("error", (220, 38, 38))):
         image = QImage(str(tmp_path / f"control-{name}.png"))
         assert any(QImage.pixelColor(image, x, 56).getRgb()[:3] == rgb for x in range(280, 420))
+    # The answers to «Buscar planilla…» and «Comprobar FerraWin ↔ Manager»: shown, not waiting.
+    for name in ("explain", "reconcile"):
+        assert f"control-{name}.png  (dialog answered)" in out
+        assert len(colours(QImage(str(tmp_path / f"control-{name}.png")))) > 5

@@ -159,7 +159,8 @@ def test_human_output_and_csv(pg_url: str, manager_stub: Any, planted: tuple[Pat
     assert rows[0] == "clase;codigo;detalle"
     assert f"only_in_manager;{p.deleted};" in rows and f"new;{NEW_CODE};" in rows
     text = cli(home, pg_url, manager_stub, "explain", p.edited).stdout
-    assert "Decisión: Se reenviará (modificada)" in text and "rebuild" in text
+    assert "Decisión: Se reenviará (modificada)" in text and "rebuild → Producción" in text
+    assert "sincronización completada · esta planilla: confirmada" in text
 
 
 @pytest.mark.parametrize(
