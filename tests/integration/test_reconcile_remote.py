@@ -136,3 +136,22 @@ def test_a_standby_agent_stays_silent(
         assert [r["agent"] for r in probe.reports if r["requestId"] == rid] == ["PC-OFICINA"]
     finally:
         other.stop()
+
+
+def test_reconcile_answers_while_a_sync_runs_and_the_sync_still_completes(
+    agent: HeadlessAgent, probe: RemoteProbe, manager_stub: Any
+) -> None:
+    probe.wait_status(lambda s: s["agent"] == "PC-OFICINA" and s["role"] == "active", 30)
+    manager_stub.faults.add("delay", path="sync", count=None, ms=1000.0)  # 8 batches: the run lasts 8 s or more
+    start = ask(probe, "start", protocol.StartParams("rebuild", force=True))
+    probe.wait_status(lambda s: s.get("requestId") == start and s["status"] == "running", 30)
+    rid = ask(probe, "reconcile")
+    assert probe.wait_ack(rid)[0]["result"] == "accepted"  # no run lock, no claim: a sync is no obstacle
+    report = probe.wait_report(rid, 60)
+    assert "result" in report, report
+    finished = [s for s in probe.statuses if s.get("requestId") == start and s["status"] != "running"]
+    assert finished == []  # it answered while the run was still going
+    manager_stub.faults.reset()
+    done = probe.wait_status(lambda s: s.get("requestId") == start and s["status"] in ("completed", "error"), 120)
+    assert done["status"] == "completed", done
+    assert sum(report["result"]["counts"].values()) > 0
