@@ -75,6 +75,7 @@ def test_find_planilla_and_reconcile_with_a_real_agent(
     assert "Solo en Manager (no están en FerraWin)" in text and gone in text
     assert "Respuesta de PC-OFICINA" in dialog.header.text() and dialog.note.text() == CHANGING_NOTE
     assert "Lista completa (CSV) en el PC PC-OFICINA" in text and str(agent.home) in text
+    assert "comprobar FerraWin ↔ Manager → Producción" in window.delivery.text()
 
     window.find_button.click()
     form = window.dialog
@@ -86,6 +87,7 @@ def test_find_planilla_and_reconcile_with_a_real_agent(
     form.send.click()
     dialog = answered(qtbot, window)
     assert dialog.windowTitle() == f"Planilla {gone}"
+    assert f"buscar planilla {gone} → Producción" in window.delivery.text()
     text = dialog.body.toPlainText()
     assert "Decisión: No está en FerraWin" in text and "Manager la conserva" in text
     assert "Últimas sincronizaciones que la enviaron" in text and "incremental" in text
