@@ -141,7 +141,7 @@ def sample_result(name: str) -> dict[str, Any]:
         app = ManagerSide(present=True, hash="772011934", fecha_calculo="2026-01-19 17:40:11", peso=2301.2,
                           barras=398, dobleces=655)  # fmt: skip
         history = [{"run_id": "a1b2c3d4e5f6", "started_at": iso(60 * 26), "mode": "incremental",
-                    "target": "production", "started_by": "orden remota «start»", "run_state": "completed",
+                    "target": "production", "started_by": "el agente (orden «start»)", "run_state": "completed",
                     "result": "confirmed"}]  # fmt: skip
         rule = "hash 772011934→1839203312; fecha 2026-01-19 17:40:11→2026-01-21 09:14:02; peso app=2301.2→fw=2384.55"
         return Explanation("2026-000886", "modified", rule, fw, app, history).to_json()

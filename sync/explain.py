@@ -34,7 +34,8 @@ RULE_UNCHANGED = "sin cambios: hash, fecha de cálculo, peso, barras y dobleces 
 RULE_GONE = "no está en FerraWin (borrada o renumerada); Manager la conserva: nunca se borra"
 RULE_NOWHERE = "no está en FerraWin ni en Manager"
 HISTORY_RUNS = 5
-LOCAL_START = "este PC (línea de órdenes o programada)"
+LOCAL_START = "ferrasync run en este PC"
+AGENT_START = "el agente (orden «{command}»)"  # window, tray, Manager's monitor or auto-sync
 
 
 @dataclass
@@ -156,7 +157,7 @@ def code_history(journal: Journal, code: str, limit: int = HISTORY_RUNS) -> list
                 "started_at": run.started_at,
                 "mode": run.mode,
                 "target": run.target,
-                "started_by": f"orden remota «{command.command}»" if command else LOCAL_START,
+                "started_by": AGENT_START.format(command=command.command) if command else LOCAL_START,
                 "run_state": run.state,
                 "result": state,
             }

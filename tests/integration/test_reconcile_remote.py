@@ -99,7 +99,7 @@ def test_explain_and_reconcile_over_the_relay(
     explained = probe.wait_report(rid, 30)["result"]
     assert (explained["codigo"], explained["decision"]) == (edited, "modified")
     assert [h["mode"] for h in explained["history"]] == ["rebuild"]
-    assert explained["history"][0]["started_by"] == "orden remota «start»"
+    assert explained["history"][0]["started_by"] == "el agente (orden «start»)"
     assert len(manager_stub.store.received_batches()) == batches  # read-only
 
     for params, reason in (({}, "explain necesita codigo"), ({"codigo": "20X6-1"}, "AAAA-NNNNNN"),
