@@ -56,7 +56,7 @@ def explain_once(b: Bench, code: str) -> tuple[str, float]:
     source = open_source(b.db_url)
     client = b.client()
     try:
-        answer = explain(source, client.existing_codes(), b.journal, code)
+        answer = explain(source, client.existing_codes, b.journal, code)
     finally:
         source.close()
         client.close()

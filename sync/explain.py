@@ -6,7 +6,8 @@ rule (sync/detection.py). Read-only, like reconcile: it may run beside a sync.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
@@ -89,8 +90,19 @@ def decide(code: str, view: FerraWinView, manager: Mapping[str, RemoteState]) ->
     return "not_found", RULE_NOWHERE
 
 
-def explain(source: Any, manager: Mapping[str, RemoteState], journal: Journal | None, code: str) -> Explanation:
-    """`code` padded (`2026-000886`). `source` is a FerraWinSource (it runs SQL for one planilla)."""
+def explain(
+    source: Any, fetch_manager: Callable[[], Mapping[str, RemoteState]], journal: Journal | None, code: str
+) -> Explanation:
+    """`code` padded (`2026-000886`). `source` is a FerraWinSource (it runs SQL for one planilla); Manager's
+    `codigos-existentes` (`fetch_manager`) is fetched on a thread meanwhile: the two waits overlap."""
+    with ThreadPoolExecutor(1, thread_name_prefix="ferrasync-explain") as pool:
+        manager = pool.submit(fetch_manager)
+        return _explain(source, manager.result, journal, code)
+
+
+def _explain(
+    source: Any, manager_result: Callable[[], Mapping[str, RemoteState]], journal: Journal | None, code: str
+) -> Explanation:
     from sync.ferrawin.payload import build_planilla
     from sync.ferrawin.source import PlanillaKey, detection_scan, fetch_batch
 
@@ -119,7 +131,7 @@ def explain(source: Any, manager: Mapping[str, RemoteState], journal: Journal | 
     if detected is not None:
         fingerprints[code] = Fingerprint(detected.hash, detected.fecha_calculo, detected.peso, detected.barras,
                                          detected.dobleces)  # fmt: skip
-    app = manager.get(code)
+    app = manager_result().get(code)
     view = FerraWinView([code] if found else [], fingerprints, sin_obra, junk)
     decision, rule = decide(code, view, {code: app} if app is not None else {})
     side = ManagerSide(present=app is not None)

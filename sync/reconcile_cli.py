@@ -57,7 +57,7 @@ def explain_planilla(settings: Settings, target: str, codigo: str) -> Explanatio
     source = open_source(settings.ferrawin_database())
     journal = Journal(settings.home / JOURNAL_NAME)
     try:
-        return explain(source, client.existing_codes(), journal, codigo)
+        return explain(source, client.existing_codes, journal, codigo)
     finally:
         source.close()
         client.close()
