@@ -116,17 +116,21 @@ def _explain(
     if detected is not None:
         fw.fecha_calculo, fw.hash, fw.peso = detected.fecha_calculo, detected.hash, detected.peso
         fw.barras, fw.dobleces = detected.barras, detected.dobleces
+    sin_obra: set[str] = set()
     if found or detected is not None:
         key = raw_keys[0] if found else PlanillaKey(code, year, number)
         data = fetch_batch(source.conn, source.dialect, [key], {code: fw.hash})[0]
+        if found and data.sin_obra:  # its header's obra, as the sin-obra query and the run's own guard see it
+            sin_obra.add(code)
         planilla = build_planilla(data) or {}
         fw.header_only = found and not data.elements
         fw.obra = str(planilla.get("codigo_obra") or "").strip()
         fw.nombre_obra = str(planilla.get("nombre_obra") or "").strip()
         fw.lineas, fw.elementos = len(data.entities), len(data.elements)
-    junk = [j for j in junk_rows(source) if _junk_for(j, year, number)]
+    # Junk rows only matter when FerraWin has no such planilla (the question is then "why not?"); the look
+    # scans two whole tables, so a planilla that is there is not made to wait for it.
+    junk = [] if found else [j for j in junk_rows(source) if _junk_for(j, year, number)]
     fw.junk_rows = sum(j.rows for j in junk)
-    sin_obra = {code} if code in source.sin_obra() else set()
     fingerprints: dict[str, Fingerprint] = {}
     if detected is not None:
         fingerprints[code] = Fingerprint(detected.hash, detected.fecha_calculo, detected.peso, detected.barras,
