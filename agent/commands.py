@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from agent import strings
 from agent.autosync import Schedule
+from agent.reports import ReportWorker
 from agent.runs import who
 from sync import protocol
 from sync.config import save_settings
@@ -36,6 +37,7 @@ def local_user() -> str | None:
 class CommandHandler:
     def __init__(self, svc: AgentService) -> None:
         self.svc = svc
+        self.reports = ReportWorker(svc)
 
     def wire(self, command: str, params: dict[str, Any] | None, user: str) -> dict[str, Any]:
         """A local command as it would come over the channel."""
@@ -129,9 +131,15 @@ class CommandHandler:
             "kill": lambda c, o: runs.kill(),
             "status": lambda c, o: None,
             "configure-auto-sync": self._autosync,
+            # read-only questions, answered by a sync.report from their own thread (agent/reports.py)
+            "explain": self._report,
+            "reconcile": self._report,
         }[cmd.command]
         reason = handler(cmd, origin)
         return ("rejected", reason) if reason else ("accepted", None)
+
+    def _report(self, cmd: protocol.Command, origin: Origin) -> str | None:
+        return self.reports.start(cmd)
 
     def _standby_reason(self) -> str | None:
         svc = self.svc

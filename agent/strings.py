@@ -73,3 +73,6 @@ def completed(sent: int, nuevas: int, modificadas: int, seconds: float, failed: 
 def failed(message: str, code: str = "") -> str:
     where = f" en {code}" if code else ""
     return f"Error de sincronización{where}: {message}"
+
+REPORT_BUSY = "ya hay una consulta (explain o reconcile) en curso en este PC; espere su resultado"
+REPORT_FAILED = "la consulta falló por un error inesperado: {detail}"

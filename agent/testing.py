@@ -65,6 +65,7 @@ class RemoteProbe:
         self.remote = open_remote(settings, publish=True)
         self.acks: list[dict[str, Any]] = []
         self.statuses: list[dict[str, Any]] = []
+        self.reports: list[dict[str, Any]] = []
         self._cond = threading.Condition()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._drain, name="probe", daemon=True)
@@ -90,7 +91,8 @@ class RemoteProbe:
             except queue.Empty:
                 continue
             with self._cond:
-                (self.acks if event == protocol.EVENT_ACK else self.statuses).append(data)
+                kinds = {protocol.EVENT_ACK: self.acks, protocol.EVENT_REPORT: self.reports}
+                kinds.get(event, self.statuses).append(data)
                 self._cond.notify_all()
 
     def send(
@@ -145,6 +147,14 @@ class RemoteProbe:
             return next((s for s in self.statuses[since:] if predicate(s)), None)
 
         return dict(self.wait(found, timeout, "status"))
+
+    def wait_report(self, request_id: str, timeout: float = 30.0) -> dict[str, Any]:
+        """The `sync.report` answering an explain/reconcile."""
+
+        def found() -> dict[str, Any] | None:
+            return next((r for r in self.reports if r.get("requestId") == request_id), None)
+
+        return dict(self.wait(found, timeout, f"report of {request_id}"))
 
     def mark(self) -> int:
         with self._cond:

@@ -106,6 +106,7 @@ class Controller:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._status_round_at: float | None = None
+        self.reports: dict[str, dict[str, Any]] = {}  # requestId → the agent's sync.report (explain/reconcile)
         self._stop_requested_at: float | None = None
 
     # ------------------------------------------------------------------ lifecycle
@@ -220,6 +221,8 @@ class Controller:
             self.ingest_status(data)
         elif event == protocol.EVENT_COMMAND:
             self.ingest_command(data)
+        elif event == protocol.EVENT_REPORT:
+            self.ingest_report(data)
         elif event == LEGACY_EVENT:
             with self._lock:
                 self.registry.mark_legacy(str(data.get("hostname") or "?"))
@@ -264,6 +267,35 @@ class Controller:
         topics += ["errors"] if new_error else []
         if agent is not None:
             self._notify(*topics)
+
+    def ingest_report(self, data: Mapping[str, Any]) -> None:
+        """The answer to an explain/reconcile; kept only for commands this window sent."""
+        try:
+            report = self._checked(protocol.parse_report(data))
+        except protocol.ProtocolError as exc:
+            log.warning("ignored a malformed report: %s", exc.reason)
+            return
+        request_id = str(report["requestId"])
+        with self._lock:
+            if self.tracker.get(request_id) is None:
+                return
+            self.reports[request_id] = report
+            what = strings.COMMAND_LABELS.get(str(report["command"]), str(report["command"]))
+            outcome = f"error: {report['error']}" if report.get("error") else "respuesta recibida"
+            self._event("info", f"{what}: {outcome} ({report.get('agent')})", request_id,
+                        "ERROR" if report.get("error") else "INFO")  # fmt: skip
+        self._notify("reports", "events")
+
+    def explain(self, codigo: str, target: str) -> TrackedCommand:
+        """Ask the active agent about one planilla; validation.InputError (nothing sent) on a bad code."""
+        return self.send("explain", protocol.ExplainParams(validation.planilla_code(codigo), target))
+
+    def reconcile(self, target: str) -> TrackedCommand:
+        return self.send("reconcile", protocol.ReconcileParams(target))
+
+    def report_for(self, request_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            return self.reports.get(request_id)
 
     def ingest_command(self, data: Mapping[str, Any]) -> None:
         """A command another window (or Manager) sent: remembered so its run gets a mode and an author."""

@@ -73,6 +73,10 @@ def command_text(command: str, params: Mapping[str, Any]) -> str:
         state = "activado" if params.get("enabled") else "desactivado"
         interval = f" cada {params['interval']} min" if params.get("interval") else ""
         return f"auto-sync {state}{interval}"
+    if command == "explain":
+        return f"buscar planilla {params.get('codigo')} → {target_label(params.get('target'))}"
+    if command == "reconcile":
+        return f"comprobar FerraWin ↔ Manager → {target_label(params.get('target'))}"
     return strings.COMMAND_LABELS.get(command, command).lower()
 
 

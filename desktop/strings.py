@@ -52,6 +52,8 @@ COMMAND_LABELS = {
     "kill": "Forzar detención",
     "status": "Estado",
     "configure-auto-sync": "Auto-sync",
+    "explain": "Buscar planilla",
+    "reconcile": "Comprobar FerraWin ↔ Manager",
 }
 ROLE_LABELS = {"active": "activo", "standby": "en reserva"}
 
@@ -212,3 +214,21 @@ SETTINGS_MISSING = "Falta: {names}"
 VERSION_LINE = "ferrasync-control {version}"
 MENU_HELP = "Ay&uda"
 ABOUT_PROGRAM = "FerraSync Control"
+
+# ----------------------------------------------------------------------------- explain / reconcile
+FIND_PLANILLA = "Buscar planilla…"
+FIND_PLANILLA_TIP = "Por qué una planilla está o no en Manager, qué haría ahora la sincronización y cuándo se envió"
+FIND_TITLE = "Buscar planilla"
+FIND_LABEL = "Código de la planilla a buscar en FerraWin y en Manager:"
+RECONCILE = "Comprobar FerraWin ↔ Manager"
+RECONCILE_TIP = ("Compara todas las planillas de FerraWin con las de Manager: iguales, nuevas, modificadas, "
+                 "omitidas y las que solo están en Manager. No envía nada.")
+REPORT_TITLE_EXPLAIN = "Planilla {codigo}"
+REPORT_TITLE_RECONCILE = "FerraWin ↔ Manager ({target})"
+REPORT_WAITING = "Consultando FerraWin y Manager en el agente… (puede tardar unos segundos)"
+REPORT_REJECTED = "El agente no atendió la consulta: {reason}"
+REPORT_NO_ANSWER = "Ningún agente respondió. Compruebe que el agente activo está conectado e inténtelo de nuevo."
+REPORT_ERROR = "La consulta falló en {agent}: {error}"
+REPORT_FROM = "Respuesta de {agent} a las {time}"
+REPORT_UNVERIFIED = "⚠ Respuesta sin firma válida: no se puede asegurar que venga de un agente de la oficina."
+CLOSE = "Cerrar"

@@ -23,9 +23,12 @@ sys.path.insert(0, str(ROOT))
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from desktop.controller import Controller, Timings  # noqa: E402
+from desktop.ui.report_dialog import ReportDialog  # noqa: E402
 from desktop.ui.window import ControlWindow  # noqa: E402
 from sync import protocol  # noqa: E402
 from sync.config import load_settings  # noqa: E402
+from sync.explain import Explanation, FerraWinSide, ManagerSide  # noqa: E402
+from sync.reconcile import REASON_JUNK, REASON_SIN_OBRA, Reconciliation  # noqa: E402
 
 STATES = ("idle", "running", "paused", "error", "no-agent")
 INFO = "CONSTRUCCIONES ÁLVAREZ — OBRA PEÑÍSCOLA"
@@ -126,6 +129,56 @@ def render(name: str, out: Path, home: Path) -> ControlWindow:
     return window
 
 
+DIALOGS = ("explain", "reconcile")
+
+
+def sample_result(name: str) -> dict[str, Any]:
+    """What an agent answers (the same classes the engine's code fills), with office-like values."""
+    if name == "explain":
+        fw = FerraWinSide(found=True, obra="OB-0412", nombre_obra="Residencial Los Álamos", lineas=14, elementos=63,
+                          fecha_calculo="2026-01-21 09:14:02", hash="1839203312", peso=2384.55, barras=412,
+                          dobleces=655)  # fmt: skip
+        app = ManagerSide(present=True, hash="772011934", fecha_calculo="2026-01-19 17:40:11", peso=2301.2,
+                          barras=398, dobleces=655)  # fmt: skip
+        history = [{"run_id": "a1b2c3d4e5f6", "started_at": iso(60 * 26), "mode": "incremental",
+                    "target": "production", "started_by": "el agente (orden «start»)", "run_state": "completed",
+                    "result": "confirmed"}]  # fmt: skip
+        rule = "hash 772011934→1839203312; fecha 2026-01-19 17:40:11→2026-01-21 09:14:02; peso app=2301.2→fw=2384.55"
+        return Explanation("2026-000886", "modified", rule, fw, app, history).to_json()
+    result = Reconciliation(
+        equal=39_874,
+        new=["2026-000912", "2026-000911"],
+        modified=[("2026-000886", "hash 772011934→1839203312; barras app=398→fw=412")],
+        skipped=[("2025-007102", REASON_SIN_OBRA), ("(en blanco)-001234", f"{REASON_JUNK} (ORD_BAR, 3 filas)")],
+        only_in_manager=["2024-003310"],
+    )
+    return result.remote_summary(r"C:\ProgramData\FerraSync\informes\reconcile-20260122-101500-123.csv")
+
+
+def render_dialog(name: str, out: Path, home: Path) -> ReportDialog:
+    settings = load_settings(env={"FERRASYNC_HOME": str(home)})
+    ctl = Controller(settings, timings=Timings(), history_path=home / f"{name}.db")
+    window = ControlWindow(settings, ctl)
+    ctl.set_connection("subscribed", None)
+    ctl.ingest_status(status("idle", message="Última sincronización 10:42 · 37 planillas", progress=None))
+    if name == "explain":
+        params: protocol.Params = protocol.ExplainParams("2026-000886")
+        title = "Planilla 2026-000886"
+    else:
+        params, title = protocol.ReconcileParams(), "FerraWin ↔ Manager (Producción)"
+    rid = send_and_ack(ctl, params, name)
+    ctl.ingest_report(protocol.build_report(rid, name, agent="PC-OFICINA", hostname="PC-OFICINA",
+                                            result=sample_result(name)))  # fmt: skip
+    dialog = ReportDialog(window, title, rid)
+    dialog.refresh(ctl)
+    dialog.show()
+    QApplication.processEvents()
+    dialog.grab().save(str(out / f"control-{name}.png"))
+    window.bridge.detach()
+    ctl.history.close()
+    return dialog
+
+
 def main(argv: list[str]) -> int:
     out = Path(argv[1]) if len(argv) > 1 else ROOT / "docs" / "screenshots"
     out.mkdir(parents=True, exist_ok=True)
@@ -137,6 +190,9 @@ def main(argv: list[str]) -> int:
             window.bridge.detach()
             window.controller.history.close()
             window.deleteLater()
+        for name in DIALOGS:
+            dialog = render_dialog(name, out, Path(tmp))
+            print(f"{out / f'control-{name}.png'}  (dialog {'answered' if dialog.answered else 'waiting'})")
     app.processEvents()
     return 0
 

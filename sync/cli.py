@@ -18,9 +18,16 @@ Register = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], Non
 def _registrars() -> list[Register]:
     # Imported here so that `ferrasync --version` stays fast and a broken optional part
     # cannot take the whole command down at import time.
-    from sync import check_cli, config_cli, remote_cli, run_cli
+    from sync import check_cli, config_cli, reconcile_cli, remote_cli, run_cli
 
-    return [run_cli.register, check_cli.register, remote_cli.register, config_cli.register, *_devstack_registrars()]
+    return [
+        run_cli.register,
+        reconcile_cli.register,
+        check_cli.register,
+        remote_cli.register,
+        config_cli.register,
+        *_devstack_registrars(),
+    ]
 
 
 DEVSTACK_COMMANDS = ("demo", "relay", "devstack")

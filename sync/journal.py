@@ -227,6 +227,21 @@ class Journal:
             ).fetchall()
         return [_run_record(r) for r in rows]
 
+    def code_runs(self, code: str, limit: int) -> list[tuple[RunRecord, str]]:
+        """The newest runs whose plan held `code`, each with that code's state in it."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT r.*, rc.state AS code_state FROM run_codes rc JOIN runs r ON r.run_id = rc.run_id "
+                "WHERE rc.code = ? ORDER BY r.started_at DESC, r.rowid DESC LIMIT ?",
+                (code, limit),
+            ).fetchall()
+        out = []
+        for row in rows:
+            data = dict(row)
+            state = data.pop("code_state")
+            out.append((_run_record_of(data), state))
+        return out
+
     def last_resumable(self) -> RunRecord | None:
         """The newest run that a `resume` continues: paused, stopped or interrupted."""
         with self._lock:
@@ -246,7 +261,10 @@ class Journal:
 
 
 def _run_record(row: sqlite3.Row) -> RunRecord:
-    data = dict(row)
+    return _run_record_of(dict(row))
+
+
+def _run_record_of(data: dict[str, Any]) -> RunRecord:
     data["params"] = json.loads(data["params"])
     data["counts"] = json.loads(data["counts"] or "{}")
     return RunRecord(**data)

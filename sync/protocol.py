@@ -31,11 +31,13 @@ PRESENCE_CHANNEL = "presence-ferrawin-listeners"
 EVENT_COMMAND = "sync.command"
 EVENT_ACK = "sync.ack"
 EVENT_STATUS = "sync.status"
+EVENT_REPORT = "sync.report"  # the answer to `explain` and `reconcile` (docs/protocol.md)
 
 # Pusher's documented limit is 10 KB per event's data; we count UTF-8 bytes of the JSON text.
 MAX_EVENT_BYTES = 10_240
 
-COMMANDS = ("start", "pause", "resume", "stop", "kill", "status", "configure-auto-sync")
+COMMANDS = ("start", "pause", "resume", "stop", "kill", "status", "configure-auto-sync", "explain", "reconcile")
+REPORT_COMMANDS = ("explain", "reconcile")  # read-only questions answered by a `sync.report`
 MODOS = ("incremental", "nuevas", "historico", "rebuild", "especifica")
 TARGETS = ("production", "local")
 ACK_RESULTS = ("accepted", "rejected", "duplicate")
@@ -52,6 +54,8 @@ AUTOSYNC_MIN, AUTOSYNC_MAX = 2, 1440
 
 _START_KEYS = {"modo", "año", "anio", "target", "desde_codigo", "codigo_especifico", "force"}
 _AUTOSYNC_KEYS = {"enabled", "interval", "target"}
+_EXPLAIN_KEYS = {"codigo", "target"}
+_RECONCILE_KEYS = {"target"}
 _COMMAND_KEYS = {"command", "params", "requestId", "timestamp", "agent", "origin", "signature"}
 
 Result = Literal["accepted", "rejected", "duplicate"]
@@ -110,7 +114,24 @@ class AutoSyncParams:
         return out
 
 
-Params = StartParams | AutoSyncParams | None
+@dataclass(frozen=True)
+class ExplainParams:
+    codigo: str  # padded
+    target: str = "production"
+
+    def to_wire(self) -> dict[str, Any]:
+        return {"codigo": self.codigo, "target": self.target}
+
+
+@dataclass(frozen=True)
+class ReconcileParams:
+    target: str = "production"
+
+    def to_wire(self) -> dict[str, Any]:
+        return {"target": self.target}
+
+
+Params = StartParams | AutoSyncParams | ExplainParams | ReconcileParams | None
 
 
 @dataclass(frozen=True)
@@ -379,10 +400,30 @@ def _params(command: str, value: Any) -> Params:
         return parse_start_params(params)
     if command == "configure-auto-sync":
         return parse_autosync_params(params)
+    if command == "explain":
+        return parse_explain_params(params)
+    if command == "reconcile":
+        return parse_reconcile_params(params)
     extra = sorted(k for k, v in params.items() if v is not None)
     if extra:
         raise ProtocolError(f"el comando {command} no admite parámetros ({', '.join(extra)})")
     return None
+
+
+def parse_explain_params(params: Mapping[str, Any]) -> ExplainParams:
+    unknown = sorted(set(params) - _EXPLAIN_KEYS)
+    if unknown:
+        raise ProtocolError(f"parámetro desconocido para explain: {', '.join(unknown)}")
+    if params.get("codigo") in (None, ""):
+        raise ProtocolError("explain necesita codigo (la planilla, AAAA-NNNNNN)")
+    return ExplainParams(normalise_code(params.get("codigo"), "codigo"), _target(params.get("target")))
+
+
+def parse_reconcile_params(params: Mapping[str, Any]) -> ReconcileParams:
+    unknown = sorted(k for k, v in params.items() if v is not None and k not in _RECONCILE_KEYS)
+    if unknown:
+        raise ProtocolError(f"parámetro desconocido para reconcile: {', '.join(unknown)}")
+    return ReconcileParams(_target(params.get("target")))
 
 
 def normalise_code(value: Any, name: str) -> str:
@@ -741,3 +782,58 @@ class RequestDeduper:
             if moment - seen_at <= self._ttl:
                 break
             del self._seen[first_id]
+
+
+# --------------------------------------------------------------------------- reports (explain, reconcile)
+
+
+def build_report(
+    request_id: str,
+    command: str,
+    *,
+    agent: str,
+    hostname: str,
+    result: Mapping[str, Any] | None = None,
+    error: str | None = None,
+) -> dict[str, Any]:
+    """The `sync.report` answering an `explain` or `reconcile`: its `result`, or the Spanish `error`."""
+    out: dict[str, Any] = {
+        "requestId": request_id,
+        "command": command,
+        "agent": agent,
+        "hostname": hostname,
+        "timestamp": iso_utc(now_utc()),
+    }
+    if error is not None:
+        out["error"] = error[:2000]
+    else:
+        out["result"] = dict(result or {})
+    return out
+
+
+def encode_report(report: Mapping[str, Any], signing_key: str | None = None) -> str:
+    """Signed JSON under Pusher's 10 KB: lists in the result are halved until it fits."""
+    current = dict(report)
+    while True:
+        try:
+            return encode_event(sign_event(current, signing_key), "el informe")
+        except PayloadTooLarge:
+            result = current.get("result")
+            if not isinstance(result, dict):
+                raise
+            lists = {k: v for k, v in result.items() if isinstance(v, list) and v}
+            if not lists:
+                raise
+            current["result"] = {**result, **{k: v[: len(v) // 2] for k, v in lists.items()}}
+            current["truncated"] = True
+
+
+def parse_report(data: str | bytes | Mapping[str, Any] | None) -> dict[str, Any]:
+    """A received `sync.report`, checked for the fields a reader relies on."""
+    obj = decode_data(data, "el informe")
+    parse_request_id(obj.get("requestId"))
+    if obj.get("command") not in REPORT_COMMANDS:
+        raise ProtocolError(f"informe de un comando desconocido: {obj.get('command')!r}")
+    if not isinstance(obj.get("result"), Mapping) and not isinstance(obj.get("error"), str):
+        raise ProtocolError("el informe no trae ni result ni error")
+    return obj

@@ -35,6 +35,7 @@ ACK_TIMEOUT_S = 10.0
 SUBSCRIBE_TIMEOUT_S = 15.0
 STATUS_SILENCE_S = 150.0  # design §4: a window marks an agent offline after 150 s without status
 STATUS_COLLECT_S = 2.0  # `status` is answered by every agent: listen this long for more acks
+REPORT_TIMEOUT_S = 600.0  # explain/reconcile: how long to wait for the sync.report after the ack
 
 EXIT_OK, EXIT_FAILED, EXIT_NO_ACK = 0, 1, 3
 
@@ -44,7 +45,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("remote_command", metavar="COMANDO", choices=protocol.COMMANDS, help=", ".join(protocol.COMMANDS))
     p.add_argument("--modo", choices=protocol.MODOS, help="start: modo (por defecto incremental)")
     p.add_argument("--anio", help="start --modo historico: año")
-    p.add_argument("--codigo", help="start --modo especifica: planilla, p. ej. 2026-886")
+    p.add_argument("--codigo", help="start --modo especifica y explain: planilla, p. ej. 2026-886")
     p.add_argument("--desde-codigo", help="start: continuar desde este código (incluido)")
     p.add_argument("--target", choices=protocol.TARGETS, help="destino: production (por defecto) o local")
     p.add_argument("--force", action="store_true", help="start: supera el límite de seguridad")
@@ -88,6 +89,10 @@ def format_event(event: str, data: Mapping[str, Any]) -> str:
         reason = f"  {data['reason']}" if data.get("reason") else ""
         req = str(data.get("requestId") or "")[:8]
         return f"{_clock(data.get('timestamp'))} ack     {data.get('result', '?'):<9} {who}  req={req}{reason}"
+    if event == protocol.EVENT_REPORT:
+        what = "error: " + str(data.get("error")) if data.get("error") else "resultado recibido"
+        req = str(data.get("requestId") or "")[:8]
+        return f"{_clock(data.get('timestamp'))} informe {data.get('command', '?')} {who}  req={req}  {what}"
     if event == protocol.EVENT_COMMAND:
         origin = data.get("origin") or {}
         origin = origin if isinstance(origin, dict) else {}
@@ -108,6 +113,23 @@ def format_event(event: str, data: Mapping[str, Any]) -> str:
     if data.get("message"):
         parts.append(f"— {data['message']}")
     return f"{_clock(data.get('timestamp'))} estado  " + "  ".join(str(p) for p in parts)
+
+
+def report_lines(data: Mapping[str, Any]) -> list[str]:
+    """A `sync.report` in users' words: the explanation, or the reconcile summary and where its CSV is."""
+    from sync.explain import explanation_lines
+    from sync.reconcile import CHANGING_NOTE, summary_lines
+
+    who = data.get("agent") or "?"
+    if data.get("error"):
+        return [f"{who}: error en {data.get('command')}: {data['error']}"]
+    result = data.get("result") or {}
+    if data.get("command") == "explain":
+        lines = explanation_lines(result)
+    else:
+        lines = summary_lines(result.get("counts") or {}, result)
+        lines.append(f"\nLista completa en {who}: {result.get('csv')}")
+    return [*lines, "", CHANGING_NOTE]
 
 
 def _emit(out: TextIO, event: str, data: Mapping[str, Any], as_json: bool) -> None:
@@ -175,7 +197,9 @@ def open_remote(settings: Any, *, publish: bool, commands: bool = False) -> Remo
     events = EventQueue()
 
     def on_event(channel: str, event: str, data: Any) -> None:
-        wanted = (protocol.EVENT_ACK, protocol.EVENT_STATUS) + ((protocol.EVENT_COMMAND,) if commands else ())
+        wanted = (protocol.EVENT_ACK, protocol.EVENT_STATUS, protocol.EVENT_REPORT) + (
+            (protocol.EVENT_COMMAND,) if commands else ()
+        )
         if event in wanted and isinstance(data, dict):
             events.put((event, data))
 
@@ -218,6 +242,14 @@ def build_params(args: argparse.Namespace) -> protocol.Params:
     if command == "configure-auto-sync":
         raw = {"enabled": args.enabled, "interval": args.interval, "target": args.target}
         return protocol.parse_autosync_params({k: v for k, v in raw.items() if v is not None})
+    if command in protocol.REPORT_COMMANDS:
+        used = [f"--{n}" for n in ("modo", "anio", "desde_codigo", "interval") if getattr(args, n)]
+        if used or args.force or args.enabled is not None or (command == "reconcile" and args.codigo):
+            raise protocol.ProtocolError(f"el comando {command} solo admite --target" +
+                                         (" y --codigo" if command == "explain" else ""))  # fmt: skip
+        if command == "explain":
+            return protocol.parse_explain_params({"codigo": args.codigo, "target": args.target})
+        return protocol.parse_reconcile_params({"target": args.target})
     used = [f"--{n}" for n in ("modo", "anio", "codigo", "desde_codigo", "target", "interval") if getattr(args, n)]
     if used or args.force or args.enabled is not None:
         raise protocol.ProtocolError(f"el comando {command} no admite opciones de start/configure-auto-sync")
@@ -273,6 +305,8 @@ class _SendSession:
 
     def run(self) -> int:
         code = self._await_acks()
+        if code is None and self.command in protocol.REPORT_COMMANDS:
+            return self._await_report()
         # `status` is answered by ack + full status from every agent, already printed while collecting.
         if code is not None or not self.args.wait or self.command == "status":
             return EXIT_OK if code is None else code
@@ -313,6 +347,24 @@ class _SendSession:
         if all(result == "rejected" for result in self.acks.values()):
             return EXIT_FAILED
         return None
+
+    def _await_report(self) -> int:
+        """explain/reconcile: the agent's `sync.report` for our requestId, printed in full."""
+        limit = self.args.timeout if self.args.timeout else REPORT_TIMEOUT_S
+        deadline = time.monotonic() + self.settings.scaled(limit)
+        while True:
+            item = self._next(deadline)
+            if item is None:
+                print(f"error: el agente no envió el resultado de {self.command} en {limit:g} s", file=sys.stderr)
+                return EXIT_FAILED
+            event, data = item
+            if event != protocol.EVENT_REPORT or data.get("requestId") != self.request_id:
+                continue
+            if self.args.json:
+                _emit(self.out, event, data, True)
+            else:
+                print("\n".join(report_lines(data)), file=self.out, flush=True)
+            return EXIT_FAILED if data.get("error") else EXIT_OK
 
     def _await_outcome(self) -> int:
         overall = time.monotonic() + self.settings.scaled(self.args.timeout) if self.args.timeout else float("inf")

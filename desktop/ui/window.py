@@ -32,6 +32,7 @@ from desktop.delivery import NO_ANSWER, SEND_FAILED
 from desktop.prefs import ControlPrefs
 from desktop.ui.bridge import ControllerBridge
 from desktop.ui.dialogs import ConfirmDialog, ControlSettingsDialog, InputDialog
+from desktop.ui.report_dialog import ReportDialog
 from desktop.ui.tabs import AutoSyncTab, ErrorsTab, EventsTab, HistoryTab, LogTab
 from desktop.ui.widgets import AgentsPanel, StatusPanel, dot_icon
 from desktop.validation import InputError
@@ -48,6 +49,7 @@ class ControlWindow(QMainWindow):
         self.prefs = ControlPrefs.load(self.home)
         self.controller = controller or Controller(settings)
         self.dialog: QDialog | None = None  # the dialog open right now (tests drive it)
+        self.report_dialog: ReportDialog | None = None  # the answer to the last explain/reconcile
         self.setWindowTitle(strings.APP_TITLE)
         self.resize(1000, 680)
         self.setMinimumSize(900, 600)
@@ -138,11 +140,16 @@ class ControlWindow(QMainWindow):
         self.kill_button = self._button(strings.KILL, strings.KILL_TIP, self.confirm_kill, None)
         self.kill_button.setStyleSheet("QPushButton { color: #dc2626; font-weight: bold; }")
         self.status_button = self._button(strings.STATUS, strings.STATUS_TIP, lambda: self.send("status"), "F5")
+        self.find_button = self._button(strings.FIND_PLANILLA, strings.FIND_PLANILLA_TIP, self.ask_explain, "Ctrl+F")
+        self.reconcile_button = self._button(strings.RECONCILE, strings.RECONCILE_TIP, self.ask_reconcile, None)
         row.addWidget(self.sync_button)
         for button in (self.pause_button, self.resume_button, self.stop_button, self.kill_button, self.status_button):
             button.setMinimumHeight(36)
             row.addWidget(button)
         row.addStretch(1)
+        for button in (self.find_button, self.reconcile_button):
+            button.setMinimumHeight(36)
+            row.addWidget(button)
         return row
 
     def _button(self, text: str, tip: str, slot: Any, shortcut: str | None) -> QPushButton:
@@ -296,6 +303,40 @@ class ControlWindow(QMainWindow):
         self._open(ConfirmDialog(self, strings.CONFIRM_KILL_TITLE, strings.CONFIRM_KILL, "Sí, forzar la detención",
                                  lambda: self.send("kill")))  # fmt: skip
 
+    def ask_explain(self) -> None:
+        def submit(text: str) -> str | None:
+            if self._needs_settings():
+                return None
+            try:
+                tracked = self.controller.explain(text, self.current_target())
+            except InputError as exc:
+                return exc.message
+            codigo = str(tracked.params.get("codigo"))
+            self.show_report(ReportDialog(self, strings.REPORT_TITLE_EXPLAIN.format(codigo=codigo), tracked.request_id))
+            return None
+
+        self._open(InputDialog(self, strings.FIND_TITLE, strings.FIND_LABEL, strings.PLANILLA_PLACEHOLDER, submit))
+
+    def ask_reconcile(self) -> None:
+        if self._needs_settings():
+            return
+        tracked = self.controller.reconcile(self.current_target())
+        title = strings.REPORT_TITLE_RECONCILE.format(target=formatting.target_label(self.current_target()))
+        self.show_report(ReportDialog(self, title, tracked.request_id))
+
+    def show_report(self, dialog: ReportDialog) -> None:
+        if self.report_dialog is not None:
+            self.report_dialog.close()
+        self.report_dialog = dialog
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.finished.connect(lambda _: self._report_closed(dialog))
+        dialog.refresh(self.controller)
+        dialog.show()
+
+    def _report_closed(self, dialog: ReportDialog) -> None:
+        if self.report_dialog is dialog:
+            self.report_dialog = None
+
     def apply_autosync(self, enabled: bool, interval: int, target: str) -> None:
         if not self._needs_settings():
             self.controller.configure_autosync(enabled, interval, target)
@@ -373,6 +414,8 @@ class ControlWindow(QMainWindow):
             self.log_tab.update_log(self.controller.log_list())
         if topic == "history":
             self.history_tab.update_runs(self.controller.runs())
+        if topic in ("reports", "commands", "tick") and self.report_dialog is not None:
+            self.report_dialog.refresh(self.controller)
         if topic in ("errors", "history"):
             errors = self.controller.error_list()
             self.errors_tab.update_errors(errors)
@@ -423,7 +466,8 @@ class ControlWindow(QMainWindow):
         pairs = ((self.sync_button, controls.start), (self.pause_button, controls.pause),
                  (self.resume_button, controls.resume), (self.stop_button, controls.stop),
                  (self.kill_button, controls.kill), (self.status_button, controls.status),
-                 (self.autosync_tab.apply, controls.autosync))  # fmt: skip
+                 (self.autosync_tab.apply, controls.autosync), (self.find_button, controls.status),
+                 (self.reconcile_button, controls.status))  # fmt: skip
         for widget, enabled in pairs:
             widget.setEnabled(enabled)
             base = widget.property("base_tip") or widget.toolTip()

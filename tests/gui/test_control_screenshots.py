@@ -33,3 +33,7 @@ def test_screenshots_exist_are_not_blank_and_differ(tmp_path: Path) -> None:
         image = QImage(str(tmp_path / f"control-{name}.png"))
         band = [(x, y) for x in range(280, 420) for y in range(40, 110, 4)]  # under the menu bar, whatever its height
         assert any(QImage.pixelColor(image, x, y).getRgb()[:3] == rgb for x, y in band)
+    # The answers to «Buscar planilla…» and «Comprobar FerraWin ↔ Manager»: shown, not waiting.
+    for name in ("explain", "reconcile"):
+        assert f"control-{name}.png  (dialog answered)" in out
+        assert len(colours(QImage(str(tmp_path / f"control-{name}.png")))) > 5
