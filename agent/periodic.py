@@ -14,6 +14,7 @@ from agent.files import QUIT, SYNC_PAUSE
 from agent.netprobe import NetworkProbe, endpoints
 from sync.config import save_settings
 from sync.errors import FerraSyncError
+from sync.journal import retention_days
 
 if TYPE_CHECKING:
     from agent.service import AgentService
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("ferrasync.agent")
 
 YEARS_MAX_AGE_S = 600.0
+PRUNE_EVERY_S = 6 * 3600.0  # journal pruning: at the first tick, then this often (scaled)
 
 
 class PeriodicChecks:
@@ -30,6 +32,7 @@ class PeriodicChecks:
         self._years_busy = False
         self._network = NetworkProbe()
         self._after_resume_run = False
+        self._pruned_at: float | None = None
 
     def check_files(self) -> None:
         svc = self.svc
@@ -89,6 +92,23 @@ class PeriodicChecks:
             log.info("FerraWin or Manager still unreachable after a resume: running anyway")
             return True
         return self._network.ready(endpoints(svc.settings, svc.schedule.target), svc.settings.scaled(NETWORK_PROBE_S))
+
+    def check_journal(self) -> None:
+        """Keeps journal.db bounded (sync.journal.Journal.prune); never while a run writes to it."""
+        svc = self.svc
+        now = time.monotonic()
+        if svc.journal is None or svc.runs.worker is not None:
+            return
+        if self._pruned_at is not None and now - self._pruned_at < svc.settings.scaled(PRUNE_EVERY_S):
+            return
+        self._pruned_at = now
+        try:
+            deleted = svc.journal.prune(retention_days(svc.settings.values))
+        except FerraSyncError as exc:
+            log.warning("Journal not pruned: %s", exc.message)
+            return
+        if any(deleted.values()):
+            log.info("Journal pruned: %s", ", ".join(f"{n} {table}" for table, n in deleted.items() if n))
 
     def refresh_years(self, only_if_stale: bool = False) -> None:
         """Years present in FerraWin, read in a throwaway thread (the database may be slow or down)."""

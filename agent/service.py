@@ -259,6 +259,7 @@ class AgentService:
         self.publisher.tick(running=self.state in RUNNING_STATES)
         self.periodic.check_files()
         self.periodic.check_autosync()
+        self.periodic.check_journal()
 
     def set_state(self, state: str, message: str) -> None:
         with self.lock:

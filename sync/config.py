@@ -74,6 +74,7 @@ NAMES = (
     "FERRASYNC_TIME_SCALE",
     "FERRASYNC_SAFETY_LIMIT",  # planillas an incremental run may send without «forzar» (default 2000)
     "FERRASYNC_LOG_FORWARD",  # true: `ferrasync run` forwards its log lines to Manager's sync-log
+    "FERRASYNC_JOURNAL_DAYS",  # finished runs kept in journal.db this many days (sync.journal, default 30)
     "FERRASYNC_AUTOSYNC_ENABLED",
     "FERRASYNC_AUTOSYNC_INTERVAL",
     "FERRASYNC_AUTOSYNC_TARGET",
@@ -93,6 +94,7 @@ SHOWN_DEFAULTS = {
     "FERRASYNC_TIME_SCALE": "1.0",
     "FERRASYNC_SAFETY_LIMIT": "2000",
     "FERRASYNC_LOG_FORWARD": "false",
+    "FERRASYNC_JOURNAL_DAYS": "30",
     "FERRASYNC_AUTOSYNC_ENABLED": "false",
     "FERRASYNC_AUTOSYNC_INTERVAL": str(AUTOSYNC_DEFAULT),
     "FERRASYNC_AUTOSYNC_TARGET": "production",
