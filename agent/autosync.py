@@ -36,6 +36,7 @@ class AutoSyncTimer:
 
     def __init__(self, wall: Callable[[], float], mono: Callable[[], float], time_scale: float = 1.0) -> None:
         self.wall, self.mono, self.scale = wall, mono, time_scale
+        self.jump_s = JUMP_S * time_scale
         self._seen = (wall(), mono())
         self._deadline: float | None = None  # monotonic
         self._next_wall: float | None = None  # the same instant on the wall clock, for display
@@ -66,7 +67,7 @@ class AutoSyncTimer:
         skew = (wall - self._seen[0]) - (mono - self._seen[1])
         gap = mono - self._seen[1]
         self._seen = (wall, mono)
-        limit = JUMP_S * self.scale
+        limit = self.jump_s
         if abs(skew) <= limit and gap <= limit:
             return False
         if self._deadline is not None:
