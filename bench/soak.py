@@ -17,8 +17,8 @@ Every simulated day: an edit day applied to FerraWin (sync.devstack.ferrawin_edi
 for a status and goes. Every 7th day a rebuild. Once, a night asleep: the agent process is stopped
 (SIGSTOP) for 8 simulated hours, then continued — the wall clock has jumped, the schedule must cope.
 At the end a last incremental run, then: Manager holds exactly what FerraWin says (lost 0), every command
-got exactly one answer that was not `duplicate`. Measured: RSS first vs last simulated week, open fds and
-threads, CPU per idle day, sizes of journal.db, logs/ and the whole data folder.
+was answered and executed exactly once (one `Command …` line in the agent's log). Measured: RSS first vs
+last simulated week, open fds and threads, CPU per idle day, sizes of journal.db, logs/ and the data folder.
 
 Loopback only: the relay and the Manager stub run in this process on 127.0.0.1, FerraWin is a SQLite file,
 the agent is a child process ended however the soak ends.
@@ -283,11 +283,15 @@ class Soak:
         assert self.probe is not None and self.proc is not None
         expected = expected_holdings(self.db)
         held = {code: len(p["elementos"]) for code, p in self.stub.store.snapshot().items()}
+        logs = [p.read_text(encoding="utf-8", errors="replace") for p in (self.home / "logs").glob("*.log")]
         lost = sum(1 for code, n in expected.items() if held.get(code) != n)
         extra = sorted(set(held) - set(expected))
-        answers = {rid: [a for a in self.probe.acks_for(rid) if a.get("result") != "duplicate"]
-                   for rid in self.commands}  # fmt: skip
-        not_once = {rid: len(a) for rid, a in answers.items() if len(a) != 1}
+        # answered: at least one ack reached the sender (a re-send after a lost ack gets `duplicate`);
+        # executed once: one `Command …` line in the agent's log per requestId
+        executed = {rid: sum(text.count(f"Command {name} ({rid})") for text in logs)
+                    for rid, name in self.commands.items()}  # fmt: skip
+        not_once = {rid: (len(self.probe.acks_for(rid)), n) for rid, n in executed.items()
+                    if n != 1 or not self.probe.acks_for(rid)}  # fmt: skip
         week = max(1, min(7, len(self.samples) // 2))
         first = [s[1] for s in self.samples[:week]]
         last = [s[1] for s in self.samples[-week:]]
@@ -298,21 +302,25 @@ class Soak:
         journal_mb = sum(size_mb(p) for p in self.home.glob("journal.db*"))
         logs_mb, folder_mb = size_mb(self.home / "logs"), size_mb(self.home)
         runs = self.journal_runs(journal)
-        logs = [p.read_text(encoding="utf-8", errors="replace") for p in (self.home / "logs").glob("*.log")]
         auto = sum(text.count("Auto-sync: launching") for text in logs)
         resumes = sum(text.count("Suspend/resume or a clock change detected") for text in logs)
         self.say(f"final run: {final['status']} — {final['message']}")
         self.say(f"events: {dict(self.events)}")
-        self.say(f"automatic runs launched: {auto} ({auto / self.days:.0f} per simulated day); runs in the journal "
-                 f"(those with something to send): {runs}; suspend/clock jumps detected: {resumes}")
-        self.say(f"commands sent: {len(self.commands)}, not answered exactly once: {not_once or 0}")
+        self.say(
+            f"automatic runs launched: {auto} ({auto / self.days:.0f} per simulated day); runs in the journal "
+            f"(those with something to send): {runs}; suspend/clock jumps detected: {resumes}"
+        )
+        self.say(f"commands sent: {len(self.commands)}, not (answered and executed exactly once): {not_once or 0}")
         self.say(f"planillas: FerraWin {len(expected)}, Manager {len(held)}, lost {lost}, extra {len(extra)}")
         self.say(f"rss first vs last simulated week: {sum(first) / len(first):.1f} -> {sum(last) / len(last):.1f} MB")
         self.say(f"cpu per idle day (real-time upper bound): {idle_cpu:.0f} s")
         self.say(f"sizes: journal.db {journal_mb:.2f} MB, logs {logs_mb:.2f} MB, data folder {folder_mb:.2f} MB "
                  f"({folder_mb / self.days:.3f} MB per simulated day)")  # fmt: skip
-        print(f"soak: {self.days} simulated days, lost {lost}, rss growth {growth:.1f} MB, "
-              f"fds {fds[0]}->{fds[1]}, threads {threads[0]}->{threads[1]}, data folder {folder_mb:.1f} MB", flush=True)
+        print(
+            f"soak: {self.days} simulated days, lost {lost}, rss growth {growth:.1f} MB, "
+            f"fds {fds[0]}->{fds[1]}, threads {threads[0]}->{threads[1]}, data folder {folder_mb:.1f} MB",
+            flush=True,
+        )
         ok = lost == 0 and not extra and not not_once and final["status"] == "completed"
         return 0 if ok else 1
 

@@ -31,7 +31,7 @@ def test_three_simulated_days(capsys: pytest.CaptureFixture[str]) -> None:
     assert last is not None, out[-2000:]
     days, lost, _growth, fds_a, fds_b, threads_a, threads_b, _size = last.groups()
     assert (days, lost) == ("3", "0")
-    assert "not answered exactly once: 0" in out
+    assert "not (answered and executed exactly once): 0" in out
     assert rc == 0
     assert int(fds_b) <= int(fds_a) + 8 and int(threads_b) <= int(threads_a) + 4  # flat: no leak per day
     launched = re.search(r"automatic runs launched: (\d+)", out)
