@@ -1,5 +1,6 @@
 """What the service thread checks on every tick besides statuses: the control files (`listener.quit`,
-`sync.pause`), auto-sync, and the list of FerraWin years (read in a throwaway thread)."""
+`sync.pause`), auto-sync (agent/autosync.py; after a resume it first waits for the network, agent/netprobe.py),
+the journal's pruning, and the list of FerraWin years (read in a throwaway thread)."""
 
 from __future__ import annotations
 
