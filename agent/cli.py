@@ -165,16 +165,19 @@ def run_default(args: argparse.Namespace) -> int:
 
 
 def run_headless(args: argparse.Namespace) -> int:
+    from agent.autosync import SOAK_RATE
     from agent.logs import secret_values, setup_logging
     from agent.service import AgentService
-    from agent.testing import apply_soak_rate
 
     settings = load(args)
     lock = AgentLock(settings.home)
     lock.acquire()
     handlers = setup_logging(settings.home, settings.log_level, secret_values(settings), console=False)
     service = AgentService(settings, require_signature=_require_signature())
-    apply_soak_rate(service, os.environ)
+    if os.environ.get(SOAK_RATE):  # benchmarks only; agent.testing is not in the frozen programs
+        from agent.testing import apply_soak_rate
+
+        apply_soak_rate(service, os.environ)
     _stop_on_signals(service)
     try:
         service.start()

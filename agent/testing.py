@@ -15,15 +15,13 @@ from typing import Any
 
 from sync import protocol
 
-SOAK_RATE = "FERRASYNC_SOAK_RATE"
-
 
 def apply_soak_rate(service: Any, env: Mapping[str, str]) -> None:
     """Benchmarks only (bench/soak.py): with FERRASYNC_SOAK_RATE=R the auto-sync schedule's wall and monotonic
     clocks run R times faster than the agent's other (already scaled) timers, so the idle time between automatic
     runs costs 1/R of the wall time while the channel keeps the timings it is tested with. The jump threshold
     grows by R too: a tick late by a few milliseconds is not a suspend. Unset: nothing changes."""
-    from agent.autosync import AutoSyncTimer
+    from agent.autosync import SOAK_RATE, AutoSyncTimer
 
     text = env.get(SOAK_RATE, "").strip()
     if not text:

@@ -5,7 +5,7 @@
 
 Time. The agent's own timers (channel pings and reconnects, HTTP timeouts, retries) run at
 FERRASYNC_TIME_SCALE=0.01, the scale every fault test uses; the auto-sync schedule's clocks run RATE times
-faster on top (FERRASYNC_SOAK_RATE, agent.testing.schedule_clocks), so the idle time between automatic runs
+faster on top (FERRASYNC_SOAK_RATE, agent.testing.apply_soak_rate), so the idle time between automatic runs
 costs 1/RATE of the wall time: a simulated day is 86400 × 0.01 / RATE seconds. Runs themselves take their
 real time. Timestamps the agent writes (journal rows, daily log files) are real time: the journal's 30-day
 pruning and the daily log rotation do not happen inside the soak; the sizes are extrapolated from the
@@ -44,7 +44,8 @@ sys.path.insert(0, str(ROOT))
 
 import requests  # noqa: E402
 
-from agent.testing import SOAK_RATE, RemoteProbe, agent_env  # noqa: E402
+from agent.autosync import SOAK_RATE  # noqa: E402
+from agent.testing import RemoteProbe, agent_env  # noqa: E402
 from sync import protocol  # noqa: E402
 from sync.config import load_settings  # noqa: E402
 from sync.devstack.complete_sync import expected_holdings  # noqa: E402
