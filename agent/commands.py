@@ -184,10 +184,9 @@ class CommandHandler:
                            "FERRASYNC_AUTOSYNC_TARGET": new.target}, home=svc.settings.home)  # fmt: skip
         except FerraSyncError as exc:
             return exc.message
-        if new.enabled and new.last_run is None:
-            svc.started_wall = svc.clock()  # the first automatic run comes one interval from now
         with svc.lock:
             svc.schedule = new
+            svc.autosync.plan(new)  # the first automatic run comes one interval from now
         state = f"activado cada {new.interval_min} min → {new.target}" if new.enabled else "desactivado"
         log.info("Auto-sync %s", state)
         svc.publisher.changed()

@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from agent import strings
-from agent.autosync import Schedule
+from agent.autosync import AutoSyncTimer, Schedule
 from agent.commands import CommandHandler, local_user
 from agent.files import LISTENER_PID, QUIT, SYNC_PAUSE, SYNC_PID, DataFiles
 from agent.periodic import PeriodicChecks
@@ -55,6 +55,7 @@ class AgentService:
         on_notice: Callable[[Notice], None] | None = None,
         start_worker: Callable[[Callable[[], None]], WorkerHandle] | None = None,
         clock: Callable[[], float] = time.time,
+        mono: Callable[[], float] = time.monotonic,
         on_quit: Callable[[], None] | None = None,
         require_signature: bool | None = None,
     ) -> None:
@@ -76,7 +77,6 @@ class AgentService:
         self.queue: queue.Queue[tuple[Any, ...]] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._service_ident: int | None = None
-        self.started_wall = clock()
         self.started_iso = protocol.iso_utc(protocol.now_utc())
         # state (written on the service thread, read by snapshot() from any thread under the lock)
         self.state = "idle"
@@ -89,6 +89,8 @@ class AgentService:
         self.connection, self.connection_detail = "connecting", ""
         a = settings.autosync
         self.schedule = Schedule(a.enabled, a.interval, a.target, a.last_run)
+        self.autosync = AutoSyncTimer(clock, mono, settings.time_scale)
+        self.autosync.plan(self.schedule)
         self.years: tuple[str, ...] = ()
         self.recent: tuple[Any, ...] = ()
         # the parts, one job each
@@ -209,8 +211,7 @@ class AgentService:
 
     def _autosync_view(self) -> AutoSyncView:
         s = self.schedule
-        return AutoSyncView(s.enabled, s.interval_min, s.target,
-                            s.next_run_at(self.started_wall, self.settings.time_scale))  # fmt: skip
+        return AutoSyncView(s.enabled, s.interval_min, s.target, self.autosync.next_run_at())
 
     def build_status(self, full: bool = False) -> protocol.SyncStatus:
         snap = self.snapshot()
@@ -270,6 +271,7 @@ class AgentService:
         self.publisher.tick(running=self.state in RUNNING_STATES)
         self.periodic.check_files()
         self.periodic.check_autosync()
+        self.periodic.check_journal()
 
     def set_state(self, state: str, message: str) -> None:
         with self.lock:

@@ -24,6 +24,25 @@ from sync import protocol
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def apply_soak_rate(service: Any, env: Mapping[str, str]) -> None:
+    """Benchmarks only (bench/soak.py): with FERRASYNC_SOAK_RATE=R the auto-sync schedule's wall and monotonic
+    clocks run R times faster than the agent's other (already scaled) timers, so the idle time between automatic
+    runs costs 1/R of the wall time while the channel keeps the timings it is tested with. The jump threshold
+    grows by R too: a tick late by a few milliseconds is not a suspend. Unset: nothing changes."""
+    from agent.autosync import SOAK_RATE, AutoSyncTimer
+
+    text = env.get(SOAK_RATE, "").strip()
+    if not text:
+        return
+    rate = float(text)
+    wall0, mono0 = time.time(), time.monotonic()
+    timer = AutoSyncTimer(lambda: wall0 + (time.time() - wall0) * rate,
+                          lambda: mono0 + (time.monotonic() - mono0) * rate, service.settings.time_scale)  # fmt: skip
+    timer.jump_s *= rate
+    timer.plan(service.schedule)
+    service.clock, service.autosync = timer.wall, timer
+
+
 def agent_env(
     *,
     relay: Any,

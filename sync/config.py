@@ -77,6 +77,7 @@ NAMES = (
     "FERRASYNC_SAFETY_LIMIT",  # planillas an incremental run may send without «forzar» (default 2000)
     "FERRASYNC_LOG_FORWARD",  # true: `ferrasync run` forwards its log lines to Manager's sync-log
     "FERRASYNC_RESCAN_MINUTES",  # a full detection scan at least this often (default 60; detection_cache.py)
+    "FERRASYNC_JOURNAL_DAYS",  # finished runs kept in journal.db this many days (sync.journal, default 30)
     "FERRASYNC_AUTOSYNC_ENABLED",
     "FERRASYNC_AUTOSYNC_INTERVAL",
     "FERRASYNC_AUTOSYNC_TARGET",
@@ -97,6 +98,7 @@ SHOWN_DEFAULTS = {
     "FERRASYNC_SAFETY_LIMIT": "2000",
     "FERRASYNC_LOG_FORWARD": "false",
     "FERRASYNC_REQUIRE_SIGNED": "true",  # when FERRASYNC_SIGNING_KEY is set; without a key nothing can be signed
+    "FERRASYNC_JOURNAL_DAYS": "30",
     "FERRASYNC_AUTOSYNC_ENABLED": "false",
     "FERRASYNC_AUTOSYNC_INTERVAL": str(AUTOSYNC_DEFAULT),
     "FERRASYNC_AUTOSYNC_TARGET": "production",

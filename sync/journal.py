@@ -5,6 +5,11 @@ it got the first time and is never executed twice. A run stores its plan (the co
 in order) and marks codes confirmed batch by batch, in one transaction per batch: after a crash
 the codes still pending are exactly what remains, so a resume re-sends at most the one batch whose
 answer never came.
+
+It stays bounded (`prune`): commands are kept a day, far past the window in which a redelivery could
+still be executed (older commands are refused as expired by `sync.protocol`); finished runs — with
+their per-planilla rows and batches — are kept `FERRASYNC_JOURNAL_DAYS` days, except the newest
+`HISTORY_KEEP` runs (the history the windows show), the newest resumable run and any active run.
 """
 
 from __future__ import annotations
@@ -15,9 +20,12 @@ import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from sync.errors import ConfigError
+from sync.protocol import DEFAULT_MAX_AGE_S
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS commands (
@@ -61,10 +69,16 @@ CREATE TABLE IF NOT EXISTS batches (
 """
 
 ACTIVE_STATES = ("starting", "analysing", "sending", "pausing", "stopping", "running")
+RESUMABLE_STATES = ("paused", "stopped", "interrupted")
+COMMANDS_KEEP = timedelta(days=1)  # a command older than DEFAULT_MAX_AGE_S is refused as expired anyway
+assert COMMANDS_KEEP.total_seconds() > DEFAULT_MAX_AGE_S
+RETENTION_SETTING = "FERRASYNC_JOURNAL_DAYS"
+DEFAULT_RETENTION_DAYS = 30
+HISTORY_KEEP = 50  # newest runs always kept, whatever their age (the windows show the last 10)
 
 
 def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return _iso(datetime.now(UTC))
 
 
 @dataclass(frozen=True)
@@ -103,6 +117,7 @@ class Journal:
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")  # a confirmed batch must survive a power cut
+        self._db.execute("PRAGMA journal_size_limit=4194304")  # the -wal file shrinks back after a big run
         self._db.executescript(SCHEMA)
 
     def close(self) -> None:
@@ -251,6 +266,33 @@ class Journal:
             ).fetchone()
         return _run_record(row) if row else None
 
+    def prune(self, retention_days: int = DEFAULT_RETENTION_DAYS, now: datetime | None = None) -> dict[str, int]:
+        """Delete what is no longer needed (see the module's docstring); returns the rows deleted per table."""
+        moment = now or datetime.now(UTC)
+        commands_before = _iso(moment - COMMANDS_KEEP)
+        runs_before = _iso(moment - timedelta(days=retention_days))
+        states = ", ".join("?" for _ in ACTIVE_STATES)
+        with self._tx() as db:
+            kept = {
+                r[0]
+                for r in db.execute(
+                    "SELECT run_id FROM runs ORDER BY started_at DESC, rowid DESC LIMIT ?", (HISTORY_KEEP,)
+                )
+            }
+            resumable = self.last_resumable()
+            if resumable is not None:
+                kept.add(resumable.run_id)
+            old = [r[0] for r in db.execute(
+                f"SELECT run_id FROM runs WHERE started_at < ? AND state NOT IN ({states})",
+                (runs_before, *ACTIVE_STATES)) if r[0] not in kept]  # fmt: skip
+            deleted = {
+                "commands": db.execute("DELETE FROM commands WHERE received_at < ?", (commands_before,)).rowcount
+            }
+            for table in ("run_codes", "batches", "runs"):
+                deleted[table] = sum(db.execute(f"DELETE FROM {table} WHERE run_id = ?", (run_id,)).rowcount
+                                     for run_id in old)  # fmt: skip
+        return deleted
+
     def mark_interrupted(self) -> list[RunRecord]:
         """At start-up: runs left active by a crash become `interrupted` (reported, not re-run)."""
         placeholders = ", ".join("?" for _ in ACTIVE_STATES)
@@ -258,6 +300,20 @@ class Journal:
             rows = db.execute(f"SELECT run_id FROM runs WHERE state IN ({placeholders})", ACTIVE_STATES).fetchall()
             db.execute(f"UPDATE runs SET state = 'interrupted' WHERE state IN ({placeholders})", ACTIVE_STATES)
         return [r for r in (self.run(row[0]) for row in rows) if r is not None]
+
+
+def retention_days(values: Any) -> int:
+    """FERRASYNC_JOURNAL_DAYS from a Settings' `values`, else the default; a whole number of days ≥ 1."""
+    value = str(values.get(RETENTION_SETTING) or "").strip()
+    if not value:
+        return DEFAULT_RETENTION_DAYS
+    if not value.isdigit() or int(value) < 1:
+        raise ConfigError(f"{RETENTION_SETTING}: se esperaba un número de días mayor que 0, se recibió {value!r}")
+    return int(value)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _run_record(row: sqlite3.Row) -> RunRecord:

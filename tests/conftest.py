@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
 import socket
 import sys
@@ -63,7 +64,93 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatu
             terminalreporter.write_line(f"{marker}: {counts}")
 
 
+# ------------------------------------------------------------------ tests own their processes
+# Every process a test leaves alive after its teardown is remembered with the test's id; the session
+# fails if any of them is still alive at its end. Linux /proc, no dependency. The pytest process is
+# made a child subreaper so that a grandchild orphaned by its parent (a launcher that exited) stays a
+# descendant and is still seen.
+
+PR_SET_CHILD_SUBREAPER = 36
+_leaked: dict[int, tuple[str, str]] = {}  # pid -> (start time in /proc, test id)
+
+
+def _proc_start(pid: int) -> str | None:
+    """The process' start time (field 22 of /proc/pid/stat): a pid reused later is not the same process."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat[stat.rindex(")") + 2 :].split()
+    return None if fields[0] == "Z" else fields[19]  # a zombie is dead (its parent just has not reaped it)
+
+
+def _descendants(root: int) -> set[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        children.setdefault(int(stat[stat.rindex(")") + 2 :].split()[1]), []).append(int(entry.name))
+    found, todo = set(), [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.add(child)
+            todo.append(child)
+    return found
+
+
+def _reap_orphans() -> None:
+    """Zombies re-parented to this subreaper would pile up: collect them without blocking."""
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if sys.platform == "linux":
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    if not Path("/proc/self/stat").exists():
+        yield
+        return
+    before = {pid: _proc_start(pid) for pid in _descendants(os.getpid())}
+    yield
+    for pid in _descendants(os.getpid()):
+        start = _proc_start(pid)
+        if start is not None and before.get(pid) != start and pid not in _leaked:
+            _leaked[pid] = (start, item.nodeid)
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+    except OSError:
+        return "?"
+
+
+def _still_alive() -> list[str]:
+    return [f"pid {pid} ({_cmdline(pid)}) started by {test}"
+            for pid, (start, test) in sorted(_leaked.items()) if _proc_start(pid) == start]  # fmt: skip
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    _reap_orphans()
+    alive = _still_alive()
+    if alive:
+        print("\nProcesses started by the tests are still alive (every fixture must end what it starts):")
+        for line in alive:
+            print(f"  {line}")
+        session.exitstatus = 1
     # design.md §8: with CI=true a skipped test fails the run.
     skipped = sum(n for (_, o), n in _outcomes.items() if o == "skipped")
     if os.environ.get("CI") == "true" and skipped and session.exitstatus == 0:

@@ -30,7 +30,8 @@ class Agents:
     def __init__(self, relay: Any, stub: Any, tmp: Path) -> None:
         self.relay, self.stub, self.tmp = relay, stub, tmp
         self.db = f"sqlite:///{tmp / 'ferrawin.db'}"
-        self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        self.procs: dict[str, subprocess.Popen[bytes]] = {}  # the latest process per agent id
+        self.started: list[subprocess.Popen[bytes]] = []  # every process, so a second start leaks nothing
 
     def env(self, agent_id: str) -> dict[str, str]:
         return agent_env(relay=self.relay, home=self.home(agent_id), agent_id=agent_id, ferrawin_url=self.db,
@@ -48,6 +49,7 @@ class Agents:
         proc = subprocess.Popen([sys.executable, "-m", "agent", "--headless"], cwd=ROOT,
                                 env={**os.environ, **self.env(agent_id)}, stdout=log, stderr=log)  # fmt: skip
         self.procs[agent_id] = proc
+        self.started.append(proc)
         return proc
 
     def cli(self, agent_id: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -56,7 +58,7 @@ class Agents:
                               env={k: v for k, v in os.environ.items() if k != "FERRASYNC_HOME"})  # fmt: skip
 
     def stop_all(self) -> None:
-        for proc in self.procs.values():
+        for proc in self.started:
             if proc.poll() is None:
                 proc.kill()
                 proc.wait(10)
