@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -125,7 +126,7 @@ def test_another_user_cannot_block_the_run_lock(reachable_dir: Path) -> None:
     )
     attacker = subprocess.Popen(
         ["runuser", "-u", "nobody", "--", "/usr/bin/python3", "-c", holder, str(home / LOCK_NAME)],
-        stdout=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE, text=True, start_new_session=True,
     )
     try:
         assert attacker.stdout is not None and attacker.stdout.readline().strip() == "held"
@@ -133,7 +134,8 @@ def test_another_user_cannot_block_the_run_lock(reachable_dir: Path) -> None:
             assert (home / LOCK_NAME).stat().st_mode & 0o777 == 0o600
             assert (home / LOCK_NAME).stat().st_uid == os.getuid()
     finally:
-        attacker.kill()
+        # runuser forks the holder: end the whole group, not runuser alone (the holder would outlive it).
+        os.killpg(attacker.pid, signal.SIGKILL)
         attacker.wait(10)
 
 
