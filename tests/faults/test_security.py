@@ -4,10 +4,8 @@ relay and the Manager stub bind to loopback unless told otherwise."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import ssl
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +14,7 @@ import pytest
 import requests
 import websocket
 from chaos import AGENT, START, ChaosRun
+from tls_helpers import https_json_server, make_ca
 
 from sync import protocol
 from sync.config import load_settings
@@ -139,45 +138,12 @@ def test_error_messages_carry_no_secret(closed_port: int) -> None:
 # ---------------------------------------------------------------------------------------------- TLS
 
 
-def _self_signed(folder: Path) -> tuple[Path, Path]:
-    """The publisher test's self-signed CA helper (tests/integration/test_publisher.py), reused."""
-    path = Path(__file__).resolve().parents[1] / "integration" / "test_publisher.py"
-    spec = importlib.util.spec_from_file_location("publisher_tests_for_tls", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    cert, key = module._self_signed(folder)
-    return Path(cert), Path(key)
-
-
 @pytest.fixture
 def tls_server(tmp_path: Path) -> Iterator[tuple[int, Path]]:
     """HTTPS on 127.0.0.1 with a self-signed CA, answering Manager's `GET /api/ferrawin/status` and any POST."""
-    import http.server
-
-    cert, key = _self_signed(tmp_path)
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def _answer(self) -> None:
-            self.rfile.read(int(self.headers.get("Content-Length", 0) or 0))
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.end_headers()
-            self.wfile.write(b'{"success": true}')
-
-        do_GET = do_POST = _answer
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(cert, key)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield server.server_address[1], cert
-    server.shutdown()
-    server.server_close()
+    cert, key = make_ca(tmp_path, "ferrasync-test-ca")
+    with https_json_server(cert, key) as port:
+        yield port, cert
 
 
 def test_tls_verification_is_on_by_default_and_the_ca_bundle_works(tls_server: tuple[int, Path],
