@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -45,7 +46,7 @@ sys.path.insert(0, str(ROOT))
 import requests  # noqa: E402
 
 from agent.autosync import SOAK_RATE  # noqa: E402
-from agent.testing import RemoteProbe, agent_env  # noqa: E402
+from agent.testing import SOAK_HEAP, RemoteProbe, agent_env  # noqa: E402
 from sync import protocol  # noqa: E402
 from sync.config import load_settings  # noqa: E402
 from sync.devstack.complete_sync import expected_holdings  # noqa: E402
@@ -100,8 +101,10 @@ def size_mb(path: Path) -> float:
 
 
 class Soak:
-    def __init__(self, folder: Path, days: int, planillas: int, fast_hours: float, log: Callable[[str], None]) -> None:
+    def __init__(self, folder: Path, days: int, planillas: int, fast_hours: float, log: Callable[[str], None],
+                 heap: str = "") -> None:  # fmt: skip
         self.folder, self.days, self.planillas, self.fast_hours, self.say = folder, days, planillas, fast_hours, log
+        self.heap = heap  # "", "malloc" or "tracemalloc": what the agent reports after each day (agent/testing.py)
         self.db = f"sqlite:///{folder / 'ferrawin.db'}"
         self.home = folder / AGENT
         self.relay = Relay(faults=True, time_scale=SCALE)
@@ -123,6 +126,8 @@ class Soak:
                         time_scale=SCALE, FERRASYNC_AUTOSYNC_ENABLED="true",
                         FERRASYNC_AUTOSYNC_INTERVAL=str(INTERVAL_MIN), PYTHONUNBUFFERED="1",
                         PYTHON_KEYRING_BACKEND="sync.secrets.MemoryKeyring", **{SOAK_RATE: str(RATE)})  # fmt: skip
+        if self.heap:
+            env[SOAK_HEAP] = self.heap
         clean = {k: v for k, v in os.environ.items() if not k.startswith(("FERRASYNC_", "PUSHER_", "FERRAWIN_"))}
         out = open(self.folder / "agent.out", "ab")  # noqa: SIM115 - the child has its own copy
         self.proc = subprocess.Popen([sys.executable, "-m", "agent", "--headless"], cwd=ROOT,
@@ -257,6 +262,8 @@ class Soak:
         assert self.proc is not None and self.proc.poll() is None, "the agent died"
         p = Proc(self.proc.pid)
         self.samples.append((day, p.rss_mb(), p.fds(), p.threads()))
+        if self.heap:  # the agent writes heap-N.txt (N = day + 1) in its data folder
+            self.proc.send_signal(signal.SIGUSR1)
         self.say(f"  day {day + 1} done: rss {p.rss_mb():.1f} MB, fds {p.fds()}, threads {p.threads()}")
 
     def execute(self) -> int:
@@ -341,13 +348,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--planillas", type=int, default=300)
     parser.add_argument("--fast-hours", type=float, default=24.0, help="hours of day 2 at the 2-minute interval")
+    parser.add_argument("--heap-report", type=Path, metavar="DIR",
+                        help="diagnosis: the agent's heap figures after each simulated day, copied to DIR/heap-N.txt")  # fmt: skip
+    parser.add_argument("--tracemalloc", action="store_true",
+                        help="with --heap-report: also trace Python allocations (RSS figures are then not comparable)")  # fmt: skip
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="ferrasync-soak-") as tmp:
-        soak = Soak(Path(tmp), args.days, args.planillas, args.fast_hours, lambda m: print(m, flush=True))
+        soak = Soak(Path(tmp), args.days, args.planillas, args.fast_hours, lambda m: print(m, flush=True),
+                    ("tracemalloc" if args.tracemalloc else "malloc") if args.heap_report else "")  # fmt: skip
         try:
             return soak.execute()
         finally:
             soak.close()
+            if args.heap_report is not None:
+                args.heap_report.mkdir(parents=True, exist_ok=True)
+                for path in soak.home.glob("heap-*.txt"):
+                    shutil.copy(path, args.heap_report / path.name)
 
 
 if __name__ == "__main__":
