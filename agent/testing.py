@@ -95,8 +95,8 @@ def python_arenas() -> dict[str, float]:
 def report_heap_on_signal(home: Path, env: Mapping[str, str], frames: int = 12, top: int = 25) -> None:
     """Benchmarks only: with FERRASYNC_SOAK_HEAP set, each SIGUSR1 writes `home/heap-N.txt` with glibc's heap
     figures; with the value `tracemalloc` Python allocations are traced from now on and the file also lists the
-    `top` tracebacks whose live memory grew most since the previous SIGUSR1. Unset: nothing changes
-    (tracemalloc costs memory and time, and would distort the RSS it is there to explain)."""
+    `top` tracebacks whose live memory grew most since the previous SIGUSR1; SIGUSR2 trims (below). Unset: nothing
+    changes (tracemalloc costs memory and time, and would distort the RSS it is there to explain)."""
     mode = env.get(SOAK_HEAP, "").strip()
     if not mode:
         return
@@ -125,7 +125,27 @@ def report_heap_on_signal(home: Path, env: Mapping[str, str], frames: int = 12, 
             previous[:] = [snapshot]
         (home / f"heap-{len(list(home.glob('heap-*.txt'))) + 1}.txt").write_text("\n".join(lines) + "\n")
 
+    def trim(_signum: int, _frame: object) -> None:
+        """SIGUSR2: hand glibc's unused memory back (malloc_trim) and write heap-trim.txt with the resident memory
+        before and after: what it gives back was held by the allocator, not by live objects."""
+        import ctypes
+        import ctypes.util
+
+        before = _rss_mb()
+        ctypes.CDLL(ctypes.util.find_library("c")).malloc_trim(0)
+        lines = [f"rss before trim {before:.2f} MB", f"rss after trim {_rss_mb():.2f} MB",
+                 " ".join(f"{k} {v:.2f} MB" for k, v in heap_figures().items())]  # fmt: skip
+        (home / "heap-trim.txt").write_text("\n".join(lines) + "\n")
+
     signal.signal(signal.SIGUSR1, dump)
+    signal.signal(signal.SIGUSR2, trim)
+
+
+def _rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
 
 
 def agent_env(

@@ -274,9 +274,21 @@ class Soak:
         self.command("configure-auto-sync", {"enabled": False})
         self.wait_status(lambda s: s["status"] != "running", 600)
         idle_cpu = self.idle_cpu_per_day(Proc(self.proc.pid))
+        if self.heap:
+            self.trimmed()
         rid = self.run_now({"modo": "incremental", "force": True})
         final = self.wait_status(lambda s: s["requestId"] == rid, 5)
         return self.report(final, idle_cpu)
+
+    def trimmed(self) -> None:
+        """Diagnosis: how much of the resident memory glibc gives back when asked (malloc_trim, SIGUSR2)."""
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGUSR2)
+        path, deadline = self.home / "heap-trim.txt", time.monotonic() + 10
+        while not path.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(0.2)  # the agent writes it in one go; let it finish
+        self.say("heap after the last day: " + path.read_text().strip().replace("\n", "; "))
 
     def idle_cpu_per_day(self, p: Proc, seconds: float = 10.0) -> float:
         """CPU seconds an idle agent burns per day of real time (its timers at SCALE tick 1/SCALE times more
@@ -349,9 +361,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--planillas", type=int, default=300)
     parser.add_argument("--fast-hours", type=float, default=24.0, help="hours of day 2 at the 2-minute interval")
     parser.add_argument("--heap-report", type=Path, metavar="DIR",
-                        help="diagnosis: the agent's heap figures after each simulated day, copied to DIR/heap-N.txt")  # fmt: skip
+                        help="diagnosis: the agent's heap figures after each simulated day (DIR/heap-N.txt) "
+                             "and what malloc_trim gives back at the end")  # fmt: skip
     parser.add_argument("--tracemalloc", action="store_true",
-                        help="with --heap-report: also trace Python allocations (RSS figures are then not comparable)")  # fmt: skip
+                        help="with --heap-report: also trace Python allocations (RSS then not comparable)")  # fmt: skip
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="ferrasync-soak-") as tmp:
         soak = Soak(Path(tmp), args.days, args.planillas, args.fast_hours, lambda m: print(m, flush=True),
