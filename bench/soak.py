@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/soak.py --days 30          # the month (about 30 min of wall time)
     .venv/bin/python bench/soak.py --days 3 --fast-hours 2 --planillas 120   # the CI version (a few minutes)
+    .venv/bin/python bench/soak.py --days 8 --heap-report /tmp/heap  # what the memory is (docs/reliability.md)
 
 Time. The agent's own timers (channel pings and reconnects, HTTP timeouts, retries) run at
 FERRASYNC_TIME_SCALE=0.01, the scale every fault test uses; the auto-sync schedule's clocks run RATE times
