@@ -191,9 +191,10 @@ def run_headless(args: argparse.Namespace) -> int:
     handlers = setup_logging(settings.home, settings.log_level, secret_values(settings), console=False)
     service = AgentService(settings)
     if os.environ.get(SOAK_RATE):  # benchmarks only; agent.testing is not in the frozen programs
-        from agent.testing import apply_soak_rate
+        from agent.testing import apply_soak_rate, report_heap_on_signal
 
         apply_soak_rate(service, os.environ)
+        report_heap_on_signal(settings.home, os.environ)
     stopped = threading.Event()
     _stop_on_signals(service, stopped)
     try:

@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/soak.py --days 30          # the month (about 30 min of wall time)
     .venv/bin/python bench/soak.py --days 3 --fast-hours 2 --planillas 120   # the CI version (a few minutes)
+    .venv/bin/python bench/soak.py --days 8 --heap-report /tmp/heap  # what the memory is (docs/reliability.md)
 
 Time. The agent's own timers (channel pings and reconnects, HTTP timeouts, retries) run at
 FERRASYNC_TIME_SCALE=0.01, the scale every fault test uses; the auto-sync schedule's clocks run RATE times
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -45,7 +47,7 @@ sys.path.insert(0, str(ROOT))
 import requests  # noqa: E402
 
 from agent.autosync import SOAK_RATE  # noqa: E402
-from agent.testing import RemoteProbe, agent_env  # noqa: E402
+from agent.testing import SOAK_HEAP, RemoteProbe, agent_env  # noqa: E402
 from sync import protocol  # noqa: E402
 from sync.config import load_settings  # noqa: E402
 from sync.devstack.complete_sync import expected_holdings  # noqa: E402
@@ -100,8 +102,10 @@ def size_mb(path: Path) -> float:
 
 
 class Soak:
-    def __init__(self, folder: Path, days: int, planillas: int, fast_hours: float, log: Callable[[str], None]) -> None:
+    def __init__(self, folder: Path, days: int, planillas: int, fast_hours: float, log: Callable[[str], None],
+                 heap: str = "") -> None:  # fmt: skip
         self.folder, self.days, self.planillas, self.fast_hours, self.say = folder, days, planillas, fast_hours, log
+        self.heap = heap  # "", "malloc" or "tracemalloc": what the agent reports after each day (agent/testing.py)
         self.db = f"sqlite:///{folder / 'ferrawin.db'}"
         self.home = folder / AGENT
         self.relay = Relay(faults=True, time_scale=SCALE)
@@ -123,6 +127,8 @@ class Soak:
                         time_scale=SCALE, FERRASYNC_AUTOSYNC_ENABLED="true",
                         FERRASYNC_AUTOSYNC_INTERVAL=str(INTERVAL_MIN), PYTHONUNBUFFERED="1",
                         PYTHON_KEYRING_BACKEND="sync.secrets.MemoryKeyring", **{SOAK_RATE: str(RATE)})  # fmt: skip
+        if self.heap:
+            env[SOAK_HEAP] = self.heap
         clean = {k: v for k, v in os.environ.items() if not k.startswith(("FERRASYNC_", "PUSHER_", "FERRAWIN_"))}
         out = open(self.folder / "agent.out", "ab")  # noqa: SIM115 - the child has its own copy
         self.proc = subprocess.Popen([sys.executable, "-m", "agent", "--headless"], cwd=ROOT,
@@ -257,6 +263,8 @@ class Soak:
         assert self.proc is not None and self.proc.poll() is None, "the agent died"
         p = Proc(self.proc.pid)
         self.samples.append((day, p.rss_mb(), p.fds(), p.threads()))
+        if self.heap:  # the agent writes heap-N.txt (N = day + 1) in its data folder
+            self.proc.send_signal(signal.SIGUSR1)
         self.say(f"  day {day + 1} done: rss {p.rss_mb():.1f} MB, fds {p.fds()}, threads {p.threads()}")
 
     def execute(self) -> int:
@@ -267,9 +275,21 @@ class Soak:
         self.command("configure-auto-sync", {"enabled": False})
         self.wait_status(lambda s: s["status"] != "running", 600)
         idle_cpu = self.idle_cpu_per_day(Proc(self.proc.pid))
+        if self.heap:
+            self.trimmed()
         rid = self.run_now({"modo": "incremental", "force": True})
         final = self.wait_status(lambda s: s["requestId"] == rid, 5)
         return self.report(final, idle_cpu)
+
+    def trimmed(self) -> None:
+        """Diagnosis: how much of the resident memory glibc gives back when asked (malloc_trim, SIGUSR2)."""
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGUSR2)
+        path, deadline = self.home / "heap-trim.txt", time.monotonic() + 10
+        while not path.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(0.2)  # the agent writes it in one go; let it finish
+        self.say("heap after the last day: " + path.read_text().strip().replace("\n", "; "))
 
     def idle_cpu_per_day(self, p: Proc, seconds: float = 10.0) -> float:
         """CPU seconds an idle agent burns per day of real time (its timers at SCALE tick 1/SCALE times more
@@ -341,13 +361,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--planillas", type=int, default=300)
     parser.add_argument("--fast-hours", type=float, default=24.0, help="hours of day 2 at the 2-minute interval")
+    parser.add_argument("--heap-report", type=Path, metavar="DIR",
+                        help="diagnosis: the agent's heap figures after each simulated day (DIR/heap-N.txt) "
+                             "and what malloc_trim gives back at the end")  # fmt: skip
+    parser.add_argument("--tracemalloc", action="store_true",
+                        help="with --heap-report: also trace Python allocations (RSS then not comparable)")  # fmt: skip
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="ferrasync-soak-") as tmp:
-        soak = Soak(Path(tmp), args.days, args.planillas, args.fast_hours, lambda m: print(m, flush=True))
+        soak = Soak(Path(tmp), args.days, args.planillas, args.fast_hours, lambda m: print(m, flush=True),
+                    ("tracemalloc" if args.tracemalloc else "malloc") if args.heap_report else "")  # fmt: skip
         try:
             return soak.execute()
         finally:
             soak.close()
+            if args.heap_report is not None:
+                args.heap_report.mkdir(parents=True, exist_ok=True)
+                for path in soak.home.glob("heap-*.txt"):
+                    shutil.copy(path, args.heap_report / path.name)
 
 
 if __name__ == "__main__":
