@@ -1,0 +1,182 @@
+"""FerraSync's vocabulary: every state, mode and name a run, a command or a window speaks of.
+
+Defined once, here, as `StrEnum`s: a member *is* its string, so the journal, the wire and the
+files keep exactly the bytes they had (`RunState.PAUSED == "paused"`, `json.dumps` writes
+`"paused"`). Everything that asks a question about a state ("is a run busy?", "can a new run
+start?") asks it here, through the predicates below; no other module keeps a table of state words.
+docs/engine.md says what each state means and how it maps to the wire; docs/ui.md how it is shown.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class RunState(StrEnum):
+    """Where a run (or the agent, between runs) is. Stored in the journal, shown on every surface."""
+
+    IDLE = "idle"
+    STARTING = "starting"
+    ANALYSING = "analysing"
+    SENDING = "sending"
+    PAUSING = "pausing"
+    PAUSED = "paused"
+    STOPPING = "stopping"
+    STOPPED = "stopped"
+    INTERRUPTED = "interrupted"  # the process died mid-run; found at the next start
+    COMPLETED = "completed"
+    FAILED = "failed"
+    REFUSED = "refused"  # the safety limit or a check said no before anything was sent
+
+    @classmethod
+    def parse(cls, text: str) -> RunState:
+        """A state read back from a journal or a report; older FerraSync versions wrote a few aliases."""
+        return cls(_STATE_ALIASES.get(text, text))
+
+    @property
+    def progressing(self) -> bool:
+        """The run moves forward: it can be paused."""
+        return self in _PROGRESSING
+
+    @property
+    def busy(self) -> bool:
+        """A run thread is at work (moving forward, or winding down after pause/stop)."""
+        return self in _BUSY
+
+    @property
+    def resumable(self) -> bool:
+        """The run ended early and `--resume` can pick it up where it stopped."""
+        return self in _RESUMABLE
+
+    @property
+    def can_start(self) -> bool:
+        """A new run may start: nothing is busy and nothing is paused waiting for Reanudar."""
+        return not self.busy and self is not RunState.PAUSED
+
+    @property
+    def can_stop(self) -> bool:
+        return self.progressing or self in (RunState.PAUSING, RunState.PAUSED)
+
+    @property
+    def finished(self) -> bool:
+        """The run is over and has an end time (a resumable run is not over)."""
+        return self in (RunState.COMPLETED, RunState.FAILED, RunState.REFUSED)
+
+    @property
+    def wire(self) -> tuple[WireStatus, Phase]:
+        """(status, phase) of the `sync.status` event for this state (docs/protocol.md)."""
+        return _WIRE[self]
+
+
+_STATE_ALIASES = {"running": "sending", "done": "completed", "error": "failed"}
+_PROGRESSING = frozenset({RunState.STARTING, RunState.ANALYSING, RunState.SENDING})
+_BUSY = _PROGRESSING | {RunState.PAUSING, RunState.STOPPING}
+_RESUMABLE = frozenset({RunState.PAUSED, RunState.STOPPED, RunState.INTERRUPTED})
+
+
+class WireStatus(StrEnum):
+    """`sync.status`'s `status`: the five words Manager's web monitor understands."""
+
+    RUNNING = "running"
+    PAUSED = "paused"
+    COMPLETED = "completed"
+    ERROR = "error"
+    IDLE = "idle"
+
+
+class Phase(StrEnum):
+    """`sync.status`'s `phase`: the finer step inside a wire status."""
+
+    STARTING = "starting"
+    ANALYSING = "analysing"
+    SENDING = "sending"
+    PAUSING = "pausing"
+    PAUSED = "paused"
+    STOPPING = "stopping"
+    STOPPED = "stopped"
+    INTERRUPTED = "interrupted"
+    REFUSED = "refused"
+    DONE = "done"
+    FAILED = "failed"
+    IDLE = "idle"
+
+
+_WIRE: dict[RunState, tuple[WireStatus, Phase]] = {
+    RunState.IDLE: (WireStatus.IDLE, Phase.IDLE),
+    RunState.STARTING: (WireStatus.RUNNING, Phase.STARTING),
+    RunState.ANALYSING: (WireStatus.RUNNING, Phase.ANALYSING),
+    RunState.SENDING: (WireStatus.RUNNING, Phase.SENDING),
+    RunState.PAUSING: (WireStatus.RUNNING, Phase.PAUSING),
+    RunState.STOPPING: (WireStatus.RUNNING, Phase.STOPPING),
+    RunState.PAUSED: (WireStatus.PAUSED, Phase.PAUSED),
+    RunState.STOPPED: (WireStatus.PAUSED, Phase.STOPPED),
+    RunState.INTERRUPTED: (WireStatus.PAUSED, Phase.INTERRUPTED),
+    RunState.COMPLETED: (WireStatus.COMPLETED, Phase.DONE),
+    RunState.FAILED: (WireStatus.ERROR, Phase.FAILED),
+    RunState.REFUSED: (WireStatus.IDLE, Phase.REFUSED),
+}
+
+
+class Role(StrEnum):
+    """Leadership among the agents of one office: only the active one runs syncs."""
+
+    ACTIVE = "active"
+    STANDBY = "standby"
+
+
+class Connection(StrEnum):
+    """The agent's (or the window's) link to the remote channel."""
+
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+    DISCONNECTED = "disconnected"
+    FAILED = "failed"
+
+
+class Mode(StrEnum):
+    """What a run looks at (docs/engine.md, "Modes")."""
+
+    INCREMENTAL = "incremental"
+    NUEVAS = "nuevas"
+    HISTORICO = "historico"
+    REBUILD = "rebuild"
+    ESPECIFICA = "especifica"
+
+
+class Target(StrEnum):
+    """Which Manager a run sends to."""
+
+    PRODUCTION = "production"
+    LOCAL = "local"
+
+
+class CommandName(StrEnum):
+    """`sync.command`'s `command`."""
+
+    START = "start"
+    PAUSE = "pause"
+    RESUME = "resume"
+    STOP = "stop"
+    KILL = "kill"
+    STATUS = "status"
+    CONFIGURE_AUTO_SYNC = "configure-auto-sync"
+    EXPLAIN = "explain"
+    RECONCILE = "reconcile"
+
+    @property
+    def answered_by_report(self) -> bool:
+        """Read-only questions answered by a `sync.report` rather than by a run."""
+        return self in (CommandName.EXPLAIN, CommandName.RECONCILE)
+
+
+class AckResult(StrEnum):
+    """`sync.ack`'s `result`."""
+
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    DUPLICATE = "duplicate"
+
+
+# Limits every surface validates against (the form, the CLI, the wire).
+MIN_YEAR, MAX_YEAR = 1990, 2100
+AUTOSYNC_MIN_MINUTES, AUTOSYNC_MAX_MINUTES = 2, 1440
