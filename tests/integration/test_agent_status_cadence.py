@@ -7,8 +7,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from agent_harness import RemoteProbe, agent_env
+
 from agent.service import AgentService
-from agent.testing import RemoteProbe, agent_env
 from sync.config import load_settings
 from sync.devstack.ferrawin_data import generate
 
