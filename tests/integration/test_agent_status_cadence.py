@@ -1,4 +1,4 @@
-"""Design §4: while running, `sync.status` goes out on every phase change and otherwise at most once a
+"""docs/protocol.md: while running, `sync.status` goes out on every phase change and otherwise at most once a
 (scaled) second; progress alone never publishes at once. Counted as the relay delivers them to a subscriber."""
 
 from __future__ import annotations
