@@ -1,4 +1,4 @@
-"""Start the agent at login: a strategy with is_enabled / enable / disable (design.md §2, issue 5 item 9).
+"""Start the agent at login: a strategy with is_enabled / enable / disable (docs/architecture.md).
 
 Windows: a value under HKCU\\Software\\Microsoft\\Windows\\CurrentVersion\\Run (per user, no admin)
 running the frozen executable, or `pythonw -m agent`, with `--background`, the path quoted. Linux: an

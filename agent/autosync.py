@@ -17,7 +17,6 @@ from dataclasses import dataclass
 JUMP_S = 60.0  # wall vs monotonic divergence (or a tick gap) beyond this between two ticks: suspend or clock jump
 NETWORK_WAIT_S = 180.0  # after a resume, wait at most this long for FerraWin and Manager before running anyway
 NETWORK_PROBE_S = 10.0  # between two reachability probes while waiting
-SOAK_RATE = "FERRASYNC_SOAK_RATE"  # benchmarks only: the schedule's clocks run faster (agent/testing.py)
 RETRY_AFTER_RESUME_S = 120.0  # a run after a resume that failed anyway is retried this soon, not an interval later
 
 

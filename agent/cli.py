@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import signal
 import sys
 import threading
@@ -181,7 +180,6 @@ def run_default(args: argparse.Namespace) -> int:
 
 
 def run_headless(args: argparse.Namespace) -> int:
-    from agent.autosync import SOAK_RATE
     from agent.logs import secret_values, setup_logging
     from agent.service import AgentService
 
@@ -190,11 +188,6 @@ def run_headless(args: argparse.Namespace) -> int:
     lock.acquire()
     handlers = setup_logging(settings.home, settings.log_level, secret_values(settings), console=False)
     service = AgentService(settings)
-    if os.environ.get(SOAK_RATE):  # benchmarks only; agent.testing is not in the frozen programs
-        from agent.testing import apply_soak_rate, report_heap_on_signal
-
-        apply_soak_rate(service, os.environ)
-        report_heap_on_signal(settings.home, os.environ)
     stopped = threading.Event()
     _stop_on_signals(service, stopped)
     try:

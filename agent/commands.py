@@ -1,4 +1,4 @@
-"""Command handling, on the service thread: validate, decide whether this agent answers (design §4), dedupe
+"""Command handling, on the service thread: validate, decide whether this agent answers (docs/protocol.md), dedupe
 through the journal, execute, ack. Remote and local commands (tray, control files, auto-sync) alike."""
 
 from __future__ import annotations
@@ -91,7 +91,7 @@ class CommandHandler:
         return local or (bool(self.svc.settings.signing_key) and cmd.signature is not None)
 
     def _answers(self, command: str | None, target: str | None, local: bool) -> bool:
-        """design §4: targeted → that agent only; untargeted → the active one; `status` → everyone."""
+        """docs/protocol.md: targeted → that agent only; untargeted → the active one; `status` → everyone."""
         if local:
             return True
         if target:

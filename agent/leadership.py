@@ -1,4 +1,4 @@
-"""Who is the active agent among the members of `presence-ferrawin-listeners` (design.md §4).
+"""Who is the active agent among the members of `presence-ferrawin-listeners` (docs/protocol.md).
 
 The earliest `started_at` wins, then the lowest agent id. A member whose user_info does not say
 `app: "ferrasync"` is an old PHP listener: it would also run every `start`, so while one is present

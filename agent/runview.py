@@ -72,7 +72,7 @@ class RunView:
 
 
 def year_label(mode: str | None, anio: str | None = None, codigo: str | None = None) -> str | None:
-    """The seed's `year` field as the PHP listener filled it: a year, "rebuild", "incremental"."""
+    """The status's `year` field as the PHP listener filled it: a year, "rebuild", "incremental"."""
     if mode == "historico":
         return anio
     if mode == "especifica":

@@ -88,7 +88,7 @@ def _managers(settings: Any) -> list[Line]:
                                verify=str(settings.ca_bundle) if settings.ca_bundle else True)  # fmt: skip
         try:
             client.check_status()
-            # /status needs no token (manager-laravel §1.2): only an authenticated read proves it is accepted.
+            # /status needs no token (docs/manager.md): only an authenticated read proves it is accepted.
             held = client.existing_codes()
             lines.append((True, f"Manager {name}: {target.url} responde y acepta el token "
                                  f"(Manager tiene {len(held)} planillas)"))  # fmt: skip

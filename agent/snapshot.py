@@ -39,7 +39,7 @@ class AgentSnapshot:
     origin: dict[str, str | None] | None = None
     mode: str | None = None
     target: str | None = None
-    year: str | None = None  # the seed's `year` field: a year, "incremental", "rebuild"...
+    year: str | None = None  # the status's `year` field: a year, "incremental", "rebuild"...
     started_at: str | None = None  # ISO-8601 UTC
     elapsed_s: float | None = None
     eta_s: float | None = None
@@ -59,7 +59,7 @@ class AgentSnapshot:
 
     @property
     def progress_text(self) -> str:
-        """ "150/500", or "0/?" before the plan is known (the seed's progress field)."""
+        """ "150/500", or "0/?" before the plan is known (the status's progress field)."""
         if self.state in ("starting", "analysing") or not self.progress.total:
             return f"{self.progress.done}/?" if self.running else ""
         return f"{self.progress.done}/{self.progress.total}"

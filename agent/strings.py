@@ -38,7 +38,7 @@ PUSHER_NOT_CONFIGURED = (
     "en Configuración; mientras tanto solo funcionan las órdenes locales"
 )
 
-# Notifications (ui.md § Copy).
+# Notifications (docs/ui.md, "Words").
 NOTICE_COMPLETED_TITLE = "Sincronización completada"
 NOTICE_ERROR_TITLE = "Error de sincronización"
 NOTICE_TAKEOVER_TITLE = "FerraSync: agente activo"
@@ -48,7 +48,7 @@ NOTICE_REFUSED_TITLE = "Sincronización rechazada"
 
 
 def duration(seconds: float) -> str:
-    """`1 min 20 s`, `45 s`, `2 h 5 min` — how ui.md writes durations."""
+    """`1 min 20 s`, `45 s`, `2 h 5 min` — how docs/ui.md writes durations."""
     total = round(seconds)
     if total < 60:
         return f"{total} s"

@@ -26,7 +26,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from agent.testing import RemoteProbe, agent_env  # noqa: E402
+sys.path.insert(0, str(ROOT / "tests"))  # agent_harness: the test helpers that drive an agent over the wire
+
+from agent_harness import RemoteProbe, agent_env  # noqa: E402
+
 from sync.config import load_settings  # noqa: E402
 from sync.devstack.ferrawin_data import generate  # noqa: E402
 from sync.devstack.manager_stub import ManagerStub  # noqa: E402

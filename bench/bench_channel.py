@@ -1,4 +1,4 @@
-"""Remote channel benchmarks (issue 4): round trip, reconnect after an outage, dead-link detection.
+"""Remote channel benchmarks (docs/performance.md): round trip, reconnect after an outage, dead-link detection.
 
     .venv/bin/python bench/bench_channel.py all                     # everything, about 3 minutes
     .venv/bin/python bench/bench_channel.py rtt --commands 1000     # command → ack, status propagation

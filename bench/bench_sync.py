@@ -4,7 +4,7 @@
                                          [--latency-sample 150] [--no-latency] [--db URL]
                                          [--in-flight 1,2] [--latency-in-flight 1,2,3]
 
-What it does, all on 127.0.0.1 (design.md §8):
+What it does, all on 127.0.0.1 (docs/testing.md):
  1. creates a PostgreSQL database and generates `--planillas` demo planillas (dropped at the end;
     `--db URL` uses an existing generated database instead and leaves it alone);
  2. starts the Manager stub in its own process (`ferrasync devstack manager`), so that it has its own

@@ -1,14 +1,14 @@
-"""The PHP tool's query patterns, reproduced for benchmarks (reference ferrawin-sync-php.md §1.4–1.10).
+"""The PHP tool's query patterns, reproduced for benchmarks (docs/ferrawin.md, "Queries").
 
 Not used by FerraSync. Two baselines:
 
-- `historico(...)`: sync-optimizado's per-planilla loop (§4.1): the listing (§1.4) and one hash scan
-  for the run, then per planilla getDatosPlanilla (§1.7; getCabeceraPlanilla when it has no rows),
-  getEnsamblajes with its N+1 queries (§1.8: COUNT, DISTINCT, one per assembly) and
-  getComposicionEntidades with its N+1 queries (§1.9: ORD_DET, one ORD_BAR query per entity);
+- `historico(...)`: sync-optimizado's per-planilla loop: the listing and one hash scan
+  for the run, then per planilla getDatosPlanilla (getCabeceraPlanilla when it has no rows),
+  getEnsamblajes with its N+1 queries (COUNT, DISTINCT, one per assembly) and
+  getComposicionEntidades with its N+1 queries (ORD_DET, one ORD_BAR query per entity);
   batches of 5 planillas / 200 elements sent one after another (no overlap of reading and sending).
-- `detection_cycle(...)`: an incremental cycle with nothing to do (§1.10): status, listing,
-  codigos-existentes, the full grouped ORD_BAR scan (§1.5), the sin-obra query (§1.6) and the
+- `detection_cycle(...)`: an incremental cycle with nothing to do: status, listing,
+  codigos-existentes, the full grouped ORD_BAR scan, the sin-obra query and the
   filtering in Python.
 
 Generous to the baseline on one point: the window subqueries over PROD_DETO/PROD_DETI carry the
@@ -102,7 +102,7 @@ class Counter:
 
 
 def read_planilla(conn: Any, key: PlanillaKey, hash_: str | None, q: Counter) -> PlanillaData:
-    """One planilla the PHP way: §1.7, §1.8 and §1.9 with their N+1 queries."""
+    """One planilla the PHP way: elements, assemblies and entities with their N+1 queries."""
     a, c = key.zconta, key.zcodigo
     data = PlanillaData(key, hash=hash_)
     data.elements = q.run(conn, "getDatosPlanilla", DATOS, [a, c, a, c])
@@ -111,7 +111,7 @@ def read_planilla(conn: Any, key: PlanillaKey, hash_: str | None, q: Counter) ->
     else:
         rows = q.run(conn, "getCabeceraPlanilla", CABECERA, [a, c])
         data.header = rows[0] if rows else None
-    q.run(conn, "getEnsamblajes COUNT", ENS_COUNT, [a, c])  # the early exit never fires (reference §1.8)
+    q.run(conn, "getEnsamblajes COUNT", ENS_COUNT, [a, c])  # the early exit never fires (docs/ferrawin.md)
     for pair in q.run(conn, "getEnsamblajes DISTINCT", ENS_DISTINCT, [a, c]):
         for row in q.run(conn, "getEnsamblajes per assembly", ENS_ELEMENTS, [a, c, pair["etiqueta_codigo"]]):
             data.assemblies.append({**row, **pair})
@@ -143,8 +143,8 @@ def historico(conn: Any, dialect: Dialect, client: ManagerClient, year: str, sam
     """
     q = Counter()
     started = time.perf_counter()
-    keys = list_codes(conn, dialect, year=year)[:sample]  # §1.4, once per run
-    hashes = {code: d.hash for code, d in detection_scan(conn, dialect).items()}  # §4.1 step 10: one full scan
+    keys = list_codes(conn, dialect, year=year)[:sample]  # the listing, once per run
+    hashes = {code: d.hash for code, d in detection_scan(conn, dialect).items()}  # one full scan per run
     run_queries = 2
     run_seconds = time.perf_counter() - started
     batch: list[dict[str, Any]] = []
@@ -174,7 +174,7 @@ def detection_cycle(open_conn: Callable[[], Any], dialect: Dialect, client: Mana
         client.check_status()
         listing = [k.code for k in list_codes(conn, dialect)]
         manager = client.existing_codes()
-        scan = detection_scan(conn, dialect)  # §1.5: the whole of ORD_BAR, grouped; filtered below in Python
+        scan = detection_scan(conn, dialect)  # the whole of ORD_BAR, grouped; filtered below in Python
         fingerprints = {
             code: Fingerprint(d.hash, d.fecha_calculo, d.peso, d.barras, d.dobleces)
             for code, d in scan.items()

@@ -6,7 +6,7 @@
 
 Time. The agent's own timers (channel pings and reconnects, HTTP timeouts, retries) run at
 FERRASYNC_TIME_SCALE=0.01, the scale every fault test uses; the auto-sync schedule's clocks run RATE times
-faster on top (FERRASYNC_SOAK_RATE, agent.testing.apply_soak_rate), so the idle time between automatic runs
+faster on top (FERRASYNC_SOAK_RATE, bench/soak_agent.py), so the idle time between automatic runs
 costs 1/RATE of the wall time: a simulated day is 86400 × 0.01 / RATE seconds. Runs themselves take their
 real time. Timestamps the agent writes (journal rows, daily log files) are real time: the journal's 30-day
 pruning and the daily log rotation do not happen inside the soak; the sizes are extrapolated from the
@@ -46,8 +46,11 @@ sys.path.insert(0, str(ROOT))
 
 import requests  # noqa: E402
 
-from agent.autosync import SOAK_RATE  # noqa: E402
-from agent.testing import SOAK_HEAP, RemoteProbe, agent_env  # noqa: E402
+sys.path.insert(0, str(ROOT / "tests"))  # agent_harness: the test helpers that drive an agent over the wire
+
+from agent_harness import RemoteProbe, agent_env  # noqa: E402
+from soak_agent import SOAK_HEAP, SOAK_RATE  # noqa: E402
+
 from sync import protocol  # noqa: E402
 from sync.config import load_settings  # noqa: E402
 from sync.devstack.complete_sync import expected_holdings  # noqa: E402
@@ -105,7 +108,7 @@ class Soak:
     def __init__(self, folder: Path, days: int, planillas: int, fast_hours: float, log: Callable[[str], None],
                  heap: str = "") -> None:  # fmt: skip
         self.folder, self.days, self.planillas, self.fast_hours, self.say = folder, days, planillas, fast_hours, log
-        self.heap = heap  # "", "malloc" or "tracemalloc": what the agent reports after each day (agent/testing.py)
+        self.heap = heap  # "", "malloc" or "tracemalloc": what the agent reports after each day (bench/soak_agent.py)
         self.db = f"sqlite:///{folder / 'ferrawin.db'}"
         self.home = folder / AGENT
         self.relay = Relay(faults=True, time_scale=SCALE)
@@ -131,7 +134,7 @@ class Soak:
             env[SOAK_HEAP] = self.heap
         clean = {k: v for k, v in os.environ.items() if not k.startswith(("FERRASYNC_", "PUSHER_", "FERRAWIN_"))}
         out = open(self.folder / "agent.out", "ab")  # noqa: SIM115 - the child has its own copy
-        self.proc = subprocess.Popen([sys.executable, "-m", "agent", "--headless"], cwd=ROOT,
+        self.proc = subprocess.Popen([sys.executable, str(ROOT / "bench" / "soak_agent.py"), "--headless"], cwd=ROOT,
                                      env={**clean, **env}, stdout=out, stderr=out)  # fmt: skip
         out.close()
         probe_env = agent_env(relay=self.relay, home=self.folder / "probe", agent_id="probe")

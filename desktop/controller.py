@@ -35,7 +35,7 @@ from sync.pusher.subscriber import SUBSCRIBED, Subscriber, subscriber_from_setti
 log = logging.getLogger(__name__)
 
 Listener = Callable[[str], None]
-LEGACY_EVENT = "listener-heartbeat"  # the old PHP listener's heartbeat (reference manager-laravel.md §2)
+LEGACY_EVENT = "listener-heartbeat"  # the old PHP listener's heartbeat (docs/manager.md)
 KEEP_EVENTS = 2000
 
 
@@ -44,7 +44,7 @@ class Timings:
     """Every interval of the window, in seconds; `scaled()` applies FERRASYNC_TIME_SCALE."""
 
     deadline_s: float = 5.0  # an ack must arrive within this, else "ningún agente respondió"
-    presence_poll_s: float = 30.0  # REST query of the presence channel (design §4)
+    presence_poll_s: float = 30.0  # REST query of the presence channel (docs/protocol.md)
     liveness_s: float = 150.0  # last status younger than this → online
     kill_after_s: float = 10.0  # a stop that has not finished after this offers "Forzar detención"
 
@@ -446,7 +446,7 @@ class Controller:
         return strings.DELIVERY_SEND_FAILED.format(reason=tracked.reason or strings.NO_REASON)
 
     def controls(self) -> Controls:
-        """What is enabled in the active agent's state (issue 6 §3)."""
+        """What is enabled in the active agent's state (docs/ui.md, "Control window")."""
         if not self.connected:
             return Controls(why_not=strings.CONNECTION_LABELS.get(self.connection, self.connection))
         agent = self.active_agent()

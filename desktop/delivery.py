@@ -1,6 +1,6 @@
 """Delivery of commands: pending → accepted / rejected / duplicate, or no answer by the deadline.
 
-"Never pretend" (ui.md): a command counts as delivered only once an agent acknowledged it. A command
+"Never pretend" (docs/ui.md): a command counts as delivered only once an agent acknowledged it. A command
 with no ack by its deadline is shown as not delivered; retrying re-sends the very same wire data (same
 requestId), so an agent that did receive the first copy answers `duplicate` and never runs it twice.
 """

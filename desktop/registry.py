@@ -1,4 +1,4 @@
-"""Every agent the window has seen, and the liveness rule of design.md §4.
+"""Every agent the window has seen, and the liveness rule of docs/protocol.md.
 
 An agent is online while it is a presence member (polled through the REST API) or its last status
 is younger than the liveness window (150 s); otherwise offline. A presence member that never answers
@@ -36,7 +36,7 @@ class Agent:
         return None if self.last_status_at is None else max(0.0, now - self.last_status_at)
 
     def display_state(self, online: bool) -> str:
-        """One of the ui.md states: offline, standby, running, pausing, stopping, paused, completed, error, idle."""
+        """The docs/ui.md states: offline, standby, running, pausing, stopping, paused, completed, error, idle."""
         if not online:
             return "offline"
         if self.role == "standby":

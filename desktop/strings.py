@@ -1,14 +1,14 @@
-"""Every sentence the control window shows, in Spanish, in one place (design.md §7).
+"""Every sentence the control window shows, in Spanish, in one place (docs/ui.md, "Words").
 
 Where the situation is the same as in Manager's web monitor, its sentences are reused
-(reference manager-laravel.md §3.3–3.7) so the staff read familiar words.
+(docs/manager.md) so the staff read familiar words.
 """
 
 from __future__ import annotations
 
 APP_TITLE = "FerraSync — Control"
 
-# ----------------------------------------------------------------------------- states (ui.md table)
+# ----------------------------------------------------------------------------- states (docs/ui.md)
 STATE_LABELS = {
     "running": "Sincronizando…",
     "pausing": "Pausando…",
@@ -80,7 +80,7 @@ LEGACY_WARNING = (
 HEARTBEAT_AGE = "latido {age}"
 NEVER = "nunca"
 
-# ----------------------------------------------------------------------------- delivery (ui.md)
+# ----------------------------------------------------------------------------- delivery (docs/ui.md)
 DELIVERY_SENDING = "enviando…"
 DELIVERY_ACCEPTED = "✓ aceptado por {who}"
 DELIVERY_REJECTED = "✗ rechazado: {reason}"
@@ -92,7 +92,7 @@ UNVERIFIED_SUFFIX = " — " + UNVERIFIED
 RETRY = "Reintentar"
 NO_REASON = "sin motivo indicado"
 
-# ----------------------------------------------------------------------------- input validation (web monitor §3.5)
+# --------------------------------------------------------------------------- input validation (the web monitor's words)
 CODE_EMPTY = "Introduce un código de planilla (ej: 2026-886)"
 CODE_BAD = "Formato inválido. Usa el formato: AÑO-NÚMERO (ej: 2026-886)"
 YEAR_BAD = "Año no válido: escribe un año de 4 cifras entre 1990 y 2100 (ej: 2025)"
@@ -196,7 +196,7 @@ AUTOSYNC_NEXT_UNKNOWN = "próxima ejecución: el agente aún no la ha indicado"
 AUTOSYNC_OFF = "auto-sync desactivado en el agente"
 AUTOSYNC_TIP = "Envía la configuración de auto-sync al agente activo"
 
-# ----------------------------------------------------------------------------- errors tab (web monitor §3.4)
+# ----------------------------------------------------------------------------- errors tab (the web monitor's kinds)
 ERROR_TYPES = {"timeout": "Timeout", "auth": "Autenticación", "server": "Error servidor", "error": "Error"}
 ERROR_TYPE_COLOURS = {"timeout": "#ca8a04", "auth": "#9333ea", "server": "#dc2626", "error": "#6b7280"}
 

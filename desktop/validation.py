@@ -1,4 +1,4 @@
-"""What a person types in the command forms, checked before anything is sent (issue 6 §7).
+"""What a person types in the command forms, checked before anything is sent.
 
 Each function returns the normalised value or raises InputError with the sentence to show next to the
 field; nothing is sent while an input is wrong.

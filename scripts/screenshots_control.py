@@ -1,4 +1,4 @@
-"""Screenshots of the control window in each state, for docs/screenshots/ (ui.md: regenerated, never stale).
+"""Screenshots of the control window in each state, for docs/screenshots/ (docs/ui.md: regenerated, never stale).
 
     .venv/bin/python scripts/screenshots_control.py [OUTPUT_DIR]
 

@@ -1,4 +1,4 @@
-"""Settings: one typed model, its sources and their precedence (design.md §6).
+"""Settings: one typed model, its sources and their precedence (README.md, "Configuration reference").
 
 Precedence, highest first: the command line (`cli` overrides), the environment, then what was saved
 (the JSON settings file in the data folder for plain values, the OS keyring for secrets). Secrets may
@@ -44,7 +44,7 @@ SECRETS = frozenset(
     }
 )
 
-# Every name of design.md §6, in its order, plus the auto-sync settings (the old `sync.autosync` file).
+# Every name of the README's settings table, plus the auto-sync settings (the old `sync.autosync` file).
 NAMES = (
     "FERRAWIN_URL",
     "FERRAWIN_HOST",

@@ -1,8 +1,8 @@
-"""Which planillas an incremental run sends: nuevas + modificadas (design.md §5, reference §1.10).
+"""Which planillas an incremental run sends: nuevas + modificadas (docs/engine.md, "Detection").
 
 Pure functions over three maps: the FerraWin listing, FerraWin's per-planilla fingerprint
 (hash, fecha, peso, barras, dobleces) and what Manager holds. A null on either side switches a rule
-off, as in the PHP tool — except the one gap design.md §5 closes: a planilla Manager holds
+off, as in the PHP tool — except the one gap docs/engine.md closes: a planilla Manager holds
 header-only (no hash, no aggregates) that has gained ORD_BAR rows in FerraWin counts as modified.
 """
 

@@ -416,7 +416,7 @@ class _Run:
     def add(self, pending: Batch, planilla: dict[str, Any]) -> None:
         code = str(planilla["codigo"])
         if not _has_obra(planilla):
-            # the in-loop sin-obra guard (reference §1.11): skipped, never sent
+            # the in-loop sin-obra guard (docs/ferrawin.md, "Guards"): skipped, never sent
             self.e.journal.mark_codes(self.run_id, [code], "skipped")
             self.counts.skipped += 1
             self.counts.done += 1

@@ -40,7 +40,7 @@ from sync.ferrawin.urls import parse_database_url
 from sync.secrets import SecretStore
 
 AUTOSYNC_FILE = "sync.autosync"
-# The PHP listener merged the file over these defaults (ferrawin-sync-php.md §3.1).
+# The PHP listener merged the file over these defaults (docs/migration.md).
 AUTOSYNC_PHP_DEFAULTS: dict[str, object] = {"enabled": True, "interval": 30, "target": "production", "lastRun": 0}
 LINE = re.compile(r"^(?:export\s+)?([A-Za-z_][A-Za-z0-9_.]*)\s*=\s*(.*)$")
 REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_.]*)\}")

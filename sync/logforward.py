@@ -1,4 +1,4 @@
-"""Optional forwarding of sync log lines to Manager's `sync-log` (reference ferrawin-sync-php.md §2.7).
+"""Optional forwarding of sync log lines to Manager's `sync-log` (docs/manager.md).
 
 A bounded buffer: at most 2000 lines (the oldest are dropped), flushed every 7 s (scaled by
 FERRASYNC_TIME_SCALE) in POSTs of up to 500 lines. A batch that fails with a server error, a timeout

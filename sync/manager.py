@@ -1,7 +1,7 @@
 """Manager's REST API (`/api/ferrawin/*`), one call per method, no retries here.
 
 Retries, back-off and abandoning a hung call belong to the engine; this client only speaks the
-wire format of reference ferrawin-sync-php.md §2 and turns every failure into a ManagerError whose
+wire format of docs/manager.md and turns every failure into a ManagerError whose
 message carries the server's own error text (the PHP tool learnt that the hard way, 33e8fbf).
 """
 
@@ -31,7 +31,7 @@ MAX_RESPONSE_BYTES = 32 * 1024 * 1024
 READ_CHUNK = 64 * 1024
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069]")
 
-# How the web monitor classifies failures (manager-laravel.md §3); the control window reuses it.
+# How the web monitor classifies failures (docs/manager.md); the control window reuses it.
 KIND_TIMEOUT = "timeout"
 KIND_AUTH = "auth"
 KIND_SERVER = "server"

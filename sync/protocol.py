@@ -1,4 +1,4 @@
-"""The remote protocol (design.md §4): `sync.command`, `sync.ack` and `sync.status`.
+"""The remote protocol (docs/protocol.md): `sync.command`, `sync.ack` and `sync.status`.
 
 Pure and Qt-free: parsing with strict validation (every rejection carries a Spanish reason a
 person can act on), the legacy `año` key Manager's web monitor sends, optional HMAC command
@@ -590,7 +590,7 @@ def parse_ack(data: str | bytes | Mapping[str, Any] | None) -> Ack:
 
 # --------------------------------------------------------------------------- status
 
-# Internal run state → (wire status, phase), design.md §4.
+# Internal run state → (wire status, phase), docs/protocol.md.
 _STATE_MAP: dict[str, tuple[str, str]] = {
     "starting": ("running", "starting"),
     "running": ("running", "sending"),

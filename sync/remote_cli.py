@@ -33,7 +33,7 @@ log = logging.getLogger("ferrasync.remote")
 
 ACK_TIMEOUT_S = 10.0
 SUBSCRIBE_TIMEOUT_S = 15.0
-STATUS_SILENCE_S = 150.0  # design §4: a window marks an agent offline after 150 s without status
+STATUS_SILENCE_S = 150.0  # docs/protocol.md: a window marks an agent offline after 150 s without status
 STATUS_COLLECT_S = 2.0  # `status` is answered by every agent: listen this long for more acks
 REPORT_TIMEOUT_S = 600.0  # explain/reconcile: how long to wait for the sync.report after the ack
 

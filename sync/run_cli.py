@@ -209,7 +209,7 @@ def rescan_seconds(settings: Settings) -> float:
     return int(value) * 60.0
 
 
-# -- sync-log forwarding (reference §2.7) ----------------------------------------------------------
+# -- sync-log forwarding (docs/manager.md) ---------------------------------------------------------------
 
 
 def log_forwarding_enabled(settings: Settings) -> bool:
@@ -244,7 +244,7 @@ class RunLogForwarding:
 
 
 def progress_line(p: Progress) -> str:
-    """A progress report as a sync-log line, in the PHP tool's wording (reference §4.2)."""
+    """A progress report as a sync-log line, in the PHP tool's wording."""
     stamp = time.strftime("%Y-%m-%d %H:%M:%S")
     step = f"[{p.counts.done}/{p.counts.total}] " if p.phase == "sending" and p.code else ""
     if step and not p.message:

@@ -63,7 +63,7 @@ class RunRequest:
 
     @property
     def metadata_modo(self) -> str:
-        """`metadata.modo` as the PHP tool sent it (design.md §5)."""
+        """`metadata.modo` as the PHP tool sent it (docs/engine.md)."""
         if self.mode == "rebuild":
             return "rebuild"
         if self.mode == "historico":
@@ -83,7 +83,7 @@ class Counts:
     sent: int = 0
     skipped: int = 0
     failed: int = 0
-    batchesOk: int = 0  # wire names (design.md §4)
+    batchesOk: int = 0  # wire names (docs/protocol.md)
     batchesFailed: int = 0
     elements: int = 0
 

@@ -4,7 +4,7 @@ Secrets (passwords, tokens, the Pusher secret, the signing key) live in the OS k
 service "FerraSync", one entry per setting name. A keyring that would keep them in plain text, or
 that cannot keep them at all (keyring's `fail` and `null` backends, a chainer with nothing real to
 chain, anything from keyrings.alt), is refused with a clear Spanish message: never a silent
-plaintext fallback (design.md §6, python-stack-evaluation.md §7).
+plaintext fallback (README.md, "Configuration reference").
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Sending batches to Manager: retries, the final pass, 413 splitting, and abandoning on kill.
 
-Retry schedule as the PHP tool's (reference §2.3): 4 attempts, 5/10/20 s apart; batches that still
+Retry schedule as the PHP tool's (docs/engine.md, "Batches"): 4 attempts, 5/10/20 s apart; batches that still
 fail wait for a final pass (30 s, then 6 attempts 10…160 s apart). Every delay is multiplied by the
 time scale. A 401/403 is not retried: the token is wrong and every batch would fail the same way.
 A 413 splits the batch in halves instead of repeating a request that cannot succeed. A pause or

@@ -151,10 +151,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         for line in alive:
             print(f"  {line}")
         session.exitstatus = 1
-    # design.md §8: with CI=true a skipped test fails the run.
+    # docs/testing.md: with CI=true a skipped test fails the run.
     skipped = sum(n for (_, o), n in _outcomes.items() if o == "skipped")
     if os.environ.get("CI") == "true" and skipped and session.exitstatus == 0:
-        print(f"\nCI: {skipped} test(s) skipped; skips are failures in CI (design.md §8)")
+        print(f"\nCI: {skipped} test(s) skipped; skips are failures in CI (docs/testing.md)")
         session.exitstatus = 1
 
 
@@ -168,7 +168,7 @@ def free_port() -> int:
 
 @pytest.fixture
 def closed_port(free_port: int) -> int:
-    """A loopback port nobody listens on: the 'unreachable host' of every test (design.md §8)."""
+    """A loopback port nobody listens on: the 'unreachable host' of every test (docs/testing.md)."""
     return free_port
 
 
@@ -349,7 +349,7 @@ def manager_stub(tmp_path: Path) -> Iterator[object]:
 
 
 class ControlFakeAgent:
-    """A small agent speaking design.md §4 over the relay, for the control window's tests.
+    """A small agent speaking docs/protocol.md over the relay, for the control window's tests.
 
     It validates with sync.protocol, de-duplicates by requestId, acks, joins the presence channel, and
     "runs" a start as `total` planillas, one every `step_s`, answering pause/resume/stop/kill. `mute=True`
@@ -398,7 +398,7 @@ class ControlFakeAgent:
         self.sub = self._subscriber()
         self.sub.start()  # type: ignore[attr-defined]
         assert self.sub.wait_subscribed(5)  # type: ignore[attr-defined]
-        if not self.mute:  # like a real agent: a full status after every (re)subscription (design §4)
+        if not self.mute:  # like a real agent: a full status after every (re)subscription (docs/protocol.md)
             self.status(years=True)
         return self
 

@@ -1,6 +1,6 @@
 """What the tray shows for an agent snapshot: visual state, colours, tooltip, menu and window texts.
 
-Qt-free on purpose, so every rule of ui.md is tested without a display. The snapshot is read by
+Qt-free on purpose, so every rule of docs/ui.md is tested without a display. The snapshot is read by
 attribute (agent.service.AgentSnapshot, or any object with the same fields).
 """
 
@@ -30,7 +30,7 @@ RUNNING = ("starting", "analysing", "sending")
 ACTIVE = (*RUNNING, "pausing", "stopping")  # a run thread is busy
 HALTED = ("paused", "stopped", "interrupted")  # a run that can be resumed
 STARTABLE = ("idle", "completed", "failed", "refused", "stopped", "interrupted")
-FORCE_STOP_AFTER_S = 15.0  # ui.md / issue 5: offer "Forzar detención" after this (times FERRASYNC_TIME_SCALE)
+FORCE_STOP_AFTER_S = 15.0  # docs/ui.md, "Tray menu": offer "Forzar detención" after this (times FERRASYNC_TIME_SCALE)
 TOOLTIP_MAX = 120  # Windows cuts tray tooltips at 127 characters
 
 
@@ -61,7 +61,7 @@ def visual_state(snap: Any) -> str:
 
 
 def label(snap: Any) -> str:
-    """The state word (ui.md), with the finer words for stopping/stopped/interrupted/connecting."""
+    """The state word (docs/ui.md), with the finer words for stopping/stopped/interrupted/connecting."""
     state = _get(snap, "state", "idle")
     finer = {"stopping": S.LABEL_STOPPING, "stopped": S.LABEL_STOPPED, "interrupted": S.LABEL_INTERRUPTED}
     if state in finer:
@@ -248,7 +248,7 @@ def menu_items(
     autostart_enabled: bool = False,
     autostart_available: bool = True,
 ) -> list[MenuItem]:
-    """The tray menu of ui.md for this snapshot, top to bottom."""
+    """The tray menu of docs/ui.md for this snapshot, top to bottom."""
     blocked = _blocked_reason(snap)
     years = [str(y) for y in (_get(snap, "years") or [])]
     year_items = tuple(MenuItem(f"year:{y}", y, enabled=not blocked) for y in years) or (
@@ -288,7 +288,7 @@ def command_for(key: str) -> tuple[str, dict[str, Any] | None] | None:
 
 
 def format_duration(seconds: float | None) -> str:
-    """ "45 s", "1 min 20 s", "2 h 5 min" (ui.md copy)."""
+    """ "45 s", "1 min 20 s", "2 h 5 min" (docs/ui.md, "Words")."""
     if seconds is None or seconds < 0:
         return "—"
     total = round(seconds)

@@ -1,4 +1,4 @@
-"""Configuración: every setting of design.md §6 in four tabs, secrets as password fields, connection tests.
+"""Configuración: every setting of the README's table in four tabs, secrets as password fields, connection tests.
 
 Saved through sync.config.save_settings (secrets to the keyring, refused clearly when it is unusable);
 a value set by an environment variable is shown read-only, since the environment would win anyway.

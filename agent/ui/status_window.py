@@ -1,4 +1,4 @@
-"""The small status window of ui.md: state pill, PC and role, progress, counters, recent runs, log tail."""
+"""The small status window of docs/ui.md: state pill, PC and role, progress, counters, recent runs, log tail."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ from agent.ui import icons, model
 from agent.ui import strings as S
 from agent.ui.logtail import LogTail
 
-TARGET_COLORS = {"production": "#dc2626", "local": "#2563eb"}  # ui.md: Producción red, Local blue
+TARGET_COLORS = {"production": "#dc2626", "local": "#2563eb"}  # docs/ui.md: Producción red, Local blue
 RESULT_COLORS = {"completed": "#2563eb", "failed": "#dc2626", "refused": "#dc2626"}
 LOG_POLL_MS = 2000
 

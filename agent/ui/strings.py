@@ -1,4 +1,4 @@
-"""Every Spanish text the tray and its windows show (ui.md: the users' words, the web monitor's colours).
+"""Every Spanish text the tray and its windows show (docs/ui.md: the users' words, the web monitor's colours).
 
 The service's own sentences (status messages, notices) live in agent/strings.py; these are the tray's.
 """
@@ -10,7 +10,7 @@ APP_AGENT = "FerraSync Agent"
 ALREADY_RUNNING = "FerraSync Agent ya estaba en marcha: esta es su ventana."
 ALREADY_RUNNING_UNREACHABLE = "FerraSync Agent ya está en marcha, pero no responde para mostrar su ventana.\n\n{detail}"
 
-# State labels, one per visual state (ui.md "States").
+# State labels, one per visual state (docs/ui.md, "States").
 LABELS = {
     "running": "Sincronizando…",
     "pausing": "Pausando…",
@@ -50,7 +50,7 @@ RESULT = {
     "stopping": "En curso",
 }
 
-# Tooltip (ui.md examples).
+# Tooltip (docs/ui.md, "Tooltip").
 TIP_RUNNING = "Sincronizando {done}/{total}"
 TIP_ANALYSING = "Sincronizando 0/? · analizando cambios en FerraWin"
 TIP_PAUSING = "Pausando tras la planilla actual"
@@ -64,7 +64,7 @@ TIP_DISCONNECTED = "Sin conexión con el canal remoto"
 TIP_STANDBY = "En reserva: {active} está activo"
 TIP_STANDBY_UNKNOWN = "En reserva"
 
-# Tray menu (ui.md "Tray menu").
+# Tray menu (docs/ui.md, "Tray menu").
 MENU_SYNC_NOW = "Sincronizar ahora"
 MENU_SYNC_YEAR = "Sincronizar año"
 MENU_PAUSE = "Pausar"
@@ -120,7 +120,7 @@ NO_TRAY = "No hay bandeja del sistema: FerraSync muestra su ventana de estado en
 AUTOSTART_FAILED = "No se pudo cambiar el inicio automático: {error}"
 SETTINGS_INVALID_TITLE = "Configuración no válida"
 
-# Status window (ui.md "Agent status window").
+# Status window (docs/ui.md, "Agent status window").
 WINDOW_TITLE = "FerraSync — Estado del agente"
 PROGRESS = "{done} de {total} planillas"
 PROGRESS_ANALYSING = "Analizando cambios en FerraWin…"

@@ -37,7 +37,7 @@ def dot_icon(colour: str, hollow: bool = False, size: int = 12) -> QIcon:
 
 
 class StatePill(QLabel):
-    """The state word on its colour, as every FerraSync surface shows it (ui.md)."""
+    """The state word on its colour, as every FerraSync surface shows it (docs/ui.md)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)

@@ -1,4 +1,4 @@
-"""The control window (ui.md "Control window"): connection, target, agents, live status, commands, tabs."""
+"""The control window (docs/ui.md, "Control window"): connection, target, agents, live status, commands, tabs."""
 
 from __future__ import annotations
 
@@ -374,7 +374,7 @@ class ControlWindow(QMainWindow):
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> ControlWindow:
-        """Connect and start refreshing; with no credentials the settings open first (issue 6 §7)."""
+        """Connect and start refreshing; with no credentials the settings open first."""
         self.controller.start()
         self.ticker.start()
         self.refresh_all()

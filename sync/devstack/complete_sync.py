@@ -1,4 +1,4 @@
-"""What Manager must hold after a complete sync (design.md §5), read straight from FerraWin.
+"""What Manager must hold after a complete sync (docs/engine.md, "Data"), read straight from FerraWin.
 
 Independent of the engine's own queries on purpose: tests and the demo compare the Manager stub
 against this, so a bug in the engine's SQL cannot hide behind the same bug here.

@@ -6,7 +6,7 @@ control window too. Everything is driven the way the office drives it: commands 
 `private-sync-control`, the agent's acks and statuses printed as they arrive. The steps: a full rebuild,
 a quiet incremental run, an "edit day" in FerraWin and the incremental run that must send exactly what
 changed. Credentials are generated per run and passed through the environment; the user's keyring and
-settings are never touched. Exit 0 only when the stub holds the complete sync (design.md §5) and every
+settings are never touched. Exit 0 only when the stub holds the complete sync (docs/engine.md) and every
 check held.
 """
 

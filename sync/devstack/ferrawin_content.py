@@ -14,7 +14,7 @@ from typing import Any
 
 Row = tuple[Any, ...]
 SPIRAL_PREFIX = "1\t0d\t1\t0d"
-STEEL_KG_PER_M_PER_MM2 = 0.00617  # the weight fallback constant of the reference §1.5
+STEEL_KG_PER_M_PER_MM2 = 0.00617  # the weight fallback constant (docs/ferrawin.md, "Queries")
 
 OBRA_KINDS = ("Edificio", "Residencial", "Nave logística", "Colegio", "Viviendas", "Puente", "Polideportivo",
               "Aparcamiento", "Torre", "Centro de salud", "Bodega", "Ampliación fábrica")
@@ -223,7 +223,7 @@ class PlanillaFactory:
                 figura, calc, strbent, objeto)
 
     def _spiral_bar(self, spec: PlanillaSpec, codlin: str, elemento: str, orden: str, mark: str, calc: str) -> Row:
-        """A spiral indicator row: a drawing aid with bends, never fabricated (design.md §5)."""
+        """A spiral indicator row: a drawing aid with bends, never fabricated (docs/ferrawin.md, "Guards")."""
         rng = self.rng
         turns = rng.randrange(1, 4)
         figura = "\t".join([SPIRAL_PREFIX] + ["1\t0d"] * turns)

@@ -2,7 +2,7 @@
 
 Deterministic from the seed (one `random.Random`, drawn in a fixed order), the same rows in
 SQLite and PostgreSQL, streamed per planilla and written in chunks so memory does not grow with
-the number of rows. Every quirk the PHP tool had to survive (reference ferrawin-sync-php.md §1)
+the number of rows. Every quirk the PHP tool had to survive (docs/ferrawin.md)
 is planted on purpose in chosen planillas and recorded in the manifest; row-level oddities
 (NULLs, zero weights, duplicated production rows…) are also scattered at random and counted.
 """
@@ -35,7 +35,7 @@ from sync.devstack.ferrawin_db import (
 from sync.errors import ConfigError
 from sync.ferrawin.urls import parse_database_url
 
-# Planillas per ZCONTA year in the real database (reference §7, January 2026).
+# Planillas per ZCONTA year in the real database (docs/ferrawin.md, January 2026).
 YEAR_WEIGHTS: dict[int, int] = {2018: 279, 2019: 1618, 2020: 2163, 2021: 3068, 2022: 4584, 2023: 5223,
                                 2024: 8145, 2025: 7998, 2026: 22}
 # Planilla-level quirks, in the order they get planillas when there are few: (name, one planilla per N).

@@ -1,7 +1,7 @@
 """Edit day: change an existing demo FerraWin database the way a working day does, and say exactly
 which planillas a correct incremental sync must then send (`edit_day(url, seed)` → Truth).
 
-Assumption behind the truth: Manager holds a complete sync (design.md §5) of the database as it
+Assumption behind the truth: Manager holds a complete sync (docs/engine.md) of the database as it
 was before the edit. Then a correct incremental sync sends
 - nuevas: planillas with non-blank keys and a valid obra that were not in ORD_HEAD before;
 - modificadas: valid planillas whose hash, fecha (to the second), peso (> 1 kg), barras or
@@ -159,7 +159,7 @@ class _Editor:
         self.actions.setdefault("ms_only", []).append(p.code)
 
     def gain_rows(self, p: Planilla) -> None:
-        """A planilla Manager holds header-only gets its bars (the closed gap of design.md §5)."""
+        """A planilla Manager holds header-only gets its bars (the gap docs/engine.md closes)."""
         spec = PlanillaSpec(p.zconta, p.zcodigo, self.day, p.codobra, self.rng.randrange(2, 12), production=False)
         rows = PlanillaRows()
         calc = dt.datetime.strptime(self.when(), "%Y-%m-%d %H:%M:%S.%f")

@@ -1,6 +1,6 @@
 """The HTTP face of the Manager stub: Manager's `/api/ferrawin/*` routes, answered like Laravel does.
 
-Contract: reference/manager-laravel.md §1 and §6, reference/ferrawin-sync-php.md §2. Bodies are
+Contract: docs/manager.md and docs/ferrawin.md, "Payload". Bodies are
 encoded like PHP's `json_encode` with Laravel's default flags (`\\/` and `\\u00f3` escapes, an empty
 map as `[]`), so a client that only works with Python's own JSON habits fails here, not in production.
 """

@@ -1,4 +1,4 @@
-"""Fault injection for the Manager stub (design.md §8), driven over HTTP from another process.
+"""Fault injection for the Manager stub (docs/testing.md), driven over HTTP from another process.
 
 Faults are queued; each API request takes the first pending fault whose path matches (or that has
 no path), and every request and every fired fault is counted so a test can assert the fault landed.

@@ -1,9 +1,9 @@
 """Manager's import of one `/sync` batch, applied to the stub's SQLite tables.
 
-It follows `FerrawinBulkImportService` (reference/manager-laravel.md §1.3): upsert by planilla
+It follows `FerrawinBulkImportService` (docs/manager.md): upsert by planilla
 `codigo`, header fields kept from the first import, clientes/obras keyed by their code without
 leading zeros, elements matched by `ferrawin_id` (updated, created, deleted), entities replaced,
-and the con_conteo aggregates kept on the planilla row with spiral rows left out (design.md §5).
+and the con_conteo aggregates kept on the planilla row with spiral rows left out (docs/manager.md).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-# design.md §5: spiral indicator rows are recognised by this prefix and left out of the aggregates.
+# docs/ferrawin.md, "Guards": spiral indicator rows are recognised by this prefix and left out of the aggregates.
 SPIRAL_PREFIX = "1\t0d\t1\t0d"
 
 # An element that arrives without a weight (ZPESOTESTD 0 or NULL) is weighed by Manager as FerraWin's
@@ -28,7 +28,7 @@ WEIGHT = (
     "ELSE COALESCE(longitud, 0) / 1000.0 * COALESCE(diametro, 0) * COALESCE(diametro, 0) * 0.00617 "
     "* COALESCE(barras, 0) END"
 )
-# Manager cuts these element texts silently to its column lengths (reference §1.3).
+# Manager cuts these element texts silently to its column lengths (docs/manager.md).
 _ELEMENT_TEXT_LIMITS = {"descripcion_fila": 500, "marca": 255, "figura": 50, "etiqueta": 50, "ferrawin_id": 50}
 ELEMENT_COLUMNS = (
     "ferrawin_id", "fila", "zelemento", "descripcion_fila", "marca", "diametro", "figura",

@@ -1,6 +1,6 @@
 """SQLite storage of the Manager stub: what Manager would hold after the batches it received.
 
-The import follows Manager's `FerrawinBulkImportService` (reference/manager-laravel.md §1.3): upsert
+The import follows Manager's `FerrawinBulkImportService` (docs/manager.md): upsert
 by planilla `codigo`, header fields kept from the first import, elements matched by `ferrawin_id`
 (updated, created, deleted), entities replaced, one transaction per batch. Everything else the stub
 receives (status reports, claims, log lines, raw batches) is stored too, so tests can inspect it

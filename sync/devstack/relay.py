@@ -9,7 +9,7 @@
 
 It serves from a background thread with its own asyncio loop, so synchronous tests and other threads can
 use it. Behaviour follows real Pusher (relay_core, relay_rest); with ``faults=True`` the fault-control API of
-design.md §8 is mounted under ``/_faults`` (loopback peers only; documented in relay_faults) and the same
+docs/testing.md is mounted under ``/_faults`` (loopback peers only; documented in relay_faults) and the same
 faults are available as methods here. ``FERRASYNC_TIME_SCALE`` scales the relay's own timers (idle ping,
 pong deadline), not the ``activity_timeout`` it announces: clients scale theirs by the same factor.
 """

@@ -1,4 +1,4 @@
-"""Fault settings of the relay and the ``/_faults`` control API (design.md §8, reference A.16 item 11).
+"""Fault settings of the relay and the ``/_faults`` control API (docs/testing.md, "Faults from outside").
 
 Only mounted when the relay runs with ``faults=True`` (``--faults``), and only loopback peers may use it
 (anything else gets 404, as if the API did not exist). Every endpoint answers JSON.

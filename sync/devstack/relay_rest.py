@@ -1,4 +1,4 @@
-"""The relay's HTTP API, as Pusher's (reference A.10, A.11, A.16 item 7).
+"""The relay's HTTP API, as Pusher's (docs/protocol.md, "Pusher's behaviour…").
 
 Every request is authenticated (key, ±600 s timestamp against an injectable clock, body_md5, HMAC
 signature: 401 with Pusher's texts). Limits: data 10 KB (413), 1–100 channels per trigger, 10 events per

@@ -1,7 +1,7 @@
 """The few SQL constructs that differ between SQL Server, PostgreSQL and SQLite.
 
 queries.py writes every statement once; a Dialect fills in the pieces that are not portable
-(python-stack-evaluation.md §6): string concatenation, RIGHT(), the per-row checksum and its XOR
+(docs/engine.md): string concatenation, RIGHT(), the per-row checksum and its XOR
 aggregate, the `CONVERT(varchar(19), …, 120)` date text, parameter casts and NULL ordering.
 
 Only SQL Server produces the PHP tool's content hash (BINARY_CHECKSUM/CHECKSUM_AGG), which is the
@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-# The seven ORD_BAR columns of the PHP tool's hash, in its order (reference §1.5). Never reorder.
+# The seven ORD_BAR columns of the PHP tool's hash, in its order (docs/ferrawin.md, "Queries"). Never reorder.
 HASH_COLUMNS = ("ZCODLIN", "ZELEMENTO", "ZDIAMETRO", "ZCANTIDAD", "ZNUMBEND", "ZLONGTESTD", "ZPESOTESTD")
 FLOAT_HASH_COLUMNS = frozenset({"ZLONGTESTD", "ZPESOTESTD"})
 NULL_TOKEN = "~"
@@ -41,7 +41,7 @@ class Dialect:
         return f"CHR({code})" if self.name == "postgresql" else f"CHAR({code})"
 
     def right6(self, expr: str) -> str:
-        """RIGHT('000000' + expr, 6): the planilla number padded to 6 digits (reference §1.3)."""
+        """RIGHT('000000' + expr, 6): the planilla number padded to 6 digits (docs/ferrawin.md)."""
         padded = self.concat("'000000'", expr)
         return f"SUBSTR({padded}, -6)" if self.name == "sqlite" else f"RIGHT({padded}, 6)"
 

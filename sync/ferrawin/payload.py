@@ -1,8 +1,8 @@
-"""Planilla JSON objects and request bodies exactly as the PHP tool built them (reference §2.3–2.4).
+"""Planilla JSON objects and request bodies exactly as the PHP tool built them (docs/ferrawin.md).
 
 Key order is insertion order; numbers get PHP's casts (`(int)`, `(float)`, `round()`), missing
 values PHP's defaults. What the PHP casts mean for our row values is in `php_int`/`php_float`.
-The derived fields follow reference §1.13.
+The derived fields follow docs/ferrawin.md, "Payload".
 """
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ def _or(value: Any, default: Any) -> Any:
     return default if value is None else value
 
 
-# --- derived element fields (§1.13) ---------------------------------------------------------------
+# --- derived element fields (docs/ferrawin.md, "Payload") ---------------------------------------------------------
 
 
 def format_length(value: Any) -> str:
@@ -174,7 +174,7 @@ def max_fecha_calculo(rows: list[Row]) -> str | None:
     return max(dates) if dates else None
 
 
-# --- assemblies (§1.8, 2.4) -----------------------------------------------------------------------
+# --- assemblies (docs/ferrawin.md) -----------------------------------------------------------------
 
 
 def _assembly_element(row: Row) -> dict[str, Any]:
@@ -222,7 +222,7 @@ def ensamblajes(rows: list[Row]) -> list[dict[str, Any]]:
     return result
 
 
-# --- entities (§1.9, 2.4) -------------------------------------------------------------------------
+# --- entities (docs/ferrawin.md) -------------------------------------------------------------------
 
 
 def _composition_element(bar: Row) -> dict[str, Any]:
@@ -304,7 +304,7 @@ def entidad(entity: EntityData) -> dict[str, Any]:
 
 
 def build_planilla(data: PlanillaData) -> dict[str, Any] | None:
-    """The planilla object of reference §2.3; None when FerraWin has nothing for the code."""
+    """The planilla object of docs/ferrawin.md; None when FerraWin has nothing for the code."""
     if data.header is None:
         return None
     h = data.header
@@ -335,7 +335,7 @@ def build_planilla(data: PlanillaData) -> dict[str, Any] | None:
 
 
 def metadata_for(modo: str, anio: str | int | None = None) -> dict[str, Any]:
-    """design.md §5: incremental, nuevas and especifica send "incremental"; a year "historico-YYYY"."""
+    """docs/engine.md, "Data": incremental, nuevas and especifica send "incremental"; a year "historico-YYYY"."""
     if modo in ("incremental", "nuevas", "especifica"):
         return {"modo": "incremental"}
     if modo == "rebuild":

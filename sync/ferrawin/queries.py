@@ -1,4 +1,4 @@
-"""The SQL text of every FerraWin read (design.md §5, reference ferrawin-sync-php.md §1.4–1.9).
+"""The SQL text of every FerraWin read (docs/ferrawin.md, "Queries").
 
 Each builder returns a Query: the statement for one dialect plus how many times the batch's key
 list is bound (`uses`). Statements are written in T-SQL and the Dialect swaps in the few
@@ -85,7 +85,7 @@ def not_blank(dialect: Dialect, expr: str) -> str:
 
 
 def padded_code(dialect: Dialect, alias: str, codigo_col: str = "ZCODIGO") -> str:
-    """`ZCONTA + '-' + RIGHT('000000' + ZCODIGO, 6)`: the code Manager stores (reference §1.3)."""
+    """`ZCONTA + '-' + RIGHT('000000' + ZCODIGO, 6)`: the code Manager stores (docs/ferrawin.md)."""
     return dialect.concat(f"{alias}.ZCONTA", "'-'", dialect.right6(f"{alias}.{codigo_col}"))
 
 
@@ -120,7 +120,7 @@ def years(dialect: Dialect) -> Query:
 
 
 def detection(dialect: Dialect, batch: int = 0) -> Query:
-    """Reference §1.5: per planilla the calc date, the content hash and the spiral-free aggregates.
+    """Detection (docs/ferrawin.md): per planilla the calc date, the content hash and the spiral-free aggregates.
 
     With `batch`, restricted to that many key pairs (the hash of the planillas being sent in a mode
     without a full scan); otherwise one scan of ORD_BAR.
@@ -150,7 +150,7 @@ def detection(dialect: Dialect, batch: int = 0) -> Query:
 
 
 def sin_obra(dialect: Dialect) -> Query:
-    """Reference §1.6: planillas whose obra does not resolve to a PROJECT row with a non-blank code."""
+    """Sin obra: planillas whose obra does not resolve to a PROJECT row with a non-blank code."""
     sql = (
         f"SELECT {padded_code(dialect, 'oh')} AS codigo\n"
         "FROM ORD_HEAD oh LEFT JOIN PROJECT p ON oh.ZCODOBRA = p.ZCODIGO\n"
@@ -168,17 +168,17 @@ HEADER_COLUMNS = (
 
 # Row order inside a planilla, as the PHP tool's ORDER BY (the database's collation decides, as it did for
 # the PHP tool), then every other column, so that duplicates come out in one fixed order.
-ELEMENT_ORDER = (  # ORDER BY ob.ZCODLIN, ob.ZELEMENTO (reference §1.7); then the other columns by alias
+ELEMENT_ORDER = (  # ORDER BY ob.ZCODLIN, ob.ZELEMENTO (docs/ferrawin.md); then the other columns by alias
     "ob.ZCODLIN", "ob.ZELEMENTO", "ob.ZCANTIDAD", "p.ZCODCLI", "p.ZCODIGO", "od.ZSITUACION", "oh.ZNOMBRE",
     "ob.ZDIAMETRO", "ob.ZNUMBEND", "p.ZPOBLA", "COALESCE(pd.ZETIQUETA, '')", "oh.ZFECHA", "ob.ZFECHACALC",
     "ob.ZCODMODELO", "ob.ZLONGTESTD", "ob.ZMARCA", "p.ZCLIENTE", "p.ZNOMBRE", "ob.ZPESOTESTD", "oh.ZMODULO",
     "ob.ZFIGURA",
 )
-BAR_ORDER = (  # ORDER BY ob.ZELEMENTO (reference §1.9), then ZORDEN, then the other columns by alias
+BAR_ORDER = (  # ORDER BY ob.ZELEMENTO (docs/ferrawin.md), then ZORDEN, then the other columns by alias
     "ob.ZELEMENTO", "ob.ZORDEN", "ob.ZCANTIDAD", "ob.ZDIAMETRO", "ob.ZFIGURA", "ob.ZNUMBEND", "ob.ZCODMODELO",
     "ob.ZLONGTESTD", "ob.ZPESOTESTD", "ob.ZSTRBENT", "ob.ZOBJETO",
 )
-ASSEMBLY_ORDER = (  # ORDER BY ZELEMENTO (reference §1.8), then the other columns by alias
+ASSEMBLY_ORDER = (  # ORDER BY ZELEMENTO (docs/ferrawin.md), then the other columns by alias
     "d.ZELEMENTO", "d.ZBARMEMBER", "d.ZCANTIDAD", "d.ZCOTAS", "d.ZDIAMETRO", "etiqueta_codigo", "d.ZCODMODELO",
     "d.ZLONGITUD", "d.ZMAQUINA", "d.ZMEMBERS", "nombre", "d.ZPESO", "d.ZTIPO",
 )
@@ -189,7 +189,7 @@ def _order(dialect: Dialect, exprs: tuple[str, ...]) -> str:
 
 
 def elements(dialect: Dialect, batch: int) -> Query:
-    """Reference §1.7 for a batch: ORD_BAR rows with header, client, obra, line text and label."""
+    """Elements for a batch: ORD_BAR rows with header, client, obra, line text and label."""
     sql = (
         "SELECT k.KCONTA AS zconta, k.KCODIGO AS zcodigo,\n"
         f"  {HEADER_COLUMNS},\n"
@@ -227,7 +227,7 @@ def headers(dialect: Dialect, batch: int) -> Query:
 
 
 def entities(dialect: Dialect, batch: int) -> Query:
-    """Reference §1.9 for a batch: ORD_DET lines, one PROD_DETI row each, and their ORD_BAR rows.
+    """Entities for a batch: ORD_DET lines, one PROD_DETI row each, and their ORD_BAR rows.
 
     `ent_no` numbers the ORD_DET rows of a planilla so that two rows with the same ZCODLIN stay two
     entities (each with the whole line's composition, as the PHP tool's per-line query gave).
@@ -261,7 +261,7 @@ def entities(dialect: Dialect, batch: int) -> Query:
 
 
 def assemblies(dialect: Dialect, batch: int) -> Query:
-    """Reference §1.8 for a batch: every PROD_DETO row, with its ensamblaje decided in SQL.
+    """Assemblies for a batch: every PROD_DETO row, with its ensamblaje decided in SQL.
 
     The PHP tool's `SELECT DISTINCT ZETIQUETAC, ZSITUACION` and `WHERE ZETIQUETAC = ?` compared
     labels with the database's collation, and ordered by it. `grupo` numbers the distinct (label,

@@ -1,6 +1,6 @@
-"""The part of FerraWin's schema that FerraSync reads (reference ferrawin-sync-php.md §1.2).
+"""The part of FerraWin's schema that FerraSync reads (docs/ferrawin.md, "Tables and columns").
 
-FerraWin's column types are not documented; design.md §5 fixes our assumption: varchar for codes
+FerraWin's column types are not documented; docs/ferrawin.md states our assumption: varchar for codes
 and text, int for counts and diameters, float for lengths and weights, datetime for dates (text
 `YYYY-MM-DD HH:MM:SS.mmm` in SQLite). The demo generator creates these tables from here and the
 engine's queries name these columns, so both agree by construction.

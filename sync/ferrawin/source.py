@@ -1,6 +1,6 @@
 """Reading FerraWin: run the statements of queries.py and hand back plain, typed data.
 
-The engine's API (design.md §5):
+The engine's API (docs/engine.md):
 
     keys = list_codes(conn, dialect, year="2025", desde_codigo="2025-000900")   # newest first
     scan = detection_scan(conn, dialect)               # {padded code: Detection}
@@ -47,7 +47,7 @@ class PlanillaKey:
 
 @dataclass(frozen=True)
 class Detection:
-    """Reference §1.5 for one planilla; None where FerraWin has no value (that rule is then off)."""
+    """One planilla's detection values (docs/ferrawin.md); None where FerraWin has no value (its rule is off)."""
 
     fecha_calculo: str | None
     hash: str | None
@@ -75,7 +75,7 @@ class PlanillaData:
 
     @property
     def sin_obra(self) -> bool:
-        """The in-loop guard (reference §1.11): no obra code after trim means never sent."""
+        """The in-loop guard (docs/ferrawin.md, "Guards"): no obra code after trim means never sent."""
         return self.header is None or php_trim(str(self.header.get("codigo_obra") or "")) == ""
 
     @property
@@ -197,7 +197,7 @@ def _detection(row: Row) -> Detection:
 
 
 def detection_scan(conn: Any, dialect: Dialect, keys: Sequence[PlanillaKey] | None = None) -> dict[str, Detection]:
-    """Reference §1.5, keyed by padded code. All of ORD_BAR, or only the given planillas."""
+    """The detection values (docs/ferrawin.md), keyed by padded code. All of ORD_BAR, or only the given planillas."""
     result: dict[str, Detection] = {}
     chosen: dict[str, PlanillaKey] = {}
     for row in _rows_for(conn, dialect, queries.detection, keys):
@@ -209,7 +209,7 @@ def detection_scan(conn: Any, dialect: Dialect, keys: Sequence[PlanillaKey] | No
 
 
 def sin_obra_codes(conn: Any, dialect: Dialect) -> set[str]:
-    """Reference §1.6: padded codes of planillas whose obra is missing or blank."""
+    """Sin obra (docs/ferrawin.md): padded codes of planillas whose obra is missing or blank."""
     return {row["codigo"] for row in stream(conn, queries.sin_obra(dialect).sql) if row["codigo"] is not None}
 
 

@@ -1,4 +1,4 @@
-"""Database URLs: `mssql://`, `postgresql://` and `sqlite:///` (design.md §6).
+"""Database URLs: `mssql://`, `postgresql://` and `sqlite:///` (README.md, "Configuration reference").
 
 One parser for every place that names a FerraWin (or demo) database, so that the settings, the
 generator and the engine agree on what a URL means and how it is shown without its password.

@@ -1,6 +1,6 @@
 """Pusher signatures: channel auth (private, presence), user auth, REST request signing and verification.
 
-Formats (reference A.6, A.10):
+Formats (docs/protocol.md, "Signatures"):
 
 * channel auth ``"<key>:<hex HMAC-SHA256(secret, string_to_sign)>"`` where the string is
   ``"<socket_id>:<channel>"``, plus ``":<channel_data>"`` whenever channel_data is given (presence always;

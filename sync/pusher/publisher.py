@@ -1,6 +1,6 @@
 """The Pusher REST publisher: the official `pusher` library, with TLS, timeouts and retries fixed.
 
-pusher 3.3.4 (reference python-stack-evaluation §4) forces its bundled CA file from 2021 whenever
+pusher 3.3.4 forces its bundled CA file from 2021 whenever
 `ssl=True`, silently overriding `verify`; `app_id` must be numeric; `from_url()` loses the port. So:
 a backend that verifies with sync.tls (OS store or certifi, plus `FERRASYNC_CA_BUNDLE`), explicit host/port/scheme or a
 cluster, a timeout on every call, bounded retries on network errors and 5xx, our own 10 KB check

@@ -1,6 +1,6 @@
 """The Pusher WebSocket subscriber: pysher, wrapped so it survives the real world.
 
-pysher 1.0.8 (reference python-stack-evaluation §3) connects with protocol 6, never resubscribes
+pysher 1.0.8 connects with protocol 6, never resubscribes
 private or presence channels with a fresh signature, drives reconnects from `pusher:error` payloads
 instead of close codes, notices a dead link only after ~305 s (+100 s), logs payloads at INFO, and has
 a subscribe race. This module keeps pysher's URL building, message parsing, event tables, `send_event`
@@ -130,7 +130,7 @@ class Endpoint:
 
 @dataclass(frozen=True)
 class PresenceMember:
-    """Who we are on presence channels: `user_id` and `user_info` (design §4)."""
+    """Who we are on presence channels: `user_id` and `user_info` (docs/protocol.md)."""
 
     user_id: str
     user_info: Mapping[str, Any] | None = None
@@ -165,7 +165,7 @@ class SubscriberStats:
 
 
 def decode(data: Any) -> Any:
-    """Event data may be a JSON string, an object, a plain string or absent (reference A.1)."""
+    """Event data may be a JSON string, an object, a plain string or absent (docs/protocol.md)."""
     if isinstance(data, str):
         try:
             return json.loads(data)
@@ -262,7 +262,7 @@ class _Connection(pysher.connection.Connection):  # type: ignore[misc]
         pass  # any message counts as activity (_on_message already touched)
 
     def _pusher_error_handler(self, data: Any) -> None:
-        # After the handshake a pusher:error never changes the connection state (reference A.4):
+        # After the handshake a pusher:error never changes the connection state (docs/protocol.md):
         # servers put reconnect-range codes in non-fatal errors. Close codes drive reconnects.
         self._owner._pusher_error(decode(data))
 

@@ -1,4 +1,4 @@
-"""pusher-js, the reference Pusher client, under Node against the relay (reference A.16 item 13)."""
+"""pusher-js, the reference Pusher client, under Node against the relay (docs/protocol.md)."""
 
 from __future__ import annotations
 

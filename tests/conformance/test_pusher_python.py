@@ -94,7 +94,7 @@ def test_pysher_receives_private_and_presence_events(relay: Relay) -> None:
     )
 
     def on_connected(_: Any) -> None:
-        # pysher must subscribe inside connection_established (python-stack-evaluation §3)
+        # pysher must subscribe inside connection_established
         for name in ("private-sync-control", "presence-ferrawin-listeners"):
             channel = client.subscribe(name)
             channel.bind("sync.command", lambda data, name=name: received.append((name, json.loads(data))))
@@ -120,6 +120,6 @@ def test_pysher_receives_private_and_presence_events(relay: Relay) -> None:
         ]
         assert api.users_info("presence-ferrawin-listeners") == {"users": [{"id": "agent-01"}]}
     finally:
-        # pysher joins its loop thread, which may sit in select() for up to 100 s (python-stack-evaluation
-        # §3); bound the join: the thread is a daemon and the relay's teardown closes its socket.
+        # pysher joins its loop thread, which may sit in select() for up to 100 s
+        # bound the join: the thread is a daemon and the relay's teardown closes its socket.
         client.disconnect(timeout=2)

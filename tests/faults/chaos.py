@@ -1,5 +1,5 @@
 """Chaos run: a full sync from a real headless agent process into the Manager stub while faults are injected on
-a schedule through the relay's and the stub's fault-control APIs (design.md §8), then proof that nothing was
+a schedule through the relay's and the stub's fault-control APIs (docs/testing.md), then proof that nothing was
 lost and nothing ran twice.
 
 Used by tests/faults/test_chaos.py (a few hundred planillas, CI), tests/faults/test_security.py (secrets and
@@ -35,8 +35,8 @@ from pathlib import Path
 from typing import Any
 
 import requests
+from agent_harness import RemoteProbe, agent_env
 
-from agent.testing import RemoteProbe, agent_env
 from sync import protocol
 from sync.config import load_settings
 from sync.devstack.complete_sync import expected_holdings
@@ -322,7 +322,7 @@ class ChaosRun:
 
     def command(self, command: str, params: dict[str, Any] | None = None, *, rid: str | None = None,
                 timeout: float = 60) -> str:  # fmt: skip
-        """Send until acknowledged, re-sending with the same requestId every 2 s (design §4, missed messages)."""
+        """Send until acknowledged, re-sending with the same requestId every 2 s (docs/protocol.md)."""
         assert self.probe is not None
         rid = rid or protocol.new_request_id()
         self.sent[rid] = command

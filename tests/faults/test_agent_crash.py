@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import requests
+from agent_harness import RemoteProbe, agent_env
 
-from agent.testing import RemoteProbe, agent_env
 from sync.config import load_settings
 from sync.devstack.complete_sync import expected_holdings
 from sync.devstack.ferrawin_data import generate

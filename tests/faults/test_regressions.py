@@ -1,8 +1,9 @@
-"""The PHP tool's fixed failures (reference ferrawin-sync-php.md §6) that apply to FerraSync, one named test each.
+"""The PHP tool's fixed failures (docs/ferrawin.md, "What the PHP tool fixed") that apply here, one test each.
 
-Each test is named `test_<commit>_<what>` and fails when the guard it names is removed (checked once by removing
-each guard locally; see docs/reliability.md). Items covered elsewhere are listed at the end with the tests that
-hold them. FerraWin here is a generated SQLite database with every quirk planted (sync/devstack/ferrawin_data).
+Each test is named for the behaviour it guards (its docstring names the PHP tool's commit) and fails when the
+guard it names is removed (checked once by removing each guard locally; see docs/reliability.md). Items covered
+elsewhere are listed at the end with the tests that hold them. FerraWin here is a generated SQLite database
+with every quirk planted (sync/devstack/ferrawin_data).
 """
 
 from __future__ import annotations
@@ -60,10 +61,11 @@ def engine_for(url: str, stub: Any, home: Path) -> Engine:
 # ---------------------------------------------------------------------------------------------- Manager side
 
 
-def test_8cc6573_failed_codigos_existentes_is_never_an_empty_list(ferrawin: Any, manager_stub: Any,
-                                                                   tmp_path: Path) -> None:  # fmt: skip
+def test_failed_codigos_existentes_is_never_an_empty_list(ferrawin: Any, manager_stub: Any,
+                                                           tmp_path: Path) -> None:  # fmt: skip
     """A failed `codigos-existentes` once returned [], and the tool re-sent 37,330 planillas: the run must fail
-    and send nothing."""
+    and send nothing.
+    The PHP tool's fix: commit 8cc6573."""
     url = ferrawin[0]
     requests.post(f"{manager_stub.url}/_faults/codigos-existentes", json={"count": 1}, timeout=5).raise_for_status()
     summary = engine_for(url, manager_stub, tmp_path).run(RunRequest(mode="incremental", force=True))
@@ -72,8 +74,9 @@ def test_8cc6573_failed_codigos_existentes_is_never_an_empty_list(ferrawin: Any,
     assert manager_stub.faults.counters()["fired"]["error"] == 1
 
 
-def test_33e8fbf_manager_error_carries_the_full_server_body(manager_stub: Any) -> None:
-    """Guzzle truncated the 500 body; the server's own error text must reach the message."""
+def test_manager_error_carries_the_full_server_body(manager_stub: Any) -> None:
+    """Guzzle truncated the 500 body; the server's own error text must reach the message.
+    The PHP tool's fix: commit 33e8fbf."""
     detail = "SQLSTATE[23000]: Integrity constraint violation: 1062 Duplicate entry 'x' for key " + "k" * 300
     requests.post(f"{manager_stub.url}/_faults/error", timeout=5,
                   json={"status": 500, "path": "sync", "body": {"success": False, "message": "Error interno",
@@ -87,28 +90,32 @@ def test_33e8fbf_manager_error_carries_the_full_server_body(manager_stub: Any) -
 # ---------------------------------------------------------------------------------------------- detection
 
 
-def test_6d0260e_a_null_manager_date_switches_the_date_rule_off() -> None:
-    """A null fecha in Manager flagged ~35k planillas every run: compare only when both sides have a value."""
+def test_a_null_manager_date_switches_the_date_rule_off() -> None:
+    """A null fecha in Manager flagged ~35k planillas every run: compare only when both sides have a value.
+    The PHP tool's fix: commit 6d0260e."""
     assert change_reasons(FW, held(fecha_calculo=None)) == []
     assert change_reasons(Fingerprint("3:10:7", None, 100.0, 10, 4), held()) == []
 
 
-def test_e98cee2_hash_or_date_each_detects_alone() -> None:
-    """Hash-only detection (date as a fallback) missed figure and mark edits: either rule flags the planilla."""
+def test_hash_or_date_each_detects_alone() -> None:
+    """Hash-only detection (date as a fallback) missed figure and mark edits: either rule flags the planilla.
+    The PHP tool's fix: commit e98cee2."""
     assert [r.split()[0] for r in change_reasons(FW, held(hash="3:10:8"))] == ["hash"]
     assert [r.split()[0] for r in change_reasons(FW, held(fecha_calculo="2025-03-02 09:00:00"))] == ["fecha"]
 
 
-def test_77b7a1e_aggregate_axes_flag_deviated_planillas() -> None:
-    """App-side corruption invisible to hash and date: peso (over 1 kg), barras and dobleces flag it."""
+def test_aggregate_axes_flag_deviated_planillas() -> None:
+    """App-side corruption invisible to hash and date: peso (over 1 kg), barras and dobleces flag it.
+    The PHP tool's fix: commit 77b7a1e."""
     assert change_reasons(FW, held(peso=140.0))[0].startswith("peso")
     assert change_reasons(FW, held(barras=12))[0].startswith("barras")
     assert change_reasons(FW, held(dobleces=9))[0].startswith("dobleces")
     assert change_reasons(FW, held(peso=100.9)) == []  # rounding churn below 1 kg (07beb40)
 
 
-def test_77b7a1e_spiral_rows_are_left_out_of_the_aggregates(ferrawin: Any) -> None:
-    """The aggregate axes compare against Manager, which leaves spiral indicator rows out of peso/barras."""
+def test_spiral_rows_are_left_out_of_the_aggregates(ferrawin: Any) -> None:
+    """The aggregate axes compare against Manager, which leaves spiral indicator rows out of peso/barras.
+    The PHP tool's fix: commit 77b7a1e."""
     url, manifest, source = ferrawin
     fingerprints = source.fingerprints()
     code = manifest.quirks["spiral"][0]
@@ -120,8 +127,9 @@ def test_77b7a1e_spiral_rows_are_left_out_of_the_aggregates(ferrawin: Any) -> No
     assert fingerprints[code].barras == sum(int(n) for _f, n in rows) - spiral
 
 
-def test_5a5abe9_fecha_calculo_is_compared_to_the_second(ferrawin: Any) -> None:
-    """Millisecond suffixes made ~10,000 planillas "modified" per cycle: FerraWin's date is YYYY-MM-DD HH:MM:SS."""
+def test_fecha_calculo_is_compared_to_the_second(ferrawin: Any) -> None:
+    """Millisecond suffixes made ~10,000 planillas "modified" per cycle: FerraWin's date is YYYY-MM-DD HH:MM:SS.
+    The PHP tool's fix: commit 5a5abe9."""
     fingerprints = ferrawin[2].fingerprints()
     dated = [f.fecha_calculo for f in fingerprints.values() if f.fecha_calculo]
     assert dated and all(len(d) == 19 and d[10] == " " for d in dated), dated[:3]
@@ -129,8 +137,9 @@ def test_5a5abe9_fecha_calculo_is_compared_to_the_second(ferrawin: Any) -> None:
     assert with_ms > 0  # the stored values do carry milliseconds
 
 
-def test_d5caf42_unpadded_zcodigo_is_padded_everywhere(ferrawin: Any) -> None:
-    """Unpadded ZCODIGO ('2531') never matched Manager's '2026-002531', so changes went undetected."""
+def test_unpadded_zcodigo_is_padded_everywhere(ferrawin: Any) -> None:
+    """Unpadded ZCODIGO ('2531') never matched Manager's '2026-002531', so changes went undetected.
+    The PHP tool's fix: commit d5caf42."""
     _url, manifest, source = ferrawin
     assert manifest.unpadded_raw, "the generator planted unpadded codes"
     listed, fingerprints = set(source.list_codes()), source.fingerprints()
@@ -138,15 +147,17 @@ def test_d5caf42_unpadded_zcodigo_is_padded_everywhere(ferrawin: Any) -> None:
         assert raw_code != code.split("-")[1] and code in listed and code in fingerprints, code
 
 
-def test_157f479_nuevas_and_modificadas_are_processed_in_one_descending_order() -> None:
-    """The merged list jumped between codes; newest first across both kinds (846e635 too)."""
+def test_nuevas_and_modificadas_are_processed_in_one_descending_order() -> None:
+    """The merged list jumped between codes; newest first across both kinds (846e635 too).
+    The PHP tool's fix: commit 157f479."""
     manager = {"2024-000009": held(barras=3), "2026-000001": held(hash="x:y:z"), "2025-000005": held()}
     plan = plan_incremental(["2025-000007", "2026-000002", "2023-000001"], {c: FW for c in manager}, manager, set())
     assert plan.codes == ["2026-000002", "2026-000001", "2025-000007", "2024-000009", "2023-000001"]
 
 
-def test_836e49b_sin_obra_planillas_are_filtered_before_processing(ferrawin: Any) -> None:
-    """Sin-obra planillas were loaded every cycle and inflated /N: the plan leaves them out up front."""
+def test_sin_obra_planillas_are_filtered_before_processing(ferrawin: Any) -> None:
+    """Sin-obra planillas were loaded every cycle and inflated /N: the plan leaves them out up front.
+    The PHP tool's fix: commit 836e49b."""
     _url, manifest, source = ferrawin
     sin_obra = source.sin_obra()
     assert manifest.sin_obra <= sin_obra and manifest.sin_obra
@@ -158,8 +169,9 @@ def test_836e49b_sin_obra_planillas_are_filtered_before_processing(ferrawin: Any
 # ---------------------------------------------------------------------------------------------- payload
 
 
-def test_28ee404_junk_rows_never_make_a_planilla(ferrawin: Any) -> None:
-    """Blank-key rows made a phantom planilla `-`; the listing and detection skip them."""
+def test_junk_rows_never_make_a_planilla(ferrawin: Any) -> None:
+    """Blank-key rows made a phantom planilla `-`; the listing and detection skip them.
+    The PHP tool's fix: commit 28ee404."""
     url, _manifest, source = ferrawin
     codes = source.list_codes()
     assert raw(url, "SELECT COUNT(*) FROM ORD_BAR WHERE TRIM(COALESCE(ZCONTA, '')) = '' "
@@ -168,8 +180,9 @@ def test_28ee404_junk_rows_never_make_a_planilla(ferrawin: Any) -> None:
     assert all(len(c) == 11 and c[4] == "-" for c in source.fingerprints())
 
 
-def test_28ee404_sin_obra_planillas_are_never_sent(ferrawin: Any, manager_stub: Any, tmp_path: Path) -> None:
-    """Planillas without a valid obra were re-sent and discarded every cycle; they are never sent."""
+def test_sin_obra_planillas_are_never_sent(ferrawin: Any, manager_stub: Any, tmp_path: Path) -> None:
+    """Planillas without a valid obra were re-sent and discarded every cycle; they are never sent.
+    The PHP tool's fix: commit 28ee404."""
     url, manifest, _source = ferrawin
     codes = sorted(manifest.sin_obra)
     engine = engine_for(url, manager_stub, tmp_path)
@@ -179,17 +192,19 @@ def test_28ee404_sin_obra_planillas_are_never_sent(ferrawin: Any, manager_stub: 
     assert sent and not sent & manifest.sin_obra
 
 
-def test_369dc70_prod_deto_rows_do_not_multiply_elements(ferrawin: Any) -> None:
-    """×385 PROD_DETO rows per element inflated a planilla from 1,806 kg to 540,461 kg: one row per element."""
+def test_prod_deto_rows_do_not_multiply_elements(ferrawin: Any) -> None:
+    """×385 PROD_DETO rows per element inflated a planilla from 1,806 kg to 540,461 kg: one row per element.
+    The PHP tool's fix: commit 369dc70."""
     url, manifest, source = ferrawin
     code = manifest.quirks["deto_hundreds"][0]
     planilla = source.read_planillas([code])[0]
     assert len(planilla["elementos"]) == expected_holdings(url)[code]
 
 
-def test_4777993_prod_deti_rows_do_not_multiply_entities(ferrawin: Any) -> None:
+def test_prod_deti_rows_do_not_multiply_entities(ferrawin: Any) -> None:
     """Entities were multiplied by their PROD_DETI production units: one PROD_DETI row per line, so each
-    entity's composition has exactly its line's ORD_BAR rows."""
+    entity's composition has exactly its line's ORD_BAR rows.
+    The PHP tool's fix: commit 4777993."""
     url, _manifest, source = ferrawin
     multi = raw(url, "SELECT ZCONTA, ZCODPLA, ZCODLIN FROM PROD_DETI GROUP BY ZCONTA, ZCODPLA, ZCODLIN "
                      "HAVING COUNT(*) > 1 LIMIT 1")  # fmt: skip
@@ -205,16 +220,18 @@ def test_4777993_prod_deti_rows_do_not_multiply_entities(ferrawin: Any) -> None:
     assert len(entity["composicion"]["barras"]) + len(entity["composicion"]["estribos"]) == bars > 0
 
 
-def test_9f3cc79_header_only_planillas_are_sent_with_sin_elementos(ferrawin: Any) -> None:
-    """Planillas without ORD_BAR rows were dropped: they go header-only with `sin_elementos: true`."""
+def test_header_only_planillas_are_sent_with_sin_elementos(ferrawin: Any) -> None:
+    """Planillas without ORD_BAR rows were dropped: they go header-only with `sin_elementos: true`.
+    The PHP tool's fix: commit 9f3cc79."""
     _url, manifest, source = ferrawin
     code = next(c for c in manifest.quirks["header_only"] if c not in manifest.sin_obra)
     planilla = source.read_planillas([code])[0]
     assert planilla.get("sin_elementos") is True and planilla["elementos"] == []
 
 
-def test_2460257_batches_are_capped_by_elements_too(ferrawin: Any, manager_stub: Any, tmp_path: Path) -> None:
-    """A few huge planillas timed out in 5-planilla batches: at most 5 planillas *or* 200 elements a batch."""
+def test_batches_are_capped_by_elements_too(ferrawin: Any, manager_stub: Any, tmp_path: Path) -> None:
+    """A few huge planillas timed out in 5-planilla batches: at most 5 planillas *or* 200 elements a batch.
+    The PHP tool's fix: commit 2460257."""
     url, _manifest, _source = ferrawin
     assert EngineOptions(data_dir=tmp_path, hostname="x").batch_elements == 200
     counts = expected_holdings(url)
@@ -227,8 +244,9 @@ def test_2460257_batches_are_capped_by_elements_too(ferrawin: Any, manager_stub:
     assert all(len(b) <= 5 and sum(b[:-1]) < engine.options.batch_elements for b in batches), batches
 
 
-def test_8e34d05_a_year_is_chosen_by_zconta_not_by_date(ferrawin: Any, tmp_path: Path) -> None:
-    """A year selection used ZFECHA; it must use the code's year (ZCONTA): a 2024 planilla dated 2019 is 2024's."""
+def test_a_year_is_chosen_by_zconta_not_by_date(ferrawin: Any, tmp_path: Path) -> None:
+    """A year selection used ZFECHA; it must use the code's year (ZCONTA): a 2024 planilla dated 2019 is 2024's.
+    The PHP tool's fix: commit 8e34d05."""
     url, _manifest, source = ferrawin
     copy = tmp_path / "ferrawin.db"
     copy.write_bytes(Path(url.removeprefix("sqlite:///")).read_bytes())

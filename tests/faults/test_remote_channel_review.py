@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from agent_harness import HeadlessAgent, RemoteProbe, agent_env
 
-from agent.testing import HeadlessAgent, RemoteProbe, agent_env
 from sync import protocol
 from sync.config import load_settings
 from sync.devstack.ferrawin_data import generate

@@ -1,11 +1,11 @@
-"""A real headless agent process for the GUI tests (agent.testing.HeadlessAgent), shared by the control window's
+"""A real headless agent process for the GUI tests (agent_harness.HeadlessAgent), shared by the control window's
 tests through the `headless_agent` fixture of tests/gui/conftest.py, and a slow Manager for them."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from agent.testing import HeadlessAgent
+from agent_harness import HeadlessAgent
 
 __all__ = ["HeadlessAgent", "slow_manager"]
 

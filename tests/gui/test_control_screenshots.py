@@ -28,7 +28,7 @@ def test_screenshots_exist_are_not_blank_and_differ(tmp_path: Path) -> None:
         assert len(colours(image)) > 20  # not blank
         images[name] = bytes(image.constBits())
     assert len(set(images.values())) == len(STATES)
-    # The state colour of ui.md is on the pill: green running, amber paused, red error.
+    # The state colour of docs/ui.md is on the pill: green running, amber paused, red error.
     for name, rgb in (("running", (22, 163, 74)), ("paused", (217, 119, 6)), ("error", (220, 38, 38))):
         image = QImage(str(tmp_path / f"control-{name}.png"))
         band = [(x, y) for x in range(280, 420) for y in range(40, 110, 4)]  # under the menu bar, whatever its height

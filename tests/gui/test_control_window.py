@@ -23,9 +23,9 @@ from typing import Any
 
 import pytest
 import shiboken6
+from agent_harness import agent_env
 from real_agent import HeadlessAgent, slow_manager
 
-from agent.testing import agent_env
 from agent.ui.settings_dialog import SettingsDialog
 from desktop import strings
 from desktop.controller import Controller, Timings

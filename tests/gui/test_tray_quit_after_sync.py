@@ -12,7 +12,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from agent.testing import RemoteProbe, agent_env
+from agent_harness import RemoteProbe, agent_env
+
 from sync.config import load_settings
 from sync.devstack.ferrawin_data import generate
 

@@ -41,7 +41,7 @@ RUN = {
 
 
 def sample(visual: str) -> AgentSnapshot:
-    """A realistic snapshot for each visual state of ui.md."""
+    """A realistic snapshot for each visual state of docs/ui.md."""
     if visual == "running":
         return replace(BASE, state="sending", message="Sincronizando 150/500", **RUN)
     if visual == "pausing":

@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from agent_harness import agent_env
 
 from agent.autostart import RUN_KEY, VALUE_NAME
-from agent.testing import agent_env
 from sync import __version__
 from sync.devstack.ferrawin_data import generate
 

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from agent_harness import agent_env
 
-from agent.testing import agent_env
 from sync.config import load_settings
 from sync.devstack.ferrawin_data import generate
 

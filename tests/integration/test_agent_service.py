@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 import requests
+from agent_harness import RemoteProbe, agent_env
 
 from agent.files import LISTENER_STATUS, SYNC_PAUSE, SYNC_PID
 from agent.leadership import decide
 from agent.service import AgentService
 from agent.snapshot import Notice
-from agent.testing import RemoteProbe, agent_env
 from sync.config import load_settings, read_settings_file
 from sync.devstack.complete_sync import expected_holdings
 from sync.devstack.ferrawin_data import generate

@@ -1,4 +1,4 @@
-"""Design §4: while running, `sync.status` goes out on every phase change and otherwise at most once a
+"""docs/protocol.md: while running, `sync.status` goes out on every phase change and otherwise at most once a
 (scaled) second; progress alone never publishes at once. Counted as the relay delivers them to a subscriber."""
 
 from __future__ import annotations
@@ -7,8 +7,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from agent_harness import RemoteProbe, agent_env
+
 from agent.service import AgentService
-from agent.testing import RemoteProbe, agent_env
 from sync.config import load_settings
 from sync.devstack.ferrawin_data import generate
 

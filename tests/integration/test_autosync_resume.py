@@ -12,9 +12,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from agent_harness import RemoteProbe, agent_env
+
 from agent.autosync import NETWORK_WAIT_S
 from agent.service import AgentService
-from agent.testing import RemoteProbe, agent_env
 from sync.config import load_settings
 from sync.devstack.complete_sync import expected_holdings
 from sync.devstack.ferrawin_data import generate

@@ -59,7 +59,7 @@ def test_rebuild_then_incremental_then_edit_day(
         for e in p["elementos"]
         if str(e["dimensiones"]).startswith(SPIRAL)
     )
-    assert spiral_rows > 0  # spiral indicator rows travel in the payload (design.md §5)
+    assert spiral_rows > 0  # spiral indicator rows travel in the payload (docs/ferrawin.md, "Guards")
 
     quiet = engine.run(RunRequest(mode="incremental"))
     assert quiet.state == "completed" and quiet.counts.total == 0, quiet.message

@@ -251,7 +251,7 @@ def snapshot(q: Query) -> dict[str, dict[str, Any]]:
 
 
 def expected_codes(before: dict[str, dict[str, Any]], after: dict[str, dict[str, Any]]) -> tuple[set[str], set[str]]:
-    """The reference §1.10 rules plus the closed header-only gap (design.md §5), applied independently."""
+    """The detection rules plus the closed header-only gap (docs/engine.md), applied independently."""
     sent_before = {c for c, v in before.items() if v["valid"]}
     nuevas = {c for c, v in after.items() if v["valid"] and c not in sent_before}
     modificadas = set()

@@ -1,7 +1,7 @@
 """The FerraWin source on real databases: SQLite (sqlite3) and PostgreSQL (pyodbc + psqlODBC).
 
 The sample rows (tests/golden/ferrawin_sample.sql) and the expected payloads (tests/golden/*.json)
-are hand-written from reference ferrawin-sync-php.md §1–2; both dialects must give the same answers.
+are hand-written from docs/ferrawin.md; both dialects must give the same answers.
 """
 
 from __future__ import annotations

@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from agent_harness import RemoteProbe, agent_env
 from frozen_build import frozen_bundle
 
-from agent.testing import RemoteProbe, agent_env
 from sync import __version__
 from sync.config import load_settings
 from sync.devstack.ferrawin_data import generate

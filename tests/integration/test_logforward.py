@@ -1,5 +1,5 @@
 """sync-log forwarding against the Manager stub over real HTTP: batching, the cap, and what each failure does
-(reference ferrawin-sync-php.md §2.7: requeue on 5xx/network, drop on 404/413)."""
+(docs/manager.md: requeue on 5xx/network, drop on 404/413)."""
 
 from __future__ import annotations
 

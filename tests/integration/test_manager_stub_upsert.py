@@ -202,7 +202,7 @@ def test_con_conteo_is_null_for_header_only_and_zero_for_only_spirals(manager_st
 
 def test_empty_manager_answers_an_empty_php_array(manager_stub: Any) -> None:
     r = requests.get(f"{manager_stub.url}{API}/codigos-existentes?con_conteo=1", headers=manager_stub.headers())
-    # PHP encodes an empty associative array as [] (reference ferrawin-sync-php §2.1).
+    # PHP encodes an empty associative array as [] (docs/ferrawin.md).
     assert r.json() == {"success": True, "total": 0, "planillas": []}
     from sync.manager import ManagerClient
 

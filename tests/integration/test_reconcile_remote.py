@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from agent_harness import ROOT, HeadlessAgent, RemoteProbe, agent_env
 
-from agent.testing import ROOT, HeadlessAgent, RemoteProbe, agent_env
 from sync import protocol
 from sync.config import load_settings
 from sync.devstack.ferrawin_data import generate

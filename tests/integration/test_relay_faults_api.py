@@ -1,4 +1,4 @@
-"""The relay's fault-control HTTP API (design.md §8): each fault lands and is counted."""
+"""The relay's fault-control HTTP API (docs/testing.md): each fault lands and is counted."""
 
 from __future__ import annotations
 

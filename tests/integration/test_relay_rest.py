@@ -1,4 +1,4 @@
-"""The relay's HTTP API over real HTTP: signatures, limits and delivery (reference A.10, A.11, A.16 item 7)."""
+"""The relay's HTTP API over real HTTP: signatures, limits and delivery (docs/protocol.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The relay's WebSocket side over real sockets, checked message by message (reference A.16 items 1–6)."""
+"""The relay's WebSocket side over real sockets, checked message by message (docs/protocol.md)."""
 
 from __future__ import annotations
 

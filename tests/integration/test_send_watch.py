@@ -1,7 +1,7 @@
 """`ferrasync send` and `ferrasync watch` against the relay, with a tiny fake agent on the other side.
 
 The fake agent uses our own subscriber and publisher, validates with sync.protocol, de-duplicates by
-requestId, acks, and reports statuses the way design.md §4 describes.
+requestId, acks, and reports statuses the way docs/protocol.md describes.
 """
 
 from __future__ import annotations
@@ -272,7 +272,7 @@ def _spawn(argv: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
 
 
 def test_watch_and_send_from_two_terminals(relay_process: RelayProcess, tmp_path: Path) -> None:
-    """The issue's criterion: `ferrasync relay`, `ferrasync watch` and `ferrasync send` as three processes."""
+    """The acceptance criterion: `ferrasync relay`, `ferrasync watch` and `ferrasync send` as three processes."""
     env = pusher_env(relay_process, tmp_path)
     watch = _spawn(["watch", "--commands", "--count", "4", "--timeout", "30"], env)
     try:

@@ -1,4 +1,4 @@
-"""Importing the old ferrawin-sync `.env` and `sync.autosync` (design.md §6, ferrawin-sync-php.md §3.7, §5)."""
+"""Importing the old ferrawin-sync `.env` and `sync.autosync` (docs/migration.md)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from sync.envfile import apply_import, import_env_file, parse_env, plan_import
 from sync.errors import ConfigError
 from sync.secrets import SERVICE, MemoryKeyring
 
-# What an office PC's .env looked like (seed-design.md "Configuracion", ferrawin-sync-php.md §5), on
+# What an office PC's .env looked like (docs/migration.md), on
 # loopback addresses, with the quirks of a hand-edited Windows file added by the test below.
 OLD_ENV = """\
 # SQL Server FerraWin

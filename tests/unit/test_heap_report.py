@@ -1,15 +1,18 @@
-"""The soak's heap diagnostic (agent/testing.py): off unless asked for, and a file per SIGUSR1 when asked."""
+"""The soak's heap diagnostic (bench/soak_agent.py): off unless asked for, and a file per SIGUSR1 when asked."""
 
 from __future__ import annotations
 
 import os
 import signal
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from agent.testing import SOAK_HEAP, heap_figures, report_heap_on_signal
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+
+from soak_agent import SOAK_HEAP, heap_figures, report_heap_on_signal
 
 
 @pytest.fixture

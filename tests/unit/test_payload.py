@@ -1,4 +1,4 @@
-"""Payload rules of reference ferrawin-sync-php.md §1.13 and §2.3–2.4, one rule at a time."""
+"""Payload rules of docs/ferrawin.md, "Payload", one rule at a time."""
 
 from __future__ import annotations
 

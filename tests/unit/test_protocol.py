@@ -1,4 +1,4 @@
-"""sync.protocol: the wire contract of design.md §4, its validation and its legacy forms."""
+"""sync.protocol: the wire contract of docs/protocol.md, its validation and its legacy forms."""
 
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ def reason(data: Any, **kw: Any) -> str:
     return info.value.reason
 
 
-# ------------------------------------------------------------------ Manager's and the seed's own messages
+# ------------------------------------------------------------------ Manager's and the PHP listener's own messages
 
 
 def test_manager_year_start_as_json_string_maps_to_historico() -> None:

@@ -1,4 +1,4 @@
-"""Pusher signatures against the official vectors (reference A.6 and A.10) and the verify side."""
+"""Pusher signatures against the official vectors (docs/protocol.md) and the verify side."""
 
 from __future__ import annotations
 

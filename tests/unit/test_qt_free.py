@@ -1,4 +1,4 @@
-"""design.md §2/§8: the sync package never imports Qt, checked in a fresh interpreter."""
+"""docs/testing.md: the sync package never imports Qt, checked in a fresh interpreter."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The T-SQL texts: parsed by sqlglot's T-SQL parser, equal to the golden texts, with the PHP tool's exact
-detection expressions (reference ferrawin-sync-php.md §1.5), and the batch key filters."""
+detection expressions (docs/ferrawin.md), and the batch key filters."""
 
 from __future__ import annotations
 

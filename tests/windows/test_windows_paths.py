@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from agent_harness import agent_env
 
 from agent import task_scheduler
 from agent.autostart import RUN_KEY, WindowsRunKey
-from agent.testing import agent_env
 from sync.secrets import SecretStore, keyring_status
 
 UNIQUE = uuid.uuid4().hex[:8]  # names no real FerraSync install uses, so a test never touches one
