@@ -27,6 +27,7 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 from desktop.controller import Controller, Timings  # noqa: E402
 from desktop.ui.report_dialog import ReportDialog  # noqa: E402
 from desktop.ui.window import ControlWindow  # noqa: E402
+from qtshared.settings_dialog import SettingsDialog  # noqa: E402
 from sync import protocol  # noqa: E402
 from sync.config import load_settings  # noqa: E402
 from sync.explain import Explanation, FerraWinSide, ManagerSide  # noqa: E402
@@ -188,7 +189,7 @@ def render_settings_and_about(out: Path, home: Path) -> list[Path]:
     window = ControlWindow(settings, ctl)
     window.open_settings()
     dialog = window.dialog
-    assert dialog is not None
+    assert isinstance(dialog, SettingsDialog)
     for name, value in (("PUSHER_APP_ID", "1712345"), ("PUSHER_APP_KEY", "a1b2c3d4e5f6a7b8c9d0"),
                         ("PUSHER_APP_CLUSTER", "eu")):  # fmt: skip
         dialog.set_value(name, value)
