@@ -20,14 +20,15 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QApplication, QMessageBox, QSystemTrayIcon
 
 from agent import autostart as autostart_mod
-from agent.qt_bridge import Bridge, QtWorkers
-from agent.qt_compat import protect_singletons
+from agent.qt_bridge import Bridge
 from agent.qt_single import claim_instance
 from agent.ui import icons, model
 from agent.ui import strings as S
-from agent.ui.settings_dialog import SettingsDialog
 from agent.ui.status_window import StatusWindow
 from agent.ui.tray import TrayController
+from qtshared.qt_compat import protect_singletons
+from qtshared.settings_dialog import SettingsDialog
+from qtshared.workers import QtWorkers
 
 log = logging.getLogger("ferrasync.agent.tray")
 CONTROL_PROGRAM = "ferrasync-control"

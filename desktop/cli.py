@@ -29,8 +29,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Qt is imported only now, so `--version` works without a display.
     from PySide6.QtWidgets import QApplication, QMessageBox
 
-    from agent.qt_compat import protect_singletons
     from desktop.ui.window import ControlWindow
+    from qtshared.qt_compat import protect_singletons
     from sync.config import load_settings
     from sync.errors import FerraSyncError
 

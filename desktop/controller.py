@@ -28,6 +28,7 @@ from desktop.errorlist import ErrorEntry, ErrorList
 from desktop.history import FILE_NAME, HistoryStore, RunRow
 from desktop.registry import AgentRegistry, AgentView
 from sync import protocol
+from sync.config import Settings
 from sync.errors import FerraSyncError
 from sync.pusher.publisher import Publisher
 from sync.pusher.subscriber import SUBSCRIBED, Subscriber, subscriber_from_settings
@@ -80,7 +81,7 @@ class Controls:
 class Controller:
     def __init__(
         self,
-        settings: Any,
+        settings: Settings,
         *,
         timings: Timings | None = None,
         history_path: Path | None = None,

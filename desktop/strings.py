@@ -6,6 +6,8 @@ Where the situation is the same as in Manager's web monitor, its sentences are r
 
 from __future__ import annotations
 
+from qtshared.strings import TARGET
+
 APP_TITLE = "FerraSync — Control"
 
 # ----------------------------------------------------------------------------- states (docs/ui.md)
@@ -36,7 +38,7 @@ STATE_COLOURS = {
 PRODUCTION_COLOUR = "#dc2626"
 LOCAL_COLOUR = "#2563eb"
 
-TARGET_LABELS = {"production": "Producción", "local": "Local"}
+TARGET_LABELS = TARGET  # the same words as the tray and the settings checks
 MODE_LABELS = {
     "incremental": "Incremental",
     "nuevas": "Solo nuevas",

@@ -24,9 +24,9 @@ from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 from tray_fakes import ScriptedService, sample  # noqa: E402
 
 from agent.ui import icons, model  # noqa: E402
-from agent.ui.settings_dialog import SettingsDialog  # noqa: E402
 from agent.ui.status_window import StatusWindow  # noqa: E402
 from agent.ui.tray import TrayController  # noqa: E402
+from qtshared.settings_dialog import SettingsDialog  # noqa: E402
 
 TASKBARS = (("#1f1f1f", "#ffffff"), ("#f3f3f3", "#1f1f1f"))  # dark and light (Windows 11 defaults)
 
@@ -104,6 +104,7 @@ def message_boxes(out: Path) -> list[Path]:
     from PySide6.QtWidgets import QMessageBox
 
     from agent.ui import strings as S
+    from qtshared import strings as shared
     from sync.envfile import Change
 
     detail = ("Ya hay un agente FerraSync en marcha con la carpeta de datos C:\\Users\\oficina\\AppData\\Local\\"
@@ -114,7 +115,8 @@ def message_boxes(out: Path) -> list[Path]:
                Change("PRODUCTION_TOKEN", "x", None, True), Change("FERRASYNC_AUTOSYNC_INTERVAL", None, "2", False)]
     preview = "Cambios que importaría C:\\xampp\\htdocs\\ferrawin-sync\\.env:\n" + "\n".join(c.line() for c in changes)
     buttons = QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No
-    confirm = QMessageBox(QMessageBox.Icon.Question, S.IMPORT_ENV, S.IMPORT_CONFIRM.format(preview=preview), buttons)
+    confirm = QMessageBox(QMessageBox.Icon.Question, shared.IMPORT_ENV, shared.IMPORT_CONFIRM.format(preview=preview),
+                          buttons)  # fmt: skip
     shots = [(running, out / "agent-already-running.png"), (confirm, out / "agent-import-confirm.png")]
     for box, path in shots:
         box.show()

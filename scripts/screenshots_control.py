@@ -2,6 +2,8 @@
 
     .venv/bin/python scripts/screenshots_control.py [OUTPUT_DIR]
 
+Also control-settings.png (the settings dialog) and about.png (the About box).
+
 Offscreen and offline: the real window and controller, fed with the statuses and acks an agent would
 send (the same dictionaries sync.protocol builds), then grabbed with QWidget.grab().
 """
@@ -25,6 +27,7 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 from desktop.controller import Controller, Timings  # noqa: E402
 from desktop.ui.report_dialog import ReportDialog  # noqa: E402
 from desktop.ui.window import ControlWindow  # noqa: E402
+from qtshared.settings_dialog import SettingsDialog  # noqa: E402
 from sync import protocol  # noqa: E402
 from sync.config import load_settings  # noqa: E402
 from sync.explain import Explanation, FerraWinSide, ManagerSide  # noqa: E402
@@ -179,6 +182,30 @@ def render_dialog(name: str, out: Path, home: Path) -> ReportDialog:
     return dialog
 
 
+def render_settings_and_about(out: Path, home: Path) -> list[Path]:
+    """The window's settings (the shared dialog with the Pusher group and its own option) and its About box."""
+    settings = load_settings(env={"FERRASYNC_HOME": str(home)})
+    ctl = Controller(settings, timings=Timings(), history_path=home / "settings.db")
+    window = ControlWindow(settings, ctl)
+    window.open_settings()
+    dialog = window.dialog
+    assert isinstance(dialog, SettingsDialog)
+    for name, value in (("PUSHER_APP_ID", "1712345"), ("PUSHER_APP_KEY", "a1b2c3d4e5f6a7b8c9d0"),
+                        ("PUSHER_APP_CLUSTER", "eu")):  # fmt: skip
+        dialog.set_value(name, value)
+    QApplication.processEvents()
+    shots = [out / "control-settings.png", out / "about.png"]
+    assert dialog.grab().save(str(shots[0])), shots[0]
+    dialog.reject()
+    window.show_about()
+    QApplication.processEvents()
+    assert window.about_box is not None and window.about_box.grab().save(str(shots[1])), shots[1]
+    window.about_box.close()
+    window.bridge.detach()
+    ctl.history.close()
+    return shots
+
+
 def main(argv: list[str]) -> int:
     out = Path(argv[1]) if len(argv) > 1 else ROOT / "docs" / "screenshots"
     out.mkdir(parents=True, exist_ok=True)
@@ -193,6 +220,8 @@ def main(argv: list[str]) -> int:
         for name in DIALOGS:
             dialog = render_dialog(name, out, Path(tmp))
             print(f"{out / f'control-{name}.png'}  (dialog {'answered' if dialog.answered else 'waiting'})")
+        for path in render_settings_and_about(out, Path(tmp)):
+            print(path)
     app.processEvents()
     return 0
 

@@ -1,9 +1,14 @@
 """Every Spanish text the tray and its windows show (docs/ui.md: the users' words, the web monitor's colours).
 
 The service's own sentences (status messages, notices) live in agent/strings.py; these are the tray's.
+The words it shares with the control window (settings, About, target names) live in qtshared/strings.py.
 """
 
 from __future__ import annotations
+
+# The tray's tables name them here too: one definition, shared with the control window.
+from qtshared.strings import MENU_ABOUT as MENU_ABOUT
+from qtshared.strings import TARGET as TARGET
 
 APP = "FerraSync"
 APP_AGENT = "FerraSync Agent"
@@ -27,7 +32,6 @@ LABEL_INTERRUPTED = "Interrumpido"
 LABEL_CONNECTING = "Conectando…"
 
 ROLE = {"active": "activo", "standby": "en reserva"}
-TARGET = {"production": "Producción", "local": "Local"}
 MODE = {
     "incremental": "Incremental",
     "nuevas": "Solo nuevas",
@@ -79,11 +83,6 @@ MENU_SETTINGS = "Configuración…"
 MENU_AUTOSTART_WINDOWS = "Iniciar con Windows"
 MENU_AUTOSTART_OTHER = "Iniciar al abrir la sesión"
 MENU_QUIT = "Salir"
-MENU_ABOUT = "Acerca de FerraSync…"
-ABOUT_TITLE = "Acerca de {program}"
-ABOUT_VERSION = "Versión {version}"
-ABOUT_CLOSE = "Cerrar"
-ABOUT_BODY = "Sincroniza FerraWin con Manager y se controla a distancia."
 MENU_NO_YEARS = "(sin años en FerraWin)"
 WHY_STANDBY = "Este PC está en reserva: las sincronizaciones las hace {active}."
 WHY_RUNNING = "Ya hay una sincronización en curso."
@@ -148,43 +147,3 @@ TIP_BTN_LOGS = "Abre la carpeta con los registros diarios del agente"
 TIP_PILL = "Estado del agente en este PC"
 PC_ROLE = "{host} · {role}"
 LEGACY = "Hay un listener antiguo activo en {host}: desinstálelo para que FerraSync tome el control"
-
-# Settings dialog.
-SETTINGS_TITLE = "FerraSync — Configuración"
-TAB_FERRAWIN = "FerraWin"
-TAB_MANAGER = "Manager"
-TAB_PUSHER = "Pusher"
-TAB_ADVANCED = "Avanzado"
-TEST = "Probar conexión"
-TESTING = "Probando…"
-TIP_TEST = "Comprueba la conexión con los datos escritos aquí, sin guardarlos"
-IMPORT_ENV = "Importar .env…"
-TIP_IMPORT_ENV = (
-    "Lee el fichero .env de la herramienta antigua y guarda sus ajustes (contraseñas en el almacén de claves)"
-)
-IMPORT_ENV_FILTER = "Fichero .env (*.env .env);;Todos los ficheros (*)"
-IMPORT_CONFIRM = "{preview}\n\n¿Importar estos cambios?"
-IMPORT_HTTP_CONFIRM = "{reason}\n\n¿Es una red de confianza y quiere importarlo igualmente con http://?"
-IMPORTED_TITLE = "Importación completada"
-IMPORT_FAILED_TITLE = "No se pudo importar"
-SECRET_KEPT = "(guardado; déjelo vacío para mantenerlo)"
-SECRET_EMPTY = "(sin guardar)"
-FROM_ENV = "Definido por la variable de entorno {name}: cámbielo allí."
-SAVE_FAILED = "No se guardó nada: {error}"
-SAVED_IN = "Guardado en {path} (contraseñas y tokens en el almacén de claves del sistema)."
-FERRAWIN_HELP = (
-    "Dónde está la base de datos de FerraWin (SQL Server en la red de la oficina). Indique una URL completa "
-    "o el servidor, la base de datos, el usuario y la contraseña."
-)
-MANAGER_HELP = "Manager es la aplicación web que recibe las planillas. Producción es la real; Local, la de pruebas."
-PUSHER_HELP = (
-    "Pusher es el servicio que hace llegar las órdenes de otros equipos (taller, móvil, casa) a este PC. "
-    "Los datos están en el panel de Pusher de la empresa (App Keys)."
-)
-ADVANCED_HELP = "Ajustes que normalmente no hace falta cambiar."
-CHECK_OK = "✓ {text}"
-CHECK_FAIL = "✗ {text}"
-CHECK_DB_OK = "Conexión correcta con la base de datos de FerraWin ({where})."
-CHECK_MANAGER_OK = "{target}: Manager responde en {url}."
-CHECK_MANAGER_MISSING = "{target}: sin configurar (falta la URL o el token)."
-CHECK_NOTHING = "No hay ningún Manager configurado: indique al menos la URL y el token de Producción."

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QMenu, QMessageBox, QSystemTrayIcon, QWidget
 
 from agent.ui import icons, model
 from agent.ui import strings as S
-from agent.ui.about import show_about
+from qtshared.about import show_about
 
 log = logging.getLogger("ferrasync.agent.tray")
 PULSE_MS = 600

@@ -1,5 +1,5 @@
-"""The small dialogs: a code/year form that flags bad input, a confirmation, and the settings (the agent's
-dialog with this window's group and option).
+"""The small dialogs: a code/year form that flags bad input, a confirmation, and the settings (the shared
+dialog of qtshared with this window's group and section).
 
 They open window-modal with `open()` (never a nested event loop), so tests and the window keep running.
 """
@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtWidgets import QCheckBox, QDialog, QDialogButtonBox, QLabel, QLineEdit, QVBoxLayout, QWidget
 
-from agent.ui.settings_dialog import SettingsDialog
 from desktop import strings
 from desktop.prefs import ControlPrefs
+from qtshared.settings_dialog import SettingsDialog, field_label
+from sync.config import Settings
 
 ERROR_STYLE = "QLineEdit { border: 2px solid #dc2626; border-radius: 3px; padding: 2px; }"
 
@@ -86,24 +86,33 @@ class ConfirmDialog(QDialog):
 REQUIRED = {"PUSHER_APP_ID": "app_id", "PUSHER_APP_KEY": "key", "PUSHER_APP_SECRET": "secret"}
 
 
-class ControlSettingsDialog(SettingsDialog):
-    """The agent's settings dialog (same fields, "Probar conexión" and "Importar .env…") with the group this
-    window needs, the remote channel, plus its own "Permitir destino Local" preference."""
+class ControlSettingsSection:
+    """The control window's part of the shared settings dialog: its "Permitir destino Local" option (saved to
+    control-window.json, not a sync setting) and, once the settings are stored, the names of the missing
+    credentials without which the window cannot connect (the dialog then stays open)."""
 
-    def __init__(self, parent: QWidget, home: Path, prefs: ControlPrefs) -> None:
-        super().__init__(home, parent, groups=("pusher",))
-        self.setWindowTitle(strings.SETTINGS_TITLE)
-        self.helps["pusher"].setText(strings.SETTINGS_INTRO)
+    def __init__(self, home: Path, prefs: ControlPrefs) -> None:
+        self.home = home
         self.prefs = prefs
         self.allow_local = QCheckBox(strings.SETTINGS_ALLOW_LOCAL)
         self.allow_local.setChecked(prefs.allow_local)
         self.allow_local.setToolTip("Muestra el destino Local (azul) junto a Producción (rojo)")
-        self.add_option(self.allow_local)
 
-    def after_save(self, settings: Any) -> str | None:
+    @property
+    def widget(self) -> QWidget:
+        return self.allow_local
+
+    def after_save(self, settings: Settings) -> str | None:
         self.prefs.allow_local = self.allow_local.isChecked()
         if not self.prefs.allow_local:
             self.prefs.target = "production"
         self.prefs.save(self.home)
-        missing = [self.specs[name].label for name, attr in REQUIRED.items() if not getattr(settings.pusher, attr)]
+        missing = [field_label(name) for name, attr in REQUIRED.items() if not getattr(settings.pusher, attr)]
         return strings.SETTINGS_MISSING.format(names=", ".join(missing)) if missing else None
+
+
+def control_settings_dialog(parent: QWidget, home: Path, prefs: ControlPrefs) -> SettingsDialog:
+    """The shared settings dialog with the group this window needs (the remote channel) and its own section."""
+    section = ControlSettingsSection(home, prefs)
+    intros = {"pusher": strings.SETTINGS_INTRO}
+    return SettingsDialog(home, parent, ("pusher",), title=strings.SETTINGS_TITLE, intros=intros, section=section)

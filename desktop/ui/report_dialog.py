@@ -9,6 +9,7 @@ from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QPlainTextEdit, QVBoxLayout, QWidget
 
 from desktop import formatting, strings
+from desktop.controller import Controller
 from desktop.delivery import NO_ANSWER, REJECTED, SEND_FAILED, VERIFIED
 from sync.explain import explanation_lines
 from sync.reconcile import CHANGING_NOTE, summary_lines
@@ -51,7 +52,7 @@ class ReportDialog(QDialog):
         layout.addWidget(buttons)
         self.answered = False
 
-    def refresh(self, controller: Any) -> None:
+    def refresh(self, controller: Controller) -> None:
         if self.answered:
             return
         report = controller.report_for(self.request_id)

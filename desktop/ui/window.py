@@ -24,25 +24,27 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from agent.ui import strings as about_strings
-from agent.ui.about import show_about
 from desktop import formatting, strings
 from desktop.controller import Controller
 from desktop.delivery import NO_ANSWER, SEND_FAILED
 from desktop.prefs import ControlPrefs
 from desktop.ui.bridge import ControllerBridge
-from desktop.ui.dialogs import ConfirmDialog, ControlSettingsDialog, InputDialog
+from desktop.ui.dialogs import ConfirmDialog, InputDialog, control_settings_dialog
 from desktop.ui.report_dialog import ReportDialog
 from desktop.ui.tabs import AutoSyncTab, ErrorsTab, EventsTab, HistoryTab, LogTab
 from desktop.ui.widgets import AgentsPanel, StatusPanel, dot_icon
 from desktop.validation import InputError
+from qtshared import strings as shared_strings
+from qtshared.about import show_about
+from qtshared.settings_dialog import SettingsDialog
 from sync import protocol
+from sync.config import Settings
 
 CONNECTION_COLOURS = {"subscribed": "#16a34a", "connecting": "#d97706", "connected": "#d97706"}
 
 
 class ControlWindow(QMainWindow):
-    def __init__(self, settings: Any, controller: Controller | None = None) -> None:
+    def __init__(self, settings: Settings, controller: Controller | None = None) -> None:
         super().__init__()
         self.settings = settings
         self.home = Path(settings.home)
@@ -88,7 +90,7 @@ class ControlWindow(QMainWindow):
         outer.addWidget(splitter, 1)
         self.setCentralWidget(central)
         help_menu = self.menuBar().addMenu(strings.MENU_HELP)
-        self.action_about = help_menu.addAction(about_strings.MENU_ABOUT)
+        self.action_about = help_menu.addAction(shared_strings.MENU_ABOUT)
         self.action_about.triggered.connect(self.show_about)
         self.about_box: QMessageBox | None = None
 
@@ -353,13 +355,13 @@ class ControlWindow(QMainWindow):
         dialog.open()
 
     def open_settings(self) -> None:
-        if isinstance(self.dialog, ControlSettingsDialog):
+        if isinstance(self.dialog, SettingsDialog):
             return
-        dialog = ControlSettingsDialog(self, self.home, self.prefs)
+        dialog = control_settings_dialog(self, self.home, self.prefs)
         dialog.saved.connect(self._settings_saved)
         self._open(dialog)
 
-    def _settings_saved(self, settings: Any) -> None:
+    def _settings_saved(self, settings: Settings) -> None:
         """New credentials: reconnect with a fresh controller; new options: refill the target list."""
         self._fill_targets()
         self.settings = settings
@@ -388,7 +390,7 @@ class ControlWindow(QMainWindow):
         self.ticker.stop()
         self.bridge.detach()
         self.controller.stop()
-        for dialog in self.findChildren(ControlSettingsDialog):
+        for dialog in self.findChildren(SettingsDialog):
             dialog.shutdown()  # a running "Probar conexión" ends within its timeout; never kill its thread
         super().closeEvent(event)
 

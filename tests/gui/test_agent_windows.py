@@ -15,8 +15,9 @@ from tray_fakes import sample
 
 from agent.ui import model
 from agent.ui import strings as S
-from agent.ui.settings_dialog import SettingsDialog
 from agent.ui.status_window import StatusWindow
+from qtshared import strings as shared
+from qtshared.settings_dialog import SettingsDialog
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 
@@ -83,7 +84,8 @@ def test_settings_save_plain_to_file_and_secrets_to_keyring(dialog: SettingsDial
     assert memory_keyring.get_password("FerraSync", "FERRAWIN_PASSWORD") == "s3creto"
     dialog.load()
     assert (
-        dialog.value("FERRAWIN_PASSWORD") == "" and dialog.field("FERRAWIN_PASSWORD").placeholderText() == S.SECRET_KEPT
+        dialog.value("FERRAWIN_PASSWORD") == ""
+        and dialog.field("FERRAWIN_PASSWORD").placeholderText() == shared.SECRET_KEPT
     )
 
 

@@ -1,4 +1,5 @@
-"""scripts/screenshots_control.py produces one PNG per state: present, not blank, all different, right state."""
+"""scripts/screenshots_control.py produces one PNG per state (present, not blank, all different, right state),
+the report dialogs, the settings dialog and the About box."""
 
 from __future__ import annotations
 
@@ -37,3 +38,7 @@ def test_screenshots_exist_are_not_blank_and_differ(tmp_path: Path) -> None:
     for name in ("explain", "reconcile"):
         assert f"control-{name}.png  (dialog answered)" in out
         assert len(colours(QImage(str(tmp_path / f"control-{name}.png")))) > 5
+    # The window's settings (the shared dialog, Pusher group, its own option) and its About box.
+    for name in ("control-settings.png", "about.png"):
+        assert str(tmp_path / name) in out
+        assert len(colours(QImage(str(tmp_path / name)))) > 5

@@ -26,12 +26,12 @@ import shiboken6
 from agent_harness import agent_env
 from real_agent import HeadlessAgent, slow_manager
 
-from agent.ui.settings_dialog import SettingsDialog
 from desktop import strings
 from desktop.controller import Controller, Timings
 from desktop.prefs import ControlPrefs
-from desktop.ui.dialogs import ConfirmDialog, ControlSettingsDialog, InputDialog
+from desktop.ui.dialogs import ConfirmDialog, ControlSettingsSection, InputDialog
 from desktop.ui.window import ControlWindow
+from qtshared.settings_dialog import SettingsDialog
 from sync.config import load_settings
 from sync.devstack.complete_sync import expected_holdings
 
@@ -320,7 +320,7 @@ def test_missing_credentials_open_the_settings(
 
 def _open_settings(qtbot: Any, make_window: Callable[..., ControlWindow], home: Path) -> tuple[Any, Any]:
     window = make_window(load_settings(env={"FERRASYNC_HOME": str(home)}))
-    qtbot.waitUntil(lambda: isinstance(window.dialog, ControlSettingsDialog), timeout=WAIT)
+    qtbot.waitUntil(lambda: isinstance(window.dialog, SettingsDialog), timeout=WAIT)
     return window, window.dialog
 
 
@@ -328,14 +328,15 @@ PUSHER_NAMES = {"PUSHER_APP_ID", "PUSHER_APP_KEY", "PUSHER_APP_SECRET", "PUSHER_
                 "PUSHER_PORT", "PUSHER_SCHEME", "FERRASYNC_SIGNING_KEY"}  # fmt: skip
 
 
-def test_settings_are_the_agents_dialog_with_pusher_import_check_and_local_option(
+def test_settings_are_the_shared_dialog_with_pusher_import_check_and_local_option(
     qtbot: Any, make_window: Callable[..., ControlWindow], ferrasync_home: Path, relay: Any, tmp_path: Path
 ) -> None:
     window, dialog = _open_settings(qtbot, make_window, ferrasync_home)
     assert isinstance(dialog, SettingsDialog) and set(dialog.fields) == PUSHER_NAMES
     assert set(dialog.test_buttons) == {"pusher"} and dialog.import_button.text() == "Importar .env…"
     assert dialog.tabs.count() == 1 and dialog.helps["pusher"].text() == strings.SETTINGS_INTRO
-    dialog.allow_local.setChecked(True)
+    assert dialog.windowTitle() == strings.SETTINGS_TITLE and isinstance(dialog.section, ControlSettingsSection)
+    dialog.section.allow_local.setChecked(True)
     dialog.set_value("PUSHER_APP_ID", "123456")
     assert not dialog.save()  # stored, but the window cannot connect yet: it says what is missing
     assert dialog.error.text() == "Falta: Key, Secret" and window.dialog is dialog
@@ -466,9 +467,21 @@ def qtbot_button() -> Any:
     return Qt.MouseButton.LeftButton
 
 
-def test_control_window_takes_only_the_dialog_from_the_agent() -> None:
-    """desktop → agent.ui is one-way and narrow: the settings dialog and its helpers, never the service or tray."""
-    probe = "import sys, desktop.ui.window; print(' '.join(sorted(m for m in sys.modules if m.startswith('agent'))))"
+def test_the_control_window_imports_nothing_from_the_agent() -> None:
+    """desktop/ and the shared Qt package load no agent module (and qtshared no desktop one): the control window
+    takes the settings dialog, the checks, the About box and the PySide6 guard from qtshared."""
+    probe = """
+import importlib, pkgutil, sys, desktop, qtshared
+for pkg in (desktop, qtshared):
+    for module in pkgutil.walk_packages(pkg.__path__, pkg.__name__ + "."):
+        if not module.name.endswith("__main__"):  # that one runs the program
+            importlib.import_module(module.name)
+print(" ".join(sorted(m for m in sys.modules if m.split(".")[0] in ("agent", "qtshared", "desktop"))))
+"""
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT)
-    assert set(out.stdout.split()) == {"agent", "agent.qt_bridge", "agent.ui", "agent.ui.about", "agent.ui.checks",
-                                       "agent.ui.settings_dialog", "agent.ui.strings"}  # fmt: skip
+    loaded = set(out.stdout.split())
+    assert {"desktop.ui.window", "desktop.ui.dialogs", "qtshared.settings_dialog", "qtshared.about"} <= loaded
+    assert not {name for name in loaded if name.split(".")[0] == "agent"}
+    probe = "import sys, qtshared.settings_dialog, qtshared.about, qtshared.qt_compat; print(' '.join(sys.modules))"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert not {name for name in out.stdout.split() if name.split(".")[0] in ("agent", "desktop")}

@@ -16,7 +16,7 @@ import sys
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QApplication
 if sys.argv[1] == "protect":
-    from agent.qt_compat import protect_singletons
+    from qtshared.qt_compat import protect_singletons
     protect_singletons()
 app = QApplication([])
 class Source(QObject):
@@ -44,7 +44,7 @@ def test_many_qt_calls_and_emits_do_not_abort_the_interpreter() -> None:
 
 
 def test_protection_is_idempotent_and_sound() -> None:
-    from agent.qt_compat import protect_singletons, singletons_leak
+    from qtshared.qt_compat import protect_singletons, singletons_leak
 
     first = protect_singletons()
     assert protect_singletons() == first

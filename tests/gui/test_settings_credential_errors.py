@@ -9,7 +9,7 @@ import keyring
 from keyring_doubles import LOGON_SESSION, WindowsLikeKeyring
 from PySide6.QtWidgets import QDialogButtonBox
 
-from agent.ui.settings_dialog import SettingsDialog
+from qtshared.settings_dialog import SettingsDialog
 
 
 def test_save_shows_the_windows_error_and_stores_nothing(qtbot: Any, ferrasync_home: Path, tmp_path: Path) -> None:

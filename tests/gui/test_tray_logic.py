@@ -12,10 +12,10 @@ import pytest
 from PySide6.QtWidgets import QApplication, QMenu
 from tray_fakes import ScriptedService, sample
 
-from agent.qt_bridge import QtWorkers
 from agent.qt_single import SingleInstance, send_to_running, server_name
 from agent.tray_app import TrayApp
 from agent.ui import strings as S
+from qtshared.workers import QtWorkers
 from sync.config import load_settings
 
 

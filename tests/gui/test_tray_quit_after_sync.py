@@ -2,7 +2,7 @@
 QThread, then `--quit`; the process must exit 0 with no Qt or interpreter crash at exit.
 
 150 planillas give enough Qt calls (snapshots, emits) that a PySide6 losing references to None/True (6.12.0
-on Python 3.11) aborts the agent at exit unless agent.qt_compat protects it, as it did in the windowed demo."""
+on Python 3.11) aborts the agent at exit unless qtshared.qt_compat protects it, as it did in the windowed demo."""
 
 from __future__ import annotations
 

@@ -62,6 +62,18 @@ def test_aiohttp_is_only_in_the_devstack_extra() -> None:
     assert [r for r in requires if r.startswith("aiohttp")] == ['aiohttp>=3.9; extra == "devstack"']
 
 
+def test_every_package_of_the_programs_is_installed_and_bundled() -> None:
+    """A top-level package (agent, desktop, qtshared, sync) missing from the wheel's list or from build.spec's
+    hidden imports would work from the checkout and fail once installed or frozen."""
+    packages = {path.parent.name for path in ROOT.glob("*/__init__.py")} - {"tests"}
+    assert {"agent", "desktop", "qtshared", "sync"} <= packages
+    include = PYPROJECT["tool"]["setuptools"]["packages"]["find"]["include"]
+    spec = (ROOT / "build.spec").read_text(encoding="utf-8")
+    for name in packages:
+        assert f"{name}*" in include, name
+        assert f'collect_submodules("{name}"' in spec, name
+
+
 def test_the_windowed_programs_are_gui_scripts_and_the_tools_have_a_console_twin() -> None:
     points = {(e.group, e.name): e.value for e in metadata.distribution("ferrasync").entry_points}
     assert points[("gui_scripts", "ferrasync-agent")] == "agent.cli:main"

@@ -7,13 +7,14 @@ from importlib import metadata
 
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from agent.ui import strings as S
+from qtshared import strings as S
 from sync import __version__
 
 
 def publisher() -> str:
     try:
-        return metadata.metadata("ferrasync").get("Author") or ""
+        authors: list[str] = metadata.metadata("ferrasync").get_all("Author", [])
+        return authors[0] if authors else ""
     except metadata.PackageNotFoundError:  # a source tree that was never installed
         return ""
 

@@ -2,15 +2,17 @@
 
 Saved through sync.config.save_settings (secrets to the keyring, refused clearly when it is unusable);
 a value set by an environment variable is shown read-only, since the environment would win anyway.
-The control window shows the same dialog with only the groups it needs (`groups=("pusher",)`), adds its
-own options with `add_option` and vets the saved result in `after_save`.
+Both programs use this one dialog. The control window composes it: the groups it needs
+(`groups=("pusher",)`), its own title and intro, and a `SettingsSection` (its own option, and what it checks
+once the settings are stored).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Protocol
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
@@ -30,10 +32,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from agent.qt_bridge import QtWorkers
-from agent.ui import strings as S
-from agent.ui.checks import CheckOutcome, run_check
-from sync.config import FERRAWIN_DEFAULTS, SECRETS, SHOWN_DEFAULTS, load_settings, save_settings
+from qtshared import strings as S
+from qtshared.checks import CheckOutcome, run_check
+from qtshared.workers import QtWorkers
+from sync.config import FERRAWIN_DEFAULTS, SECRETS, SHOWN_DEFAULTS, Settings, load_settings, save_settings
 from sync.envfile import PlainHttpRefused, apply_import, plan_import
 from sync.errors import FerraSyncError
 
@@ -114,36 +116,66 @@ TABS: tuple[Group, ...] = (
 ALL_GROUPS = tuple(group.key for group in TABS)
 
 
+def field_label(name: str) -> str:
+    """The label a setting has in the dialog (for a caller's sentence about it)."""
+    return next(spec.label for group in TABS for spec in group.fields if spec.name == name)
+
+
+class SettingsSection(Protocol):
+    """What a program adds to the dialog: its own option under the tabs (not a sync setting, so the section
+    stores it) and a check of what was stored."""
+
+    @property
+    def widget(self) -> QWidget: ...
+
+    def after_save(self, settings: Settings) -> str | None:
+        """Runs once the settings are stored; a sentence is shown and keeps the dialog open."""
+        ...
+
+
 class SettingsDialog(QDialog):
     saved = Signal(object)  # the reloaded Settings
     check_finished = Signal(str, object)  # kind, CheckOutcome
 
-    def __init__(self, home: Path, parent: QWidget | None = None, groups: tuple[str, ...] = ALL_GROUPS) -> None:
+    def __init__(
+        self,
+        home: Path,
+        parent: QWidget | None = None,
+        groups: tuple[str, ...] = ALL_GROUPS,
+        *,
+        title: str = S.SETTINGS_TITLE,
+        intros: Mapping[str, str] | None = None,
+        section: SettingsSection | None = None,
+    ) -> None:
+        """`intros` rewords the intro of a group (by key); `section` is the caller's own part."""
         super().__init__(parent)
         self.home = Path(home)
-        self.setWindowTitle(S.SETTINGS_TITLE)
+        self.section = section
+        self.setWindowTitle(title)
         self.setMinimumWidth(560)
         self.fields: dict[str, QWidget] = {}
         self.specs: dict[str, Field] = {}
         self.initial: dict[str, str] = {}
-        self.helps: dict[str, QLabel] = {}  # group key -> its intro, which a caller may reword
+        self.helps: dict[str, QLabel] = {}  # group key -> its intro
         self.results: dict[str, QLabel] = {}
         self.test_buttons: dict[str, QPushButton] = {}
         self._workers = QtWorkers(self)
         self.check_finished.connect(self._show_check)
-        self._build([group for group in TABS if group.key in groups])
+        self._build([group for group in TABS if group.key in groups], intros or {})
         self.load()
 
     # -- layout ------------------------------------------------------------------------------------
 
-    def _build(self, groups: list[Group]) -> None:
+    def _build(self, groups: list[Group], intros: Mapping[str, str]) -> None:
         self.root = QVBoxLayout(self)
         self.root.setContentsMargins(16, 16, 16, 16)
         self.tabs = QTabWidget()
         for group in groups:
-            self.tabs.addTab(self._tab(group), group.title)
+            self.tabs.addTab(self._tab(group, intros.get(group.key, group.help)), group.title)
         self.tabs.tabBar().setHidden(len(groups) == 1)  # one group: its intro says what it is
         self.root.addWidget(self.tabs)
+        if self.section is not None:
+            self.root.addWidget(self.section.widget)  # under the tabs, above the error and the buttons
         self.error = QLabel()
         self.error.setWordWrap(True)
         self.error.setStyleSheet("QLabel { color: #dc2626; }")
@@ -164,15 +196,11 @@ class SettingsDialog(QDialog):
         bottom.addWidget(self.buttons)
         self.root.addLayout(bottom)
 
-    def add_option(self, widget: QWidget) -> None:
-        """A caller's own option (not a sync setting), shown under the tabs; the caller saves it."""
-        self.root.insertWidget(self.root.indexOf(self.tabs) + 1, widget)
-
-    def _tab(self, group: Group) -> QWidget:
+    def _tab(self, group: Group, help_text: str) -> QWidget:
         page = QWidget()
         layout = QVBoxLayout(page)
         layout.setSpacing(8)
-        intro = QLabel(group.help)
+        intro = QLabel(help_text)
         intro.setWordWrap(True)
         self.helps[group.key] = intro
         layout.addWidget(intro)
@@ -289,7 +317,7 @@ class SettingsDialog(QDialog):
         except FerraSyncError as exc:
             self._fail(S.SAVE_FAILED.format(error=exc.message))
             return False
-        problem = self.after_save(settings)
+        problem = self.section.after_save(settings) if self.section is not None else None
         if problem:
             self._fail(problem)  # stored, but not yet usable: the dialog stays open to finish it
             return False
@@ -297,10 +325,6 @@ class SettingsDialog(QDialog):
         self.saved.emit(settings)
         self.accept()
         return True
-
-    def after_save(self, settings: Any) -> str | None:
-        """Hook for a caller: runs once the settings are stored; a sentence keeps the dialog open."""
-        return None
 
     def _fail(self, text: str) -> None:
         self.error.setText(text)
@@ -356,9 +380,14 @@ class SettingsDialog(QDialog):
             # Deleting the dialog now would destroy a running check's QThread (fatal): delete it once they end.
             self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, False)
             reaper = QTimer(self)
-            reaper.timeout.connect(lambda: self.checks_running() or self.deleteLater())
+            reaper.timeout.connect(self._delete_when_idle)
             reaper.start(100)
         super().done(result)
+
+    @Slot()
+    def _delete_when_idle(self) -> None:
+        if not self.checks_running():
+            self.deleteLater()
 
     def shutdown(self, timeout_ms: int = 30000) -> bool:
         """Wait for running checks (at quit); they end within their own connection timeouts."""
@@ -367,5 +396,5 @@ class SettingsDialog(QDialog):
     def checks_running(self) -> int:
         return self._workers.running()
 
-    def field(self, name: str) -> Any:
+    def field(self, name: str) -> QWidget:
         return self.fields[name]
