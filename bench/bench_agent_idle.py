@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from agent.testing import RemoteProbe, agent_env  # noqa: E402
-from sync.config import load_settings  # noqa: E402
+from sync.config.loading import load_settings  # noqa: E402
 from sync.devstack.ferrawin_data import generate  # noqa: E402
 from sync.devstack.manager_stub import ManagerStub  # noqa: E402
 from sync.devstack.relay import Relay  # noqa: E402

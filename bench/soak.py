@@ -49,7 +49,7 @@ import requests  # noqa: E402
 from agent.autosync import SOAK_RATE  # noqa: E402
 from agent.testing import SOAK_HEAP, RemoteProbe, agent_env  # noqa: E402
 from sync import protocol  # noqa: E402
-from sync.config import load_settings  # noqa: E402
+from sync.config.loading import load_settings  # noqa: E402
 from sync.devstack.complete_sync import expected_holdings  # noqa: E402
 from sync.devstack.ferrawin_data import generate  # noqa: E402
 from sync.devstack.ferrawin_edit import edit_day  # noqa: E402

@@ -13,7 +13,8 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from sync.config import Settings, load_settings
+from sync.config.loading import load_settings
+from sync.config.model import Settings
 from sync.errors import ConfigError, FerraSyncError
 from sync.ferrawin.urls import POSTGRES_ODBC_DRIVER, DatabaseURL
 

@@ -10,7 +10,8 @@ import json
 from pathlib import Path
 
 from sync import codes
-from sync.config import Settings, load_settings
+from sync.config.loading import load_settings
+from sync.config.model import Settings
 from sync.errors import ConfigError
 from sync.explain import Explanation, explain, explanation_lines
 from sync.journal import Journal

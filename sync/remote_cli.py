@@ -219,7 +219,7 @@ def open_remote(settings: Any, *, publish: bool, commands: bool = False) -> Remo
 
 
 def _settings() -> Any:
-    from sync.config import load_settings
+    from sync.config.loading import load_settings
 
     # A terminal tool: websocket-client's per-connection INFO lines would drown the events.
     logging.getLogger("websocket").setLevel(logging.WARNING)

@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from sync import detection_cache
-from sync.config import Settings, load_settings
+from sync.config.loading import load_settings
+from sync.config.model import Settings
 from sync.engine import DEFAULT_SAFETY_LIMIT, Engine, EngineOptions, Source, unexpected_error_message
 from sync.errors import ConfigError, FerraSyncError
 from sync.journal import Journal

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from agent.ui import strings as S
-from sync.config import load_settings
+from sync.config.loading import load_settings
 from sync.errors import FerraSyncError
 
 LOGIN_TIMEOUT_S = 10.0

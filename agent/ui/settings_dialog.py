@@ -1,6 +1,6 @@
 """Configuración: every setting of design.md §6 in four tabs, secrets as password fields, connection tests.
 
-Saved through sync.config.save_settings (secrets to the keyring, refused clearly when it is unusable);
+Saved through sync.config.saving.save_settings (secrets to the keyring, refused clearly when it is unusable);
 a value set by an environment variable is shown read-only, since the environment would win anyway.
 The control window shows the same dialog with only the groups it needs (`groups=("pusher",)`), adds its
 own options with `add_option` and vets the saved result in `after_save`.
@@ -33,7 +33,9 @@ from PySide6.QtWidgets import (
 from agent.qt_bridge import QtWorkers
 from agent.ui import strings as S
 from agent.ui.checks import CheckOutcome, run_check
-from sync.config import FERRAWIN_DEFAULTS, SECRETS, SHOWN_DEFAULTS, load_settings, save_settings
+from sync.config.loading import load_settings
+from sync.config.model import FERRAWIN_DEFAULTS, SECRETS, SHOWN_DEFAULTS
+from sync.config.saving import save_settings
 from sync.envfile import PlainHttpRefused, apply_import, plan_import
 from sync.errors import FerraSyncError
 

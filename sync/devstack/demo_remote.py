@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, TextIO
 
 from sync import protocol
-from sync.config import Settings
+from sync.config.model import Settings
 from sync.remote_cli import format_event, open_remote, outcome
 
 BAR_WIDTH = 30

@@ -120,7 +120,7 @@ class Endpoint:
 
     @classmethod
     def from_settings(cls, pusher_settings: Any) -> Endpoint:
-        """From `sync.config.PusherSettings`: PUSHER_HOST/PORT/SCHEME, else the cluster's host."""
+        """From `sync.config.model.PusherSettings`: PUSHER_HOST/PORT/SCHEME, else the cluster's host."""
         secure = getattr(pusher_settings, "scheme", "https") != "http"
         if getattr(pusher_settings, "host", ""):
             port = pusher_settings.port or (443 if secure else 80)
@@ -626,7 +626,7 @@ class Subscriber:
 
 
 def subscriber_from_settings(settings: Any, channels: Sequence[str], **kwargs: Any) -> Subscriber:
-    """A Subscriber for `sync.config.Settings` (Pusher credentials, time scale, CA bundle)."""
+    """A Subscriber for `sync.config.model.Settings` (Pusher credentials, time scale, CA bundle)."""
     pusher_settings = settings.pusher
     return Subscriber(
         key=pusher_settings.key,

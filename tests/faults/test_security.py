@@ -17,7 +17,7 @@ from chaos import AGENT, START, ChaosRun
 from tls_helpers import https_json_server, make_ca
 
 from sync import protocol
-from sync.config import load_settings
+from sync.config.loading import load_settings
 from sync.devstack.manager_stub import ManagerStub
 from sync.devstack.relay import Relay
 from sync.manager import ManagerClient, ManagerError

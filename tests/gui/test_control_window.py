@@ -32,7 +32,7 @@ from desktop.controller import Controller, Timings
 from desktop.prefs import ControlPrefs
 from desktop.ui.dialogs import ConfirmDialog, ControlSettingsDialog, InputDialog
 from desktop.ui.window import ControlWindow
-from sync.config import load_settings
+from sync.config.loading import load_settings
 from sync.devstack.complete_sync import expected_holdings
 
 TIMINGS = Timings(deadline_s=1.5, presence_poll_s=0.2, liveness_s=1.5, kill_after_s=0.6)

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from agent.testing import RemoteProbe, agent_env
-from sync.config import load_settings
+from sync.config.loading import load_settings
 from sync.devstack.ferrawin_data import generate
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -15,7 +15,7 @@ from typing import Any
 from agent.autosync import NETWORK_WAIT_S
 from agent.service import AgentService
 from agent.testing import RemoteProbe, agent_env
-from sync.config import load_settings
+from sync.config.loading import load_settings
 from sync.devstack.complete_sync import expected_holdings
 from sync.devstack.ferrawin_data import generate
 

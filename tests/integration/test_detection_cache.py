@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from sync.config import load_settings
+from sync.config.loading import load_settings
 from sync.detection_cache import CACHE_NAME
 from sync.detection_cache import MAX_AGE_S as RESCAN_DEFAULT_S
 from sync.devstack.complete_sync import expected_holdings

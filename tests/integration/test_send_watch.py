@@ -21,7 +21,7 @@ import requests
 
 from sync import protocol
 from sync.cli import build_parser
-from sync.config import load_settings
+from sync.config.loading import load_settings
 from sync.devstack.relay import Relay
 from sync.errors import FerraSyncError
 from sync.pusher.publisher import Publisher
