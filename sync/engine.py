@@ -24,12 +24,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-from sync import detection_cache
-from sync.detection import Fingerprint, Plan, plan_incremental
+from sync.detection import Plan
 from sync.detection_cache import MAX_AGE_S as RESCAN_DEFAULT_S
 from sync.errors import FerraSyncError
 from sync.journal import Journal
 from sync.manager import ManagerClient, ManagerError
+from sync.planner import Listing, Planner, PlannerOptions
+from sync.request import StartRequest
 from sync.runcontrol import Action, Killed, RemotePoller, RunControl
 from sync.runlock import RunLock
 from sync.runmodel import Counts, Progress, RunRequest, RunRequestError, RunSummary
@@ -56,12 +57,9 @@ DEFAULT_IN_FLIGHT = 1  # batches posted at once (see batches_in_flight)
 T = TypeVar("T")
 
 
-class Source(Protocol):
-    """FerraWin as the engine sees it (implemented in sync/ferrawin/source.py)."""
+class Source(Listing, Protocol):
+    """FerraWin as the engine sees it (implemented in sync/ferrawin/source.py); the planner's part is `Listing`."""
 
-    def list_codes(self, *, anio: str | None = None, desde_codigo: str | None = None) -> list[str]: ...
-    def fingerprints(self) -> dict[str, Fingerprint]: ...
-    def sin_obra(self) -> set[str]: ...
     def read_planillas(self, codes: list[str]) -> list[dict[str, Any]]: ...
     def encode_body(self, planillas: list[dict[str, Any]], modo: str) -> bytes: ...
     def cancel(self) -> None: ...
@@ -188,66 +186,20 @@ class _Run:
     def plan(self, source: Source, request: RunRequest) -> tuple[list[str], Plan | None]:
         if request.resume_run_id:
             return self.plan_resume(request.resume_run_id), None
-        self.report("analysing", message="Analizando cambios en FerraWin...")
-        plan: Plan | None = None
-        if request.mode == "especifica":
-            assert request.codigo is not None
-            codes = [c for c in self.query(source.list_codes) if c == request.codigo]
-            if not codes:
-                raise RunRequestError(f"La planilla {request.codigo} no existe en FerraWin.")
-        elif request.mode in ("historico", "rebuild"):
-            codes = self.query(lambda: source.list_codes(anio=request.anio, desde_codigo=request.desde_codigo))
-        else:
-            manager = call_abandonable(self.e.client.existing_codes, self.e.control)
-            listing, fingerprints, sin_obra = self.detect(source, need_fingerprints=request.mode != "nuevas")
-            if request.desde_codigo:
-                listing = [c for c in listing if c <= request.desde_codigo]
-            plan = plan_incremental(listing, fingerprints, manager, sin_obra, nuevas_only=request.mode == "nuevas")
-            codes = plan.codes
-            self.updates = set(plan.modificadas)
-            self.counts.nuevas, self.counts.modificadas = len(plan.nuevas), len(plan.modificadas)
-            if len(codes) > self.e.options.safety_limit and not request.force:
-                raise RunRequestError(
-                    f"Se detectaron {len(codes)} planillas para sincronizar, más que el límite de seguridad "
-                    f"({self.e.options.safety_limit}). No se ha enviado nada. Si es correcto, repita con «forzar» "
-                    "(--force en la línea de órdenes)."
-                )
-        if request.limit:
-            codes = codes[: request.limit]
-        return codes, plan
-
-    def detect(self, source: Source, *, need_fingerprints: bool) -> tuple[list[str], dict[str, Fingerprint], set[str]]:
-        """FerraWin's listing, fingerprints and sin-obra set: remembered when its tables are unchanged.
-
-        Manager's side is always fetched fresh by the caller; only FerraWin's side is remembered, and
-        only while the whole-table fingerprint taken now equals the one taken before the remembered scan.
-        """
-        path = detection_cache.cache_path(self.e.options.data_dir)
-        identity = str(getattr(source, "identity", "") or "")
-        table_fingerprint: Callable[[], str | None] | None = getattr(source, "table_fingerprint", None)
-        current = None
-        if self.e.options.detection_cache and identity and table_fingerprint is not None:
-            current = self.query(table_fingerprint)
-            snapshot = detection_cache.load(path, identity, current, max_age_s=self.e.options.rescan_s)
-            if snapshot is not None:
-                self.detection = "cache"
-                log.info("FerraWin unchanged since the scan of %s: detection from the cache", _stamp(snapshot.taken_at))
-                self.report(
-                    "analysing", message="FerraWin sin cambios desde el último análisis: se compara con Manager"
-                )
-                return list(snapshot.listing), snapshot.fingerprints, set(snapshot.sin_obra)
-        self.detection = "scan"
-        taken_at = time.time()
-        listing = self.query(source.list_codes)
-        fingerprints = self.query(source.fingerprints) if need_fingerprints else {}
-        sin_obra = self.query(source.sin_obra)
-        if current and need_fingerprints:
-            snapshot = detection_cache.DetectionSnapshot(identity, current, taken_at, listing, fingerprints, sin_obra)
-            try:
-                detection_cache.save(path, snapshot)
-            except OSError as exc:  # the cache is an optimisation: a full scan next time is the fallback
-                log.warning("Could not write the detection cache %s: %s", path, exc)
-        return listing, fingerprints, sin_obra
+        options = self.e.options
+        planner = Planner(
+            self.e.client,
+            self.e.control,
+            PlannerOptions(options.data_dir, options.safety_limit, options.detection_cache, options.rescan_s),
+            query=self.query,
+            report=self.report,
+        )
+        planned = planner.plan(source, StartRequest.from_params(request.params()))
+        self.detection = planned.detection
+        if planned.plan is not None:
+            self.updates = set(planned.plan.modificadas)
+            self.counts.nuevas, self.counts.modificadas = len(planned.plan.nuevas), len(planned.plan.modificadas)
+        return planned.codes, planned.plan
 
     def query(self, fn: Callable[[], T]) -> T:
         """A FerraWin call that a kill abandons (returning at once); the connection outlives it."""
@@ -592,10 +544,6 @@ def _close_after(source: Source, threads: list[threading.Thread]) -> None:
 
 def _has_obra(planilla: dict[str, Any]) -> bool:
     return bool(str(planilla.get("codigo_obra") or _first_element(planilla).get("codigo_obra") or "").strip())
-
-
-def _stamp(unix: float) -> str:
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(unix))
 
 
 def _first_element(planilla: dict[str, Any]) -> dict[str, Any]:
