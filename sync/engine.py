@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
+from sync.claim import SyncTurn
 from sync.detection import Plan
 from sync.detection_cache import MAX_AGE_S as RESCAN_DEFAULT_S
 from sync.errors import FerraSyncError
@@ -50,7 +51,6 @@ log = logging.getLogger("ferrasync.engine")
 
 READ_GROUP = 25  # planillas read per round of set-based queries
 CONTROL_POLL_EVERY = 10  # planillas between sync-control polls (as the PHP tool)
-CLAIM_RENEW_S = 120.0
 DEFAULT_SAFETY_LIMIT = 2000
 DEFAULT_IN_FLIGHT = 1  # batches posted at once (see batches_in_flight)
 
@@ -150,7 +150,7 @@ class _Run:
         self.started = time.monotonic()
         self.updates: set[str] = set()
         self.failed: list[Batch] = []
-        self.last_claim = 0.0
+        self.turn = SyncTurn(engine.client, engine.options.hostname, engine.options.time_scale)
         self.detection = ""  # "cache" or "scan" once an incremental run has planned
 
     # -- flow --------------------------------------------------------------------------------------
@@ -169,7 +169,7 @@ class _Run:
                 return self.summary("dry-run", f"Se sincronizarían {len(codes)} planillas.", planned=codes, plan=plan)
             if not codes:
                 return self.finish("completed", "No hay planillas para sincronizar.")
-            refusal = self.take_claim()
+            refusal = self.turn.take()
             if refusal:
                 return self.summary("refused", refusal)
             return self.send_all(source, request, codes)
@@ -361,8 +361,7 @@ class _Run:
                 control.request(Action.PAUSE)
             elif remote == "stop":
                 control.request(Action.STOP)
-        if time.monotonic() - self.last_claim > CLAIM_RENEW_S * self.e.options.time_scale:
-            self.renew_claim()
+        self.turn.renew_if_due()
         return control.requested
 
     def add(self, pending: Batch, planilla: dict[str, Any]) -> None:
@@ -452,31 +451,6 @@ class _Run:
             self.count(confirmed)
         self.failed = []
 
-    def take_claim(self) -> str | None:
-        try:
-            claim = self.e.client.claim(self.e.options.hostname)
-        except ManagerError as exc:
-            return f"No se pudo reservar el turno de sincronización en Manager: {exc.message}"
-        if not claim.supported:
-            log.warning("Manager has no sync-claim endpoint (404): proceeding without a cross-PC turn")
-        elif not claim.granted:
-            return f"Otro PC ({claim.owner}) ya está sincronizando ({claim.progress}). Solo un PC sincroniza a la vez."
-        self.last_claim = time.monotonic()
-        return None
-
-    def renew_claim(self) -> None:
-        try:
-            self.e.client.claim(self.e.options.hostname)
-        except ManagerError as exc:
-            log.warning("Claim renewal failed: %s", exc.message)
-        self.last_claim = time.monotonic()
-
-    def release_claim(self) -> None:
-        try:
-            self.e.client.claim(self.e.options.hostname, release=True)
-        except ManagerError as exc:
-            log.warning("Claim release failed: %s", exc.message)
-
     # -- endings -----------------------------------------------------------------------------------
 
     def halt(self, action: Action) -> RunSummary:
@@ -501,8 +475,8 @@ class _Run:
             self.e.journal.set_state(
                 self.run_id, state, counts=self.counts.as_dict(), error=message if state == "failed" else ""
             )
-        if self.last_claim and state != "paused":
-            self.release_claim()
+        if self.turn.taken and state != "paused":
+            self.turn.release()
         phase = {"completed": "done", "failed": "failed"}.get(state, state)
         self.report(phase, message=message)
         return self.summary(state, message)
