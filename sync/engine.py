@@ -13,9 +13,7 @@ a running query can crash the process): after a kill, a closer thread waits for 
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import queue
 import threading
 import time
 import uuid
@@ -31,6 +29,7 @@ from sync.errors import FerraSyncError
 from sync.journal import Journal
 from sync.manager import ManagerClient, ManagerError
 from sync.planner import Listing, Planner, PlannerOptions
+from sync.readahead import read_ahead
 from sync.request import StartRequest
 from sync.runcontrol import Action, Killed, RemotePoller, RunControl
 from sync.runlock import RunLock
@@ -49,7 +48,6 @@ from sync.sender import (
 
 log = logging.getLogger("ferrasync.engine")
 
-READ_GROUP = 25  # planillas read per round of set-based queries
 CONTROL_POLL_EVERY = 10  # planillas between sync-control polls (as the PHP tool)
 DEFAULT_SAFETY_LIMIT = 2000
 DEFAULT_IN_FLIGHT = 1  # batches posted at once (see batches_in_flight)
@@ -293,52 +291,9 @@ class _Run:
         return len(pending.codes) >= self.e.options.batch_planillas or pending.elements >= self.e.options.batch_elements
 
     def read_ahead(self, source: Source, codes: list[str], *, record: bool = True) -> Iterator[dict[str, Any]]:
-        """Planillas in plan order; the next group is read while the caller sends the current one."""
-        groups: queue.Queue[tuple[list[str], list[dict[str, Any]]] | BaseException | None] = queue.Queue(maxsize=2)
-        stop = threading.Event()
-
-        def put(item: tuple[list[str], list[dict[str, Any]]] | BaseException | None) -> bool:
-            # never blocked for good: after a kill nobody drains the queue, and the reader must end
-            # so that the connection it holds gets closed (_release_source waits for it)
-            while not stop.is_set():
-                with contextlib.suppress(queue.Full):
-                    groups.put(item, timeout=0.1)
-                    return True
-            return False
-
-        def reader() -> None:
-            try:
-                for start in range(0, len(codes), READ_GROUP):
-                    group = codes[start : start + READ_GROUP]
-                    if stop.is_set() or not put((group, source.read_planillas(group))):
-                        return
-                put(None)
-            except BaseException as exc:  # handed to the run's thread
-                put(exc)
-
-        thread = threading.Thread(target=reader, name="ferrasync-reader", daemon=True)
-        self.e._source_threads.append(thread)
-        thread.start()
-        try:
-            while True:
-                item = call_abandonable(groups.get, self.e.control)
-                if item is None:
-                    return
-                if isinstance(item, BaseException):
-                    raise item
-                group, planillas = item
-                if record:
-                    self.skip_empty(set(group) - {str(p["codigo"]) for p in planillas})
-                yield from planillas
-        finally:
-            stop.set()
-            # On pause/stop wait until the reader is out of its query (draining so a blocked put() returns).
-            # A kill does not wait: the query was cancelled, and a hung one is abandoned; Engine.run then
-            # leaves closing the connection to a thread that waits for the reader (_release_source).
-            while thread.is_alive() and not self.e.control.killed.is_set():
-                with contextlib.suppress(queue.Empty):
-                    groups.get_nowait()
-                thread.join(0.05)
+        """Planillas in plan order, read ahead on a thread; codes without data are recorded as skipped."""
+        on_missing = self.skip_empty if record else None
+        return read_ahead(source, codes, self.e.control, self.e._source_threads, on_missing)
 
     def skip_empty(self, codes: set[str]) -> None:
         """Codes FerraWin has no data for any more (the PHP tool's "vacía"): recorded, never sent."""
