@@ -75,7 +75,7 @@ def check_manager(settings: Any) -> CheckOutcome:
 
 
 def check_pusher(settings: Any) -> CheckOutcome:
-    from sync.remote_cli import diagnose_pusher
+    from sync.pusher_check import diagnose_pusher
 
     result = diagnose_pusher(settings, timeout=max(1.0, settings.scaled(LOGIN_TIMEOUT_S)))
     lines = tuple(line.removeprefix("OK ").removeprefix("FALLO ") for line in result.lines)

@@ -358,7 +358,7 @@ def test_signing_key_is_set_in_the_settings_and_signs_the_windows_commands(
     qtbot: Any, make_window: Callable[..., ControlWindow], ferrasync_home: Path, relay: Any, tmp_path: Path
 ) -> None:
     from sync import protocol
-    from sync.remote_cli import open_remote
+    from sync.remote import open_remote
 
     key = "firma-de-la-oficina-7c1e"
     window, dialog = _open_settings(qtbot, make_window, ferrasync_home)

@@ -23,8 +23,8 @@ from sync.errors import ConfigError
 from sync.ferrawin.source import open_source
 from sync.journal import Journal
 from sync.manager import ManagerClient
-from sync.run_cli import rescan_seconds
 from sync.runmodel import Progress, RunRequest, RunSummary
+from sync.runsetup import rescan_seconds
 
 CACHED = "FerraWin sin cambios desde el último análisis"
 
