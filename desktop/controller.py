@@ -1,6 +1,9 @@
 """The control window's brain, without Qt: connection, commands and their delivery, agents, live status,
 history, events and errors.
 
+Kept whole: one Controller whose state is guarded by one lock; its parts (delivery, history,
+registry, errorlist, validation, formatting) are in their own modules; what that lock protects stays here.
+
 Threads: subscriber callbacks arrive on the subscriber's thread; publishing and presence polls run on a
 sender thread (they are blocking HTTP calls); a clock thread expires command deadlines. All state is
 guarded by one lock, and every change is announced to `listeners` as a topic string

@@ -1,5 +1,8 @@
 """Plans and runs one sync: FerraWin → batches → Manager, with the journal as the record.
 
+Kept whole: the run loop — one run's state (_Run) and the steps that read, batch, send, settle and end
+it share that state; what is not the loop lives apart (planner, readahead, claim, sender).
+
 The engine knows nothing of how FerraWin is queried (a `Source` does) nor of Qt: it reports through
 a plain callback and is steered through a RunControl (pause/stop at the next planilla boundary,
 kill at once). Work overlaps: a reader thread fetches and builds the next group of planillas; the

@@ -1,4 +1,8 @@
-"""The control window (ui.md "Control window"): connection, target, agents, live status, commands, tabs."""
+"""The control window (ui.md "Control window"): connection, target, agents, live status, commands, tabs.
+
+Kept whole: one QMainWindow that lays out the tabs and wires them to the controller; the parts
+are in desktop/ui/tabs.py, widgets.py, dialogs.py, and the logic in desktop/controller.py.
+"""
 
 from __future__ import annotations
 

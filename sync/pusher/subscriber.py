@@ -1,5 +1,8 @@
 """The Pusher WebSocket subscriber: pysher, wrapped so it survives the real world.
 
+Kept whole: one connection's life (pysher subclass, watchdog, resubscribe, backoff) shares one
+state and one condition; splitting the pysher overrides from the Subscriber would expose that state.
+
 pysher 1.0.8 (reference python-stack-evaluation §3) connects with protocol 6, never resubscribes
 private or presence channels with a fresh signature, drives reconnects from `pusher:error` payloads
 instead of close codes, notices a dead link only after ~305 s (+100 s), logs payloads at INFO, and has
