@@ -195,6 +195,7 @@ class _Run:
             query=self.query,
             report=self.report,
         )
+        # the planner reads the typed request; RunRequest's journal params are its loose form
         planned = planner.plan(source, StartRequest.from_params(request.params()))
         self.detection = planned.detection
         if planned.plan is not None:
