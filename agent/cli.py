@@ -85,7 +85,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def load(args: argparse.Namespace) -> Any:
-    from sync.config import load_settings
+    from sync.config.loading import load_settings
 
     cli: dict[str, object] = {}
     if args.data_dir:
@@ -99,7 +99,7 @@ def home_of(args: argparse.Namespace) -> Path:
     """The data folder without loading (or validating) every setting: --status/--quit must work regardless."""
     import os
 
-    from sync.config import default_home
+    from sync.config.model import default_home
 
     if args.data_dir:
         return Path(args.data_dir).expanduser()

@@ -13,7 +13,7 @@ from agent.autosync import Schedule
 from agent.reports import ReportWorker
 from agent.runs import who
 from sync import protocol
-from sync.config import save_settings
+from sync.config.saving import save_settings
 from sync.errors import FerraSyncError
 from sync.runcontrol import Action
 from sync.runmodel import RunRequest

@@ -11,7 +11,7 @@ import shutil
 from pathlib import Path
 
 from agent.files import AgentLock
-from sync.config import SECRETS, SETTINGS_FILE, URL_PASSWORD, default_home
+from sync.config.model import SECRETS, SETTINGS_FILE, URL_PASSWORD, default_home
 from sync.errors import ConfigError
 from sync.secrets import SecretStore
 

@@ -152,7 +152,7 @@ def setup_logging(home: Path, level: str, secrets: Iterable[str], *, console: bo
 
 def secret_values(settings: Any) -> list[str]:
     """Every secret the settings hold (for masking)."""
-    from sync.config import SECRETS
+    from sync.config.model import SECRETS
 
     values: list[str] = [str(v) for k, v in settings.values.items() if k in SECRETS and v]
     password = str(getattr(settings.database, "password", None) or "")

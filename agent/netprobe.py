@@ -9,7 +9,7 @@ import threading
 import time
 from urllib.parse import urlsplit
 
-from sync.config import Settings
+from sync.config.model import Settings
 from sync.errors import FerraSyncError
 from sync.ferrawin.urls import DEFAULT_PORTS
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from agent.autosync import NETWORK_PROBE_S, NETWORK_WAIT_S
 from agent.files import QUIT, SYNC_PAUSE
 from agent.netprobe import NetworkProbe, endpoints
-from sync.config import save_settings
+from sync.config.saving import save_settings
 from sync.errors import FerraSyncError
 from sync.journal import retention_days
 

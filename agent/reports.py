@@ -63,7 +63,7 @@ class ReportWorker:
                                      error=message)  # fmt: skip
 
     def _result(self, cmd: protocol.Command) -> dict[str, Any]:
-        from sync.reconcile_cli import explain_planilla, reconcile_all
+        from sync.lookups import explain_planilla, reconcile_all
 
         settings = self.svc.settings
         p = cmd.params

@@ -82,8 +82,8 @@ class RunSupervisor:
         self, request: RunRequest, request_id: str, origin: dict[str, Any] | None, record: Any = None
     ) -> str | None:
         """Launch a run; returns why not (another process holds the run lock, settings unusable) or None."""
-        from sync.run_cli import build_engine
         from sync.runlock import RunLockBusy
+        from sync.runsetup import build_engine
 
         svc = self.svc
         try:

@@ -102,7 +102,7 @@ def _managers(settings: Any) -> list[Line]:
 
 
 def _pusher(settings: Any) -> list[Line]:
-    from sync.remote_cli import diagnose_pusher
+    from sync.pusher_check import diagnose_pusher
 
     result = diagnose_pusher(settings, timeout=10.0)
     return [(line.startswith("OK"), "Canal remoto (Pusher): " + line.split(" ", 1)[1]) for line in result.lines]

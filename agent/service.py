@@ -37,7 +37,7 @@ from agent.runs import STOP_WAIT_S, RunSupervisor
 from agent.runview import RunView, WorkerHandle, thread_worker
 from agent.snapshot import RUNNING_STATES, AgentSnapshot, AutoSyncView, Notice
 from sync import __version__, protocol, signing
-from sync.config import Settings
+from sync.config.model import Settings
 from sync.journal import Journal
 
 log = logging.getLogger("ferrasync.agent")

@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT / "tests"))  # agent_harness: the test helpers that 
 
 from agent_harness import RemoteProbe, agent_env  # noqa: E402
 
-from sync.config import load_settings  # noqa: E402
+from sync.config.loading import load_settings  # noqa: E402
 from sync.devstack.ferrawin_data import generate  # noqa: E402
 from sync.devstack.manager_stub import ManagerStub  # noqa: E402
 from sync.devstack.relay import Relay  # noqa: E402

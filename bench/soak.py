@@ -52,7 +52,7 @@ from agent_harness import RemoteProbe, agent_env  # noqa: E402
 from soak_agent import SOAK_HEAP, SOAK_RATE  # noqa: E402
 
 from sync import protocol  # noqa: E402
-from sync.config import load_settings  # noqa: E402
+from sync.config.loading import load_settings  # noqa: E402
 from sync.devstack.complete_sync import expected_holdings  # noqa: E402
 from sync.devstack.ferrawin_data import generate  # noqa: E402
 from sync.devstack.ferrawin_edit import edit_day  # noqa: E402

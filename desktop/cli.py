@@ -31,7 +31,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from desktop.ui.window import ControlWindow
     from qtshared.qt_compat import protect_singletons
-    from sync.config import load_settings
+    from sync.config.loading import load_settings
     from sync.errors import FerraSyncError
 
     protect_singletons()  # before the app and the subscriber threads exist

@@ -1,6 +1,9 @@
 """The control window's brain, without Qt: connection, commands and their delivery, agents, live status,
 history, events and errors.
 
+Kept whole: one Controller whose state is guarded by one lock; its parts (delivery, history,
+registry, errorlist, validation, formatting) are in their own modules; what that lock protects stays here.
+
 Threads: subscriber callbacks arrive on the subscriber's thread; publishing and presence polls run on a
 sender thread (they are blocking HTTP calls); a clock thread expires command deadlines. All state is
 guarded by one lock, and every change is announced to `listeners` as a topic string
@@ -28,7 +31,7 @@ from desktop.errorlist import ErrorEntry, ErrorList
 from desktop.history import FILE_NAME, HistoryStore, RunRow
 from desktop.registry import AgentRegistry, AgentView
 from sync import protocol
-from sync.config import Settings
+from sync.config.model import Settings
 from sync.errors import FerraSyncError
 from sync.pusher.publisher import Publisher
 from sync.pusher.subscriber import SUBSCRIBED, Subscriber, subscriber_from_settings

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qtshared import strings as S
-from sync.config import Settings, load_settings
+from sync.config.loading import load_settings
+from sync.config.model import Settings
 from sync.errors import FerraSyncError
 
 LOGIN_TIMEOUT_S = 10.0
@@ -74,7 +75,7 @@ def check_manager(settings: Settings) -> CheckOutcome:
 
 
 def check_pusher(settings: Settings) -> CheckOutcome:
-    from sync.remote_cli import diagnose_pusher
+    from sync.pusher_check import diagnose_pusher
 
     result = diagnose_pusher(settings, timeout=max(1.0, settings.scaled(LOGIN_TIMEOUT_S)))
     lines = tuple(line.removeprefix("OK ").removeprefix("FALLO ") for line in result.lines)

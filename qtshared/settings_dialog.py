@@ -1,6 +1,6 @@
 """Configuración: every setting of the README's table in four tabs, secrets as password fields, connection tests.
 
-Saved through sync.config.save_settings (secrets to the keyring, refused clearly when it is unusable);
+Saved through sync.config.saving.save_settings (secrets to the keyring, refused clearly when it is unusable);
 a value set by an environment variable is shown read-only, since the environment would win anyway.
 Both programs use this one dialog. The control window composes it: the groups it needs
 (`groups=("pusher",)`), its own title and intro, and a `SettingsSection` (its own option, and what it checks
@@ -35,7 +35,9 @@ from PySide6.QtWidgets import (
 from qtshared import strings as S
 from qtshared.checks import CheckOutcome, run_check
 from qtshared.workers import QtWorkers
-from sync.config import FERRAWIN_DEFAULTS, SECRETS, SHOWN_DEFAULTS, Settings, load_settings, save_settings
+from sync.config.loading import load_settings
+from sync.config.model import FERRAWIN_DEFAULTS, SECRETS, SHOWN_DEFAULTS, Settings
+from sync.config.saving import save_settings
 from sync.envfile import PlainHttpRefused, apply_import, plan_import
 from sync.errors import FerraSyncError
 

@@ -29,7 +29,7 @@ from desktop.ui.report_dialog import ReportDialog  # noqa: E402
 from desktop.ui.window import ControlWindow  # noqa: E402
 from qtshared.settings_dialog import SettingsDialog  # noqa: E402
 from sync import protocol  # noqa: E402
-from sync.config import load_settings  # noqa: E402
+from sync.config.loading import load_settings  # noqa: E402
 from sync.explain import Explanation, FerraWinSide, ManagerSide  # noqa: E402
 from sync.reconcile import REASON_JUNK, REASON_SIN_OBRA, Reconciliation  # noqa: E402
 

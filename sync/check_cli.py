@@ -3,7 +3,7 @@
 FerraWin: the ODBC driver, the connection, the six tables with the columns FerraSync reads.
 Manager: the public status endpoint, then the token through an authenticated call
 (`codigos-existentes`, which every incremental run needs anyway). Pusher: the agent's channel
-(sync.remote_cli.diagnose_pusher). Exit code 0 only when every check passed.
+(sync.pusher_check.diagnose_pusher). Exit code 0 only when every check passed.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from sync.config import Settings, load_settings
+from sync.config.loading import load_settings
+from sync.config.model import Settings
 from sync.errors import ConfigError, FerraSyncError
 from sync.ferrawin.urls import POSTGRES_ODBC_DRIVER, DatabaseURL
 
@@ -139,7 +140,7 @@ def _schema_checks(conn: object, url: DatabaseURL) -> Iterator[Check]:
 
 def manager_checks(settings: Settings, target: str) -> Iterator[Check]:
     from sync.manager import KIND_AUTH, ManagerError
-    from sync.run_cli import manager_client
+    from sync.runsetup import manager_client
 
     try:
         client = manager_client(settings, target)
@@ -169,7 +170,7 @@ def manager_checks(settings: Settings, target: str) -> Iterator[Check]:
 
 
 def pusher_checks(settings: Settings) -> Iterator[Check]:
-    from sync.remote_cli import diagnose_pusher
+    from sync.pusher_check import diagnose_pusher
 
     result = diagnose_pusher(settings, timeout=max(2.0, settings.scaled(10)))
     for line in result.lines:

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from sync.config import load_settings
+from sync.config.loading import load_settings
 from sync.envfile import apply_import, plan_import
 from sync.secrets import keyring_status
 

@@ -49,7 +49,7 @@ def home_from(argv: Sequence[str]) -> Path:
     env = os.environ.get("FERRASYNC_HOME", "").strip()
     if env:
         return Path(env).expanduser()
-    from sync.config import default_home
+    from sync.config.model import default_home
 
     return default_home()
 

@@ -1,5 +1,8 @@
 """Plans and runs one sync: FerraWin → batches → Manager, with the journal as the record.
 
+Kept whole: the run loop — one run's state (_Run) and the steps that read, batch, send, settle and end
+it share that state; what is not the loop lives apart (planner, readahead, claim, sender).
+
 The engine knows nothing of how FerraWin is queried (a `Source` does) nor of Qt: it reports through
 a plain callback and is steered through a RunControl (pause/stop at the next planilla boundary,
 kill at once). Work overlaps: a reader thread fetches and builds the next group of planillas; the
@@ -13,9 +16,7 @@ a running query can crash the process): after a kill, a closer thread waits for 
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import queue
 import threading
 import time
 import uuid
@@ -24,12 +25,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-from sync import detection_cache
-from sync.detection import Fingerprint, Plan, plan_incremental
+from sync.claim import SyncTurn
+from sync.detection import Plan
 from sync.detection_cache import MAX_AGE_S as RESCAN_DEFAULT_S
 from sync.errors import FerraSyncError
 from sync.journal import Journal
 from sync.manager import ManagerClient, ManagerError
+from sync.planner import Listing, Planner, PlannerOptions
+from sync.readahead import read_ahead
+from sync.request import StartRequest
 from sync.runcontrol import Action, Killed, RemotePoller, RunControl
 from sync.runlock import RunLock
 from sync.runmodel import Counts, Progress, RunRequest, RunRequestError, RunSummary
@@ -47,21 +51,16 @@ from sync.sender import (
 
 log = logging.getLogger("ferrasync.engine")
 
-READ_GROUP = 25  # planillas read per round of set-based queries
 CONTROL_POLL_EVERY = 10  # planillas between sync-control polls (as the PHP tool)
-CLAIM_RENEW_S = 120.0
 DEFAULT_SAFETY_LIMIT = 2000
 DEFAULT_IN_FLIGHT = 1  # batches posted at once (see batches_in_flight)
 
 T = TypeVar("T")
 
 
-class Source(Protocol):
-    """FerraWin as the engine sees it (implemented in sync/ferrawin/source.py)."""
+class Source(Listing, Protocol):
+    """FerraWin as the engine sees it (implemented in sync/ferrawin/source.py); the planner's part is `Listing`."""
 
-    def list_codes(self, *, anio: str | None = None, desde_codigo: str | None = None) -> list[str]: ...
-    def fingerprints(self) -> dict[str, Fingerprint]: ...
-    def sin_obra(self) -> set[str]: ...
     def read_planillas(self, codes: list[str]) -> list[dict[str, Any]]: ...
     def encode_body(self, planillas: list[dict[str, Any]], modo: str) -> bytes: ...
     def cancel(self) -> None: ...
@@ -152,7 +151,7 @@ class _Run:
         self.started = time.monotonic()
         self.updates: set[str] = set()
         self.failed: list[Batch] = []
-        self.last_claim = 0.0
+        self.turn = SyncTurn(engine.client, engine.options.hostname, engine.options.time_scale)
         self.detection = ""  # "cache" or "scan" once an incremental run has planned
 
     # -- flow --------------------------------------------------------------------------------------
@@ -171,7 +170,7 @@ class _Run:
                 return self.summary("dry-run", f"Se sincronizarían {len(codes)} planillas.", planned=codes, plan=plan)
             if not codes:
                 return self.finish("completed", "No hay planillas para sincronizar.")
-            refusal = self.take_claim()
+            refusal = self.turn.take()
             if refusal:
                 return self.summary("refused", refusal)
             return self.send_all(source, request, codes)
@@ -188,66 +187,21 @@ class _Run:
     def plan(self, source: Source, request: RunRequest) -> tuple[list[str], Plan | None]:
         if request.resume_run_id:
             return self.plan_resume(request.resume_run_id), None
-        self.report("analysing", message="Analizando cambios en FerraWin...")
-        plan: Plan | None = None
-        if request.mode == "especifica":
-            assert request.codigo is not None
-            codes = [c for c in self.query(source.list_codes) if c == request.codigo]
-            if not codes:
-                raise RunRequestError(f"La planilla {request.codigo} no existe en FerraWin.")
-        elif request.mode in ("historico", "rebuild"):
-            codes = self.query(lambda: source.list_codes(anio=request.anio, desde_codigo=request.desde_codigo))
-        else:
-            manager = call_abandonable(self.e.client.existing_codes, self.e.control)
-            listing, fingerprints, sin_obra = self.detect(source, need_fingerprints=request.mode != "nuevas")
-            if request.desde_codigo:
-                listing = [c for c in listing if c <= request.desde_codigo]
-            plan = plan_incremental(listing, fingerprints, manager, sin_obra, nuevas_only=request.mode == "nuevas")
-            codes = plan.codes
-            self.updates = set(plan.modificadas)
-            self.counts.nuevas, self.counts.modificadas = len(plan.nuevas), len(plan.modificadas)
-            if len(codes) > self.e.options.safety_limit and not request.force:
-                raise RunRequestError(
-                    f"Se detectaron {len(codes)} planillas para sincronizar, más que el límite de seguridad "
-                    f"({self.e.options.safety_limit}). No se ha enviado nada. Si es correcto, repita con «forzar» "
-                    "(--force en la línea de órdenes)."
-                )
-        if request.limit:
-            codes = codes[: request.limit]
-        return codes, plan
-
-    def detect(self, source: Source, *, need_fingerprints: bool) -> tuple[list[str], dict[str, Fingerprint], set[str]]:
-        """FerraWin's listing, fingerprints and sin-obra set: remembered when its tables are unchanged.
-
-        Manager's side is always fetched fresh by the caller; only FerraWin's side is remembered, and
-        only while the whole-table fingerprint taken now equals the one taken before the remembered scan.
-        """
-        path = detection_cache.cache_path(self.e.options.data_dir)
-        identity = str(getattr(source, "identity", "") or "")
-        table_fingerprint: Callable[[], str | None] | None = getattr(source, "table_fingerprint", None)
-        current = None
-        if self.e.options.detection_cache and identity and table_fingerprint is not None:
-            current = self.query(table_fingerprint)
-            snapshot = detection_cache.load(path, identity, current, max_age_s=self.e.options.rescan_s)
-            if snapshot is not None:
-                self.detection = "cache"
-                log.info("FerraWin unchanged since the scan of %s: detection from the cache", _stamp(snapshot.taken_at))
-                self.report(
-                    "analysing", message="FerraWin sin cambios desde el último análisis: se compara con Manager"
-                )
-                return list(snapshot.listing), snapshot.fingerprints, set(snapshot.sin_obra)
-        self.detection = "scan"
-        taken_at = time.time()
-        listing = self.query(source.list_codes)
-        fingerprints = self.query(source.fingerprints) if need_fingerprints else {}
-        sin_obra = self.query(source.sin_obra)
-        if current and need_fingerprints:
-            snapshot = detection_cache.DetectionSnapshot(identity, current, taken_at, listing, fingerprints, sin_obra)
-            try:
-                detection_cache.save(path, snapshot)
-            except OSError as exc:  # the cache is an optimisation: a full scan next time is the fallback
-                log.warning("Could not write the detection cache %s: %s", path, exc)
-        return listing, fingerprints, sin_obra
+        options = self.e.options
+        planner = Planner(
+            self.e.client,
+            self.e.control,
+            PlannerOptions(options.data_dir, options.safety_limit, options.detection_cache, options.rescan_s),
+            query=self.query,
+            report=self.report,
+        )
+        # the planner reads the typed request; RunRequest's journal params are its loose form
+        planned = planner.plan(source, StartRequest.from_params(request.params()))
+        self.detection = planned.detection
+        if planned.plan is not None:
+            self.updates = set(planned.plan.modificadas)
+            self.counts.nuevas, self.counts.modificadas = len(planned.plan.nuevas), len(planned.plan.modificadas)
+        return planned.codes, planned.plan
 
     def query(self, fn: Callable[[], T]) -> T:
         """A FerraWin call that a kill abandons (returning at once); the connection outlives it."""
@@ -341,52 +295,9 @@ class _Run:
         return len(pending.codes) >= self.e.options.batch_planillas or pending.elements >= self.e.options.batch_elements
 
     def read_ahead(self, source: Source, codes: list[str], *, record: bool = True) -> Iterator[dict[str, Any]]:
-        """Planillas in plan order; the next group is read while the caller sends the current one."""
-        groups: queue.Queue[tuple[list[str], list[dict[str, Any]]] | BaseException | None] = queue.Queue(maxsize=2)
-        stop = threading.Event()
-
-        def put(item: tuple[list[str], list[dict[str, Any]]] | BaseException | None) -> bool:
-            # never blocked for good: after a kill nobody drains the queue, and the reader must end
-            # so that the connection it holds gets closed (_release_source waits for it)
-            while not stop.is_set():
-                with contextlib.suppress(queue.Full):
-                    groups.put(item, timeout=0.1)
-                    return True
-            return False
-
-        def reader() -> None:
-            try:
-                for start in range(0, len(codes), READ_GROUP):
-                    group = codes[start : start + READ_GROUP]
-                    if stop.is_set() or not put((group, source.read_planillas(group))):
-                        return
-                put(None)
-            except BaseException as exc:  # handed to the run's thread
-                put(exc)
-
-        thread = threading.Thread(target=reader, name="ferrasync-reader", daemon=True)
-        self.e._source_threads.append(thread)
-        thread.start()
-        try:
-            while True:
-                item = call_abandonable(groups.get, self.e.control)
-                if item is None:
-                    return
-                if isinstance(item, BaseException):
-                    raise item
-                group, planillas = item
-                if record:
-                    self.skip_empty(set(group) - {str(p["codigo"]) for p in planillas})
-                yield from planillas
-        finally:
-            stop.set()
-            # On pause/stop wait until the reader is out of its query (draining so a blocked put() returns).
-            # A kill does not wait: the query was cancelled, and a hung one is abandoned; Engine.run then
-            # leaves closing the connection to a thread that waits for the reader (_release_source).
-            while thread.is_alive() and not self.e.control.killed.is_set():
-                with contextlib.suppress(queue.Empty):
-                    groups.get_nowait()
-                thread.join(0.05)
+        """Planillas in plan order, read ahead on a thread; codes without data are recorded as skipped."""
+        on_missing = self.skip_empty if record else None
+        return read_ahead(source, codes, self.e.control, self.e._source_threads, on_missing)
 
     def skip_empty(self, codes: set[str]) -> None:
         """Codes FerraWin has no data for any more (the PHP tool's "vacía"): recorded, never sent."""
@@ -409,8 +320,7 @@ class _Run:
                 control.request(Action.PAUSE)
             elif remote == "stop":
                 control.request(Action.STOP)
-        if time.monotonic() - self.last_claim > CLAIM_RENEW_S * self.e.options.time_scale:
-            self.renew_claim()
+        self.turn.renew_if_due()
         return control.requested
 
     def add(self, pending: Batch, planilla: dict[str, Any]) -> None:
@@ -500,31 +410,6 @@ class _Run:
             self.count(confirmed)
         self.failed = []
 
-    def take_claim(self) -> str | None:
-        try:
-            claim = self.e.client.claim(self.e.options.hostname)
-        except ManagerError as exc:
-            return f"No se pudo reservar el turno de sincronización en Manager: {exc.message}"
-        if not claim.supported:
-            log.warning("Manager has no sync-claim endpoint (404): proceeding without a cross-PC turn")
-        elif not claim.granted:
-            return f"Otro PC ({claim.owner}) ya está sincronizando ({claim.progress}). Solo un PC sincroniza a la vez."
-        self.last_claim = time.monotonic()
-        return None
-
-    def renew_claim(self) -> None:
-        try:
-            self.e.client.claim(self.e.options.hostname)
-        except ManagerError as exc:
-            log.warning("Claim renewal failed: %s", exc.message)
-        self.last_claim = time.monotonic()
-
-    def release_claim(self) -> None:
-        try:
-            self.e.client.claim(self.e.options.hostname, release=True)
-        except ManagerError as exc:
-            log.warning("Claim release failed: %s", exc.message)
-
     # -- endings -----------------------------------------------------------------------------------
 
     def halt(self, action: Action) -> RunSummary:
@@ -549,8 +434,8 @@ class _Run:
             self.e.journal.set_state(
                 self.run_id, state, counts=self.counts.as_dict(), error=message if state == "failed" else ""
             )
-        if self.last_claim and state != "paused":
-            self.release_claim()
+        if self.turn.taken and state != "paused":
+            self.turn.release()
         phase = {"completed": "done", "failed": "failed"}.get(state, state)
         self.report(phase, message=message)
         return self.summary(state, message)
@@ -592,10 +477,6 @@ def _close_after(source: Source, threads: list[threading.Thread]) -> None:
 
 def _has_obra(planilla: dict[str, Any]) -> bool:
     return bool(str(planilla.get("codigo_obra") or _first_element(planilla).get("codigo_obra") or "").strip())
-
-
-def _stamp(unix: float) -> str:
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(unix))
 
 
 def _first_element(planilla: dict[str, Any]) -> dict[str, Any]:

@@ -25,16 +25,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from sync.config import (
-    NAMES,
-    SECRETS,
-    UNSTORABLE,
-    URL_PASSWORD,
-    home_for_saving,
-    parse_url_setting,
-    read_settings_file,
-    save_settings,
-)
+from sync.config.loading import home_for_saving, read_settings_file
+from sync.config.model import NAMES, SECRETS, UNSTORABLE, URL_PASSWORD
+from sync.config.saving import parse_url_setting, save_settings
 from sync.errors import ConfigError
 from sync.ferrawin.urls import parse_database_url
 from sync.secrets import SecretStore

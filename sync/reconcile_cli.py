@@ -10,13 +10,13 @@ import json
 from pathlib import Path
 
 from sync import codes
-from sync.config import Settings, load_settings
+from sync.config.loading import load_settings
+from sync.config.model import Settings
 from sync.errors import ConfigError
-from sync.explain import Explanation, explain, explanation_lines
-from sync.journal import Journal
-from sync.reconcile import CHANGING_NOTE, Reconciliation, classify, read_ferrawin, summary_lines
-from sync.run_cli import JOURNAL_NAME, manager_client
-from sync.runmodel import TARGETS, RunRequestError
+from sync.explain import explanation_lines
+from sync.lookups import checked_target, explain_planilla, reconcile_all
+from sync.reconcile import CHANGING_NOTE, summary_lines
+from sync.runmodel import TARGETS
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -36,46 +36,11 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--ferrawin", metavar="URL", help="base de datos FerraWin (anula FERRAWIN_URL)")
 
 
-def checked_target(target: str) -> str:
-    if target not in TARGETS:
-        raise RunRequestError(f"Destino desconocido {target!r}: use production o local.")
-    return target
-
-
 def checked_code(text: str) -> str:
     code = codes.parse_user_code(text)
     if code is None:
         raise ConfigError(f"Código de planilla no válido {text!r}: use AAAA-NNNNNN, por ejemplo 2026-000886")
     return code
-
-
-def explain_planilla(settings: Settings, target: str, codigo: str) -> Explanation:
-    """One planilla explained (codigo already padded): FerraWin, Manager, the run's decision, the journal."""
-    from sync.ferrawin.source import open_source
-
-    client = manager_client(settings, checked_target(target))
-    source = open_source(settings.ferrawin_database())
-    journal = Journal(settings.home / JOURNAL_NAME)
-    try:
-        return explain(source, client.existing_codes, journal, codigo)
-    finally:
-        source.close()
-        client.close()
-        journal.close()
-
-
-def reconcile_all(settings: Settings, target: str) -> Reconciliation:
-    """Every planilla of both sides sorted; nothing is sent nor locked."""
-    from sync.ferrawin.source import open_source
-
-    client = manager_client(settings, checked_target(target))
-    source = open_source(settings.ferrawin_database())
-    try:
-        manager = client.existing_codes()
-        return classify(read_ferrawin(source, settings.home), manager)
-    finally:
-        source.close()
-        client.close()
 
 
 def _settings(args: argparse.Namespace) -> Settings:

@@ -16,28 +16,22 @@ import logging
 import queue
 import socket
 import sys
-import threading
 import time
-from collections import deque
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, TextIO
 
 from sync import protocol
 from sync.errors import FerraSyncError
-from sync.pusher.publisher import Publisher, PublishError
-from sync.pusher.subscriber import FAILED, Subscriber, subscriber_from_settings
+from sync.pusher.publisher import PublishError
+from sync.pusher.subscriber import FAILED
+from sync.remote import EXIT_FAILED, EXIT_NO_ACK, EXIT_OK, Remote, format_event, open_remote, outcome, report_lines
 
 log = logging.getLogger("ferrasync.remote")
 
 ACK_TIMEOUT_S = 10.0
-SUBSCRIBE_TIMEOUT_S = 15.0
 STATUS_SILENCE_S = 150.0  # docs/protocol.md: a window marks an agent offline after 150 s without status
 STATUS_COLLECT_S = 2.0  # `status` is answered by every agent: listen this long for more acks
 REPORT_TIMEOUT_S = 600.0  # explain/reconcile: how long to wait for the sync.report after the ack
-
-EXIT_OK, EXIT_FAILED, EXIT_NO_ACK = 0, 1, 3
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -70,156 +64,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     w.set_defaults(handler=watch_command)
 
 
-# ---------------------------------------------------------------------------------------------- formatting
-
-
-def _clock(value: Any) -> str:
-    try:
-        return protocol.parse_timestamp(value).astimezone().strftime("%H:%M:%S")
-    except protocol.ProtocolError:
-        return datetime.now().strftime("%H:%M:%S")
-
-
-def format_event(event: str, data: Mapping[str, Any]) -> str:
-    """One readable line for an ack or a status."""
-    who = data.get("agent") or "?"
-    if data.get("hostname") and data.get("hostname") != who:
-        who = f"{who} ({data.get('hostname')})"
-    if event == protocol.EVENT_ACK:
-        reason = f"  {data['reason']}" if data.get("reason") else ""
-        req = str(data.get("requestId") or "")[:8]
-        return f"{_clock(data.get('timestamp'))} ack     {data.get('result', '?'):<9} {who}  req={req}{reason}"
-    if event == protocol.EVENT_REPORT:
-        what = "error: " + str(data.get("error")) if data.get("error") else "resultado recibido"
-        req = str(data.get("requestId") or "")[:8]
-        return f"{_clock(data.get('timestamp'))} informe {data.get('command', '?')} {who}  req={req}  {what}"
-    if event == protocol.EVENT_COMMAND:
-        origin = data.get("origin") or {}
-        origin = origin if isinstance(origin, dict) else {}
-        sender = "/".join(str(v) for v in (origin.get("hostname"), origin.get("user")) if v) or "?"
-        params = data.get("params") or {}
-        params = params if isinstance(params, dict) else {}
-        shown = " ".join(f"{k}={v}" for k, v in params.items() if v is not None)
-        target = f" → {data['agent']}" if data.get("agent") else ""
-        req = str(data.get("requestId") or "")[:8]
-        what = f"{data.get('command', '?')} {shown}{target}"
-        return f"{_clock(data.get('timestamp'))} comando {what}  de {sender}  req={req}"
-    parts = [f"{data.get('status', '?')}/{data.get('phase', '?')}", who]
-    if data.get("role") == "standby":
-        parts.append("[reserva]")
-    for key, label in (("progress", ""), ("year", "año "), ("target", "→ "), ("lastPlanilla", "última ")):
-        if data.get(key):
-            parts.append(f"{label}{data[key]}")
-    if data.get("message"):
-        parts.append(f"— {data['message']}")
-    return f"{_clock(data.get('timestamp'))} estado  " + "  ".join(str(p) for p in parts)
-
-
-def report_lines(data: Mapping[str, Any]) -> list[str]:
-    """A `sync.report` in users' words: the explanation, or the reconcile summary and where its CSV is."""
-    from sync.explain import explanation_lines
-    from sync.reconcile import CHANGING_NOTE, summary_lines
-
-    who = data.get("agent") or "?"
-    if data.get("error"):
-        return [f"{who}: error en {data.get('command')}: {data['error']}"]
-    result = data.get("result") or {}
-    if data.get("command") == "explain":
-        lines = explanation_lines(result)
-    else:
-        lines = summary_lines(result.get("counts") or {}, result)
-        lines.append(f"\nLista completa en {who}: {result.get('csv')}")
-    return [*lines, "", CHANGING_NOTE]
-
-
 def _emit(out: TextIO, event: str, data: Mapping[str, Any], as_json: bool) -> None:
     line = json.dumps({"event": event, "data": data}, ensure_ascii=False) if as_json else format_event(event, data)
     print(line, file=out, flush=True)
 
 
-# ---------------------------------------------------------------------------------------------- plumbing
-
-
-RemoteEvent = tuple[str, dict[str, Any]]
-EVENTS_MAX = 2000  # ~30 min of one running agent's statuses: only a consumer that stopped reading fills it
-
-
-class EventQueue:
-    """The subscriber thread's events for a reader, bounded: when full the OLDEST event is dropped and
-    counted, so a stalled reader costs bounded memory and, once it reads again, sees the newest state (a
-    newer status supersedes an older one). `get(timeout)` raises queue.Empty like queue.Queue."""
-
-    def __init__(self, maxsize: int = EVENTS_MAX) -> None:
-        if maxsize < 1:
-            raise ValueError("maxsize must be at least 1")
-        self._items: deque[RemoteEvent] = deque(maxlen=maxsize)
-        self._cond = threading.Condition()
-        self.dropped = 0
-
-    def put(self, item: RemoteEvent) -> None:
-        with self._cond:
-            if len(self._items) == self._items.maxlen:
-                self.dropped += 1
-                if self.dropped == 1:
-                    log.warning("Event queue full (%d): dropping the oldest events", self._items.maxlen)
-            self._items.append(item)  # the deque drops the oldest itself
-            self._cond.notify()
-
-    def get(self, timeout: float | None = None) -> RemoteEvent:
-        with self._cond:
-            if not self._cond.wait_for(lambda: bool(self._items), timeout):
-                raise queue.Empty
-            return self._items.popleft()
-
-    def qsize(self) -> int:
-        with self._cond:
-            return len(self._items)
-
-
-@dataclass
-class Remote:
-    """A subscriber on the control channel feeding a bounded queue, plus a publisher."""
-
-    subscriber: Subscriber
-    publisher: Publisher | None
-    events: EventQueue
-
-    def close(self) -> None:
-        self.subscriber.stop()
-
-
-def open_remote(settings: Any, *, publish: bool, commands: bool = False) -> Remote:
-    if not settings.pusher.configured:
-        raise FerraSyncError(
-            "Pusher no está configurado: indique PUSHER_APP_ID, PUSHER_APP_KEY, PUSHER_APP_SECRET y "
-            "PUSHER_APP_CLUSTER (o PUSHER_HOST/PUSHER_PORT/PUSHER_SCHEME), p. ej. con `ferrasync config`"
-        )
-    events = EventQueue()
-
-    def on_event(channel: str, event: str, data: Any) -> None:
-        wanted = (protocol.EVENT_ACK, protocol.EVENT_STATUS, protocol.EVENT_REPORT) + (
-            (protocol.EVENT_COMMAND,) if commands else ()
-        )
-        if event in wanted and isinstance(data, dict):
-            events.put((event, data))
-
-    # Control windows and this CLI never join the presence channel: the old PHP listener counts it.
-    sub = subscriber_from_settings(settings, [protocol.CHANNEL], on_event=on_event).start()
-    publisher = Publisher.from_settings(settings) if publish else None
-    if not sub.wait_for(lambda: sub.state in ("subscribed", FAILED), SUBSCRIBE_TIMEOUT_S):
-        sub.stop()
-        raise FerraSyncError(
-            f"no se pudo suscribir a {protocol.CHANNEL} en {SUBSCRIBE_TIMEOUT_S:.0f} s: "
-            f"{sub.last_error or 'revise la conexión y PUSHER_HOST/PUSHER_APP_CLUSTER'}"
-        )
-    if sub.state == FAILED:
-        sub.stop()
-        raise sub.fatal or FerraSyncError(sub.last_error or "Pusher rechazó la conexión")
-    return Remote(sub, publisher, events)
-
-
 def _settings() -> Any:
-    from sync.config import load_settings
+    from sync.config.loading import load_settings
 
     # A terminal tool: websocket-client's per-connection INFO lines would drown the events.
     logging.getLogger("websocket").setLevel(logging.WARNING)
@@ -385,24 +236,6 @@ class _SendSession:
                 return verdict
 
 
-def outcome(command: str, request_id: str, status: Mapping[str, Any]) -> int | None:
-    """The exit code once `status` settles `command`, or None to keep waiting."""
-    state, phase = status.get("status"), status.get("phase")
-    if command in ("start", "resume"):
-        if status.get("requestId") != request_id:
-            return None  # an older run's status, or a heartbeat from before ours began
-        if state == "error" or (state == "idle" and phase == "refused"):
-            return EXIT_FAILED
-        return EXIT_OK if state in ("completed", "paused", "idle") else None
-    if state == "error":
-        return EXIT_FAILED
-    if command == "pause":
-        return EXIT_OK if state in ("paused", "idle", "completed") else None
-    if command in ("stop", "kill"):
-        return EXIT_OK if state in ("paused", "idle", "completed") and phase != "pausing" else None
-    return EXIT_OK  # status, configure-auto-sync: the first status after the ack is the answer
-
-
 # ---------------------------------------------------------------------------------------------- watch
 
 
@@ -430,46 +263,3 @@ def watch_command(args: argparse.Namespace, settings: Any = None, out: TextIO = 
     finally:
         remote.close()
     return EXIT_OK
-
-
-# ---------------------------------------------------------------------------------------------- check
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    ok: bool
-    lines: tuple[str, ...]  # Spanish, one per step: "OK ..." or "FALLO ...: what to fix"
-
-
-def diagnose_pusher(settings: Any, timeout: float = 10.0) -> CheckResult:
-    """Pusher part of `ferrasync check`: credentials, REST signature, WebSocket connect, private subscribe."""
-    ps = settings.pusher
-    if not ps.configured:
-        return CheckResult(False, ("FALLO Pusher sin configurar: indique PUSHER_APP_ID, PUSHER_APP_KEY, "
-                                   "PUSHER_APP_SECRET y PUSHER_APP_CLUSTER (o PUSHER_HOST)",))  # fmt: skip
-    lines: list[str] = []
-    try:
-        Publisher.from_settings(settings, retries=0).channels()
-        lines.append("OK API REST de Pusher: credenciales y firma aceptadas")
-    except FerraSyncError as exc:
-        return CheckResult(False, (f"FALLO API REST de Pusher: {exc.message}",))
-    sub = subscriber_from_settings(settings, [protocol.CHANNEL])
-    sub.start()
-    try:
-        settled = sub.wait_for(lambda: sub.state == "subscribed" or sub.stats.subscription_errors > 0
-                               or sub.state == FAILED, timeout)  # fmt: skip
-        if sub.state == "subscribed":
-            lines.append(f"OK WebSocket conectado y suscrito a {protocol.CHANNEL}")
-            return CheckResult(True, tuple(lines))
-        if sub.fatal is not None:
-            lines.append(f"FALLO WebSocket: {sub.fatal.message}")
-        elif sub.stats.connects and settled:
-            lines.append(f"FALLO suscripción a {protocol.CHANNEL}: revise PUSHER_APP_SECRET ({sub.last_error})")
-        else:
-            lines.append(
-                f"FALLO WebSocket: sin conexión en {timeout:g} s; revise la conexión a Internet, el cortafuegos "
-                "(puerto 443 saliente) o PUSHER_HOST/PUSHER_PORT"
-            )
-        return CheckResult(False, tuple(lines))
-    finally:
-        sub.stop()

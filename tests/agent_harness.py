@@ -60,7 +60,7 @@ class RemoteProbe:
     """A control window in miniature: subscribed to private-sync-control, publishing commands."""
 
     def __init__(self, settings: Any) -> None:
-        from sync.remote_cli import open_remote
+        from sync.remote import open_remote
 
         self.remote = open_remote(settings, publish=True)
         self.acks: list[dict[str, Any]] = []

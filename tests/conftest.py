@@ -574,8 +574,8 @@ def control_fake_agent(relay: object) -> Iterator[Callable[..., ControlFakeAgent
 
 @pytest.fixture
 def control_settings(relay: object, ferrasync_home: Path) -> object:
-    """sync.config Settings pointing at the `relay` fixture, with the test's data folder (time scale 0.05)."""
-    from sync.config import load_settings
+    """sync.config.model.Settings pointing at the `relay` fixture, with the test's data folder (time scale 0.05)."""
+    from sync.config.loading import load_settings
 
     env = {
         "PUSHER_APP_ID": RELAY_APP_ID, "PUSHER_APP_KEY": RELAY_KEY, "PUSHER_APP_SECRET": RELAY_SECRET,

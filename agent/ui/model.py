@@ -1,5 +1,8 @@
 """What the tray shows for an agent snapshot: visual state, colours, tooltip, menu and window texts.
 
+Kept whole: one table of rules from a snapshot to what the tray and its windows show; the rules
+read the same fields, and tests check them together against docs/ui.md.
+
 Qt-free on purpose, so every rule of docs/ui.md is tested without a display. The snapshot is read by
 attribute (agent.service.AgentSnapshot, or any object with the same fields).
 """

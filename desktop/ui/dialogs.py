@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QCheckBox, QDialog, QDialogButtonBox, QLabel, QLin
 from desktop import strings
 from desktop.prefs import ControlPrefs
 from qtshared.settings_dialog import SettingsDialog, field_label
-from sync.config import Settings
+from sync.config.model import Settings
 
 ERROR_STYLE = "QLineEdit { border: 2px solid #dc2626; border-radius: 3px; padding: 2px; }"
 

@@ -1,4 +1,8 @@
-"""The control window (docs/ui.md, "Control window"): connection, target, agents, live status, commands, tabs."""
+"""The control window (docs/ui.md, "Control window"): connection, target, agents, live status, commands, tabs.
+
+Kept whole: one QMainWindow that lays out the tabs and wires them to the controller; the parts
+are in desktop/ui/tabs.py, widgets.py, dialogs.py, and the logic in desktop/controller.py.
+"""
 
 from __future__ import annotations
 
@@ -38,7 +42,7 @@ from qtshared import strings as shared_strings
 from qtshared.about import show_about
 from qtshared.settings_dialog import SettingsDialog
 from sync import protocol
-from sync.config import Settings
+from sync.config.model import Settings
 
 CONNECTION_COLOURS = {"subscribed": "#16a34a", "connecting": "#d97706", "connected": "#d97706"}
 

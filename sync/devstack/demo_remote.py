@@ -18,8 +18,8 @@ from collections.abc import Callable, Mapping
 from typing import Any, TextIO
 
 from sync import protocol
-from sync.config import Settings
-from sync.remote_cli import format_event, open_remote, outcome
+from sync.config.model import Settings
+from sync.remote import format_event, open_remote, outcome
 
 BAR_WIDTH = 30
 PROGRESS = re.compile(r"^(\d+)/(\d+)$")
@@ -135,7 +135,7 @@ class DemoRemote:
         return found
 
     def wait_outcome(self, command: str, request_id: str, timeout: float) -> dict[str, Any]:
-        """The status that settles the command (remote_cli.outcome's rule, the one `ferrasync send --wait` uses)."""
+        """The status that settles the command (sync.remote.outcome's rule, the one `ferrasync send --wait` uses)."""
         return self.wait_status(lambda s: outcome(command, request_id, s) is not None, timeout, "el resultado")
 
 

@@ -16,7 +16,8 @@ import time
 from pathlib import Path
 from typing import IO
 
-from sync.config import Settings, build_settings
+from sync.config.model import Settings
+from sync.config.validation import build_settings
 from sync.devstack.manager_stub import ManagerStub
 from sync.devstack.relay import Relay
 

@@ -1,5 +1,8 @@
 """SQLite storage of the Manager stub: what Manager would hold after the batches it received.
 
+Kept whole: one class over the stub's single SQLite file and its lock; a batch's import writes
+planillas, elements and entities in one transaction, and the other tables share that connection.
+
 The import follows Manager's `FerrawinBulkImportService` (docs/manager.md): upsert
 by planilla `codigo`, header fields kept from the first import, elements matched by `ferrawin_id`
 (updated, created, deleted), entities replaced, one transaction per batch. Everything else the stub

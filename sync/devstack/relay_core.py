@@ -1,5 +1,8 @@
 """The relay's protocol engine: WebSocket connections, channels, presence and event delivery (protocol 7).
 
+Kept whole: one protocol state machine (connections, channels, members) on the relay's event
+loop; the server, REST and fault layers are in relay.py, relay_rest.py, relay_faults.py.
+
 Behaves like real Pusher by default (docs/protocol.md, "Pusher's behaviour…"): ``pusher:error`` before a handshake
 close (4001 unknown key, 4007 unsupported protocol, 4008 no protocol), server pings after ``activity_timeout``
 of silence and close 4201 when no pong follows, ``pusher:error`` with ``code: null`` for a refused

@@ -1,5 +1,8 @@
 """The Pusher WebSocket subscriber: pysher, wrapped so it survives the real world.
 
+Kept whole: one connection's life (pysher subclass, watchdog, resubscribe, backoff) shares one
+state and one condition; splitting the pysher overrides from the Subscriber would expose that state.
+
 pysher 1.0.8 connects with protocol 6, never resubscribes
 private or presence channels with a fresh signature, drives reconnects from `pusher:error` payloads
 instead of close codes, notices a dead link only after ~305 s (+100 s), logs payloads at INFO, and has
@@ -120,7 +123,7 @@ class Endpoint:
 
     @classmethod
     def from_settings(cls, pusher_settings: Any) -> Endpoint:
-        """From `sync.config.PusherSettings`: PUSHER_HOST/PORT/SCHEME, else the cluster's host."""
+        """From `sync.config.model.PusherSettings`: PUSHER_HOST/PORT/SCHEME, else the cluster's host."""
         secure = getattr(pusher_settings, "scheme", "https") != "http"
         if getattr(pusher_settings, "host", ""):
             port = pusher_settings.port or (443 if secure else 80)
@@ -626,7 +629,7 @@ class Subscriber:
 
 
 def subscriber_from_settings(settings: Any, channels: Sequence[str], **kwargs: Any) -> Subscriber:
-    """A Subscriber for `sync.config.Settings` (Pusher credentials, time scale, CA bundle)."""
+    """A Subscriber for `sync.config.model.Settings` (Pusher credentials, time scale, CA bundle)."""
     pusher_settings = settings.pusher
     return Subscriber(
         key=pusher_settings.key,

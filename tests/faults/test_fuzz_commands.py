@@ -34,7 +34,7 @@ from hypothesis import strategies as st
 
 from agent.service import AgentService
 from sync import protocol
-from sync.config import load_settings
+from sync.config.loading import load_settings
 
 AGENT = "PC-FUZZ"
 KEY = "clave-de-firma-fuzz-5e1d"

@@ -19,7 +19,7 @@ import pytest
 from agent_harness import HeadlessAgent, RemoteProbe, agent_env
 
 from sync import protocol
-from sync.config import load_settings
+from sync.config.loading import load_settings
 from sync.devstack.ferrawin_data import generate
 from sync.pusher.subscriber import Endpoint, PresenceMember, Subscriber
 

@@ -17,7 +17,7 @@ from chaos import AGENT, START, ChaosRun
 from tls_helpers import https_json_server, make_ca
 
 from sync import protocol
-from sync.config import load_settings
+from sync.config.loading import load_settings
 from sync.devstack.manager_stub import ManagerStub
 from sync.devstack.relay import Relay
 from sync.manager import ManagerClient, ManagerError
@@ -151,7 +151,7 @@ def test_tls_verification_is_on_by_default_and_the_ca_bundle_works(tls_server: t
     from sync.journal import Journal
     from sync.pusher.publisher import Publisher
     from sync.pusher.subscriber import subscriber_from_settings
-    from sync.run_cli import build_engine
+    from sync.runsetup import build_engine
 
     port, ca = tls_server
     base = {"PRODUCTION_URL": f"https://127.0.0.1:{port}", "PRODUCTION_TOKEN": MANAGER_TOKEN,

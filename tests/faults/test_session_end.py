@@ -17,7 +17,7 @@ import pytest
 import requests
 from agent_harness import RemoteProbe, agent_env
 
-from sync.config import load_settings
+from sync.config.loading import load_settings
 from sync.devstack.complete_sync import expected_holdings
 from sync.devstack.ferrawin_data import generate
 from sync.journal import Journal

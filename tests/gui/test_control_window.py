@@ -32,7 +32,7 @@ from desktop.prefs import ControlPrefs
 from desktop.ui.dialogs import ConfirmDialog, ControlSettingsSection, InputDialog
 from desktop.ui.window import ControlWindow
 from qtshared.settings_dialog import SettingsDialog
-from sync.config import load_settings
+from sync.config.loading import load_settings
 from sync.devstack.complete_sync import expected_holdings
 
 TIMINGS = Timings(deadline_s=1.5, presence_poll_s=0.2, liveness_s=1.5, kill_after_s=0.6)
@@ -359,7 +359,7 @@ def test_signing_key_is_set_in_the_settings_and_signs_the_windows_commands(
     qtbot: Any, make_window: Callable[..., ControlWindow], ferrasync_home: Path, relay: Any, tmp_path: Path
 ) -> None:
     from sync import protocol
-    from sync.remote_cli import open_remote
+    from sync.remote import open_remote
 
     key = "firma-de-la-oficina-7c1e"
     window, dialog = _open_settings(qtbot, make_window, ferrasync_home)

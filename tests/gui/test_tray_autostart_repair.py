@@ -14,7 +14,7 @@ from tray_fakes import ScriptedService, sample
 
 from agent import autostart
 from agent.tray_app import TrayApp
-from sync.config import load_settings
+from sync.config.loading import load_settings
 
 EXE = r"C:\Program Files\FerraSync\FerraSync Agent.exe"
 

@@ -16,7 +16,7 @@ from agent.qt_single import SingleInstance, send_to_running, server_name
 from agent.tray_app import TrayApp
 from agent.ui import strings as S
 from qtshared.workers import QtWorkers
-from sync.config import load_settings
+from sync.config.loading import load_settings
 
 
 class FakeAutostart:

@@ -14,7 +14,7 @@ from typing import Any
 
 from agent_harness import RemoteProbe, agent_env
 
-from sync.config import load_settings
+from sync.config.loading import load_settings
 from sync.devstack.ferrawin_data import generate
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QApplication
 from tray_fakes import ScriptedService, sample
 
 from agent.tray_app import TrayApp
-from sync.config import load_settings
+from sync.config.loading import load_settings
 
 
 def emit(**event: Any) -> None:

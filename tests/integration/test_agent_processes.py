@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from agent_harness import RemoteProbe, agent_env
 
-from sync.config import load_settings
+from sync.config.loading import load_settings
 from sync.devstack.ferrawin_data import generate
 from sync.pusher.subscriber import Endpoint, PresenceMember, Subscriber
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from agent_harness import agent_env
 
-from sync.config import load_settings
+from sync.config.loading import load_settings
 from sync.devstack.ferrawin_data import generate
 
 ROOT = Path(__file__).resolve().parents[2]

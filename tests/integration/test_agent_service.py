@@ -17,7 +17,7 @@ from agent.files import LISTENER_STATUS, SYNC_PAUSE, SYNC_PID
 from agent.leadership import decide
 from agent.service import AgentService
 from agent.snapshot import Notice
-from sync.config import load_settings, read_settings_file
+from sync.config.loading import load_settings, read_settings_file
 from sync.devstack.complete_sync import expected_holdings
 from sync.devstack.ferrawin_data import generate
 from sync.pusher.subscriber import Endpoint, PresenceMember, Subscriber

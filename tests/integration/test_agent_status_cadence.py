@@ -10,7 +10,7 @@ from typing import Any
 from agent_harness import RemoteProbe, agent_env
 
 from agent.service import AgentService
-from sync.config import load_settings
+from sync.config.loading import load_settings
 from sync.devstack.ferrawin_data import generate
 
 SCALE = 0.1  # the throttle interval becomes 0.1 s: a run of a second or two may publish ~10-20 statuses

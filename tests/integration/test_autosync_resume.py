@@ -16,7 +16,7 @@ from agent_harness import RemoteProbe, agent_env
 
 from agent.autosync import NETWORK_WAIT_S
 from agent.service import AgentService
-from sync.config import load_settings
+from sync.config.loading import load_settings
 from sync.devstack.complete_sync import expected_holdings
 from sync.devstack.ferrawin_data import generate
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from sync.config import load_settings
+from sync.config.loading import load_settings
 from sync.detection_cache import CACHE_NAME
 from sync.detection_cache import MAX_AGE_S as RESCAN_DEFAULT_S
 from sync.devstack.complete_sync import expected_holdings
@@ -23,8 +23,8 @@ from sync.errors import ConfigError
 from sync.ferrawin.source import open_source
 from sync.journal import Journal
 from sync.manager import ManagerClient
-from sync.run_cli import rescan_seconds
 from sync.runmodel import Progress, RunRequest, RunSummary
+from sync.runsetup import rescan_seconds
 
 CACHED = "FerraWin sin cambios desde el último análisis"
 

@@ -104,3 +104,27 @@ def test_year_and_single_code_modes(pg_url: str, manager_stub: Any, tmp_path: Pa
         summary = engine.run(RunRequest(mode="especifica", codigo=short))
         assert set(held(manager_stub)) == {code}
     assert summary.state == "completed", summary.message
+
+
+def test_a_run_takes_renews_and_releases_the_turn_and_waits_for_another_pc(
+    pg_url: str, manager_stub: Any, tmp_path: Path
+) -> None:
+    generate(pg_url, 30, seed=3)
+    store = manager_stub.store
+    store.claim("OTRO-PC", ttl=600)
+    client = ManagerClient(manager_stub.url, manager_stub.token, timeout_scale=0.01)
+    # a tiny time scale makes the 2-minute renewal due at every planilla boundary
+    options = EngineOptions(data_dir=tmp_path, hostname="PC-TEST", time_scale=0.0001, batch_planillas=2)
+    engine = Engine(lambda: open_source(pg_url), client, Journal(tmp_path / "journal.db"), options)
+
+    refused = engine.run(RunRequest(mode="rebuild"))
+    assert refused.state == "refused" and "OTRO-PC" in refused.message
+    assert store.received_batches() == []
+
+    store.claim("OTRO-PC", ttl=600, release=True)
+    done = engine.run(RunRequest(mode="rebuild"))
+    assert done.state == "completed", done.message
+    ours = [e["event"] for e in store.claim_events() if e["hostname"] == "PC-TEST"]
+    assert ours[0] == "denied" and ours[1] == "granted" and ours[-1] == "released"
+    assert "renewed" in ours
+    assert store.claim_holder() is None

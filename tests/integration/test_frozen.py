@@ -15,7 +15,7 @@ from agent_harness import RemoteProbe, agent_env
 from frozen_build import frozen_bundle
 
 from sync import __version__
-from sync.config import load_settings
+from sync.config.loading import load_settings
 from sync.devstack.ferrawin_data import generate
 
 

@@ -15,7 +15,7 @@ import pytest
 from agent_harness import ROOT, HeadlessAgent, RemoteProbe, agent_env
 
 from sync import protocol
-from sync.config import load_settings
+from sync.config.loading import load_settings
 from sync.devstack.ferrawin_data import generate
 from sync.ferrawin.connection import connect
 from sync.ferrawin.urls import parse_database_url

@@ -21,7 +21,7 @@ import requests
 
 from sync import protocol
 from sync.cli import build_parser
-from sync.config import load_settings
+from sync.config.loading import load_settings
 from sync.devstack.relay import Relay
 from sync.errors import FerraSyncError
 from sync.pusher.publisher import Publisher
@@ -330,7 +330,7 @@ def test_watch_json_lines(fast_relay: Relay, tmp_path: Path) -> None:
 
 
 def test_diagnose_pusher(fast_relay: Relay, tmp_path: Path, closed_port: int) -> None:
-    from sync.remote_cli import diagnose_pusher
+    from sync.pusher_check import diagnose_pusher
 
     good = diagnose_pusher(load_settings(env=pusher_env(fast_relay, tmp_path)), timeout=5)
     assert good.ok and len(good.lines) == 2 and all(line.startswith("OK") for line in good.lines)

@@ -11,7 +11,7 @@ import pytest
 
 from sync import agentid
 from sync.agentid import default_agent_id
-from sync.config import load_settings
+from sync.config.loading import load_settings
 
 
 def test_first_account_keeps_the_host_name_later_ones_are_told_apart(tmp_path: Path) -> None:

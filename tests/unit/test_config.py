@@ -12,8 +12,10 @@ import keyring.errors
 import pytest
 from keyring.backends import fail
 
-from sync import config
-from sync.config import ConfigError, load_settings, save_settings
+from sync.config import model as config
+from sync.config.loading import load_settings
+from sync.config.saving import save_settings
+from sync.errors import ConfigError
 from sync.secrets import SERVICE, MemoryKeyring
 
 README = Path(__file__).resolve().parents[2] / "README.md"

@@ -10,7 +10,7 @@ import keyring
 import pytest
 from keyring.backends import fail
 
-from sync.config import load_settings
+from sync.config.loading import load_settings
 from sync.envfile import apply_import, import_env_file, parse_env, plan_import
 from sync.errors import ConfigError
 from sync.secrets import SERVICE, MemoryKeyring
@@ -209,7 +209,7 @@ STORED = {"PRODUCTION_URL": "https://127.0.0.1:8443", "FERRAWIN_HOST": "127.0.0.
 
 
 def _configured(home: Path, memory_keyring: MemoryKeyring) -> None:
-    from sync.config import save_settings
+    from sync.config.saving import save_settings
 
     save_settings({**STORED, "PRODUCTION_TOKEN": "stored-prod-token", "API_TOKEN": "stored-api-token",
                    "FERRAWIN_PASSWORD": "stored-sa-pw"}, home=home)  # fmt: skip
@@ -314,7 +314,7 @@ def test_settings_json_with_a_bom_is_accepted(tmp_path: Path) -> None:
 
 
 def test_ferrawin_url_preview_never_shows_a_password(tmp_path: Path, memory_keyring: MemoryKeyring) -> None:
-    from sync.config import save_settings
+    from sync.config.saving import save_settings
 
     home = tmp_path / "home"
     save_settings({"FERRAWIN_URL": "mssql://sa:old-pw@127.0.0.1:1433/FERRAWIN", "FERRAWIN_PASSWORD": "parts-pw"},

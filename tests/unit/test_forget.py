@@ -9,7 +9,7 @@ import pytest
 
 from agent import cli
 from agent.files import AgentLock
-from sync.config import SECRETS, URL_PASSWORD
+from sync.config.model import SECRETS, URL_PASSWORD
 from sync.secrets import SERVICE
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from sync.config import load_settings
+from sync.config.loading import load_settings
 from sync.ferrawin import connection
 from sync.ferrawin.connection import CertificateError, HostUnreachableError, classify
 from sync.ferrawin.urls import parse_database_url

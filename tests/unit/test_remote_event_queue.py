@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from sync.remote_cli import EVENTS_MAX, EventQueue
+from sync.remote import EVENTS_MAX, EventQueue
 
 
 def status(n: int) -> tuple[str, dict[str, int]]:

@@ -10,7 +10,8 @@ import keyring.backend
 import pytest
 from keyring_doubles import BAD_STUB, LOGON_SESSION, WindowsLikeKeyring
 
-from sync.config import load_settings, read_settings_file, save_settings
+from sync.config.loading import load_settings, read_settings_file
+from sync.config.saving import save_settings
 from sync.errors import ConfigError
 from sync.secrets import MAX_SECRET_BYTES, MemoryKeyring, SecretStore
 
