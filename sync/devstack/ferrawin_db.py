@@ -114,7 +114,7 @@ class SQLiteTarget:
         self.errors: tuple[type[BaseException], ...] = (sqlite3.Error,)
         try:
             # isolation_level=None: we issue BEGIN ourselves so the DDL is inside the transaction too.
-            self._conn = sqlite3.connect(str(Path(path)), isolation_level=None)
+            self._conn = sqlite3.connect(str(Path(path)), isolation_level=None, timeout=60)  # waits out a reading agent
             self._conn.execute("BEGIN")
         except sqlite3.Error as exc:
             raise DatabaseError(f"Cannot open {self.label}: {exc}") from None
