@@ -17,7 +17,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -77,6 +77,15 @@ class Controls:
     why_not: str = ""
 
 
+@dataclass(frozen=True)
+class ForceOffer:
+    """A start this window sent was refused by the safety limit: how many were found, and the limit."""
+
+    request_id: str
+    found: int
+    limit: int
+
+
 class Controller:
     def __init__(
         self,
@@ -108,6 +117,9 @@ class Controller:
         self._status_round_at: float | None = None
         self.reports: dict[str, dict[str, Any]] = {}  # requestId → the agent's sync.report (explain/reconcile)
         self._stop_requested_at: float | None = None
+        self._starts: dict[str, protocol.Params] = {}  # requestId → the params of a start sent from here
+        self.force_offer: ForceOffer | None = None  # the safety-limit question to ask now ("force" topic)
+        self._force_offered: set[str] = set()
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> Controller:
@@ -173,6 +185,8 @@ class Controller:
             tracked = self.tracker.add(wire, self.clock(), auto=auto)
             if command == "status":
                 self._status_round_at = self.clock()
+            if command == "start":
+                self._starts[tracked.request_id] = params
             self._event("command", formatting.command_text(command, tracked.params), tracked.request_id)
         self.history.record_command(wire)
         self._jobs.put(lambda: self._publish(tracked.request_id, wire))
@@ -182,6 +196,32 @@ class Controller:
     def start_sync(self, modo: str, target: str, **fields: Any) -> TrackedCommand:
         """A `start` from the form; validation.InputError (nothing sent) on bad input."""
         return self.send("start", validation.start_params(modo, target, **fields))
+
+    def take_force_offer(self) -> ForceOffer | None:
+        """The pending safety-limit question, handed out once."""
+        with self._lock:
+            offer, self.force_offer = self.force_offer, None
+        return offer
+
+    def force_start(self, offer: ForceOffer) -> TrackedCommand:
+        """Send the refused start again, the same in every field but `force`."""
+        with self._lock:
+            params = self._starts[offer.request_id]
+        assert params is not None
+        return self.send("start", replace(params, force=True))
+
+    def _check_force_offer(self, status: Mapping[str, Any]) -> bool:
+        """True when `status` is the safety-limit refusal of a start sent from here, not yet offered."""
+        request_id, limit = str(status.get("requestId") or ""), status.get("safetyLimit")
+        counts = status.get("counts") if isinstance(status.get("counts"), Mapping) else {}
+        found = counts.get("total") if isinstance(counts, Mapping) else None
+        if not isinstance(limit, int) or not isinstance(found, int) or status.get("phase") != "failed":
+            return False
+        if request_id not in self._starts or request_id in self._force_offered:
+            return False
+        self._force_offered.add(request_id)
+        self.force_offer = ForceOffer(request_id, found, limit)
+        return True
 
     def configure_autosync(self, enabled: bool, interval: int, target: str) -> TrackedCommand:
         return self.send("configure-auto-sync", protocol.AutoSyncParams(enabled, interval, target))
@@ -261,8 +301,9 @@ class Controller:
                         formatting.log_level(status))  # fmt: skip
             self._log_line(status, at)
             new_error = self.errors.on_status(status, at)
+            offer = self._check_force_offer(status)
         changed = self.history.on_status(status)
-        topics = ["agents", "status", "events"]
+        topics = ["agents", "status", "events"] + (["force"] if offer else [])
         topics += ["history"] if changed else []
         topics += ["errors"] if new_error else []
         if agent is not None:

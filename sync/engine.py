@@ -32,7 +32,7 @@ from sync.journal import Journal
 from sync.manager import ManagerClient, ManagerError
 from sync.runcontrol import Action, Killed, RemotePoller, RunControl
 from sync.runlock import RunLock
-from sync.runmodel import Counts, Progress, RunRequest, RunRequestError, RunSummary
+from sync.runmodel import Counts, Progress, RunRequest, RunRequestError, RunSummary, SafetyLimitExceeded
 from sync.sender import (
     FINAL_PASS_DELAYS_S,
     FINAL_PASS_WAIT_S,
@@ -154,6 +154,7 @@ class _Run:
         self.failed: list[Batch] = []
         self.last_claim = 0.0
         self.detection = ""  # "cache" or "scan" once an incremental run has planned
+        self.safety_limit: int | None = None  # the limit that refused this run, if it did
 
     # -- flow --------------------------------------------------------------------------------------
 
@@ -179,6 +180,9 @@ class _Run:
             return self.finish(
                 "stopped", "Sincronización detenida a la fuerza; lo no confirmado se reenviará al reanudar."
             )
+        except SafetyLimitExceeded as exc:
+            self.safety_limit = exc.limit
+            return self.finish("failed", exc.message)
         except (RunRequestError, ManagerError, FerraSyncError) as exc:
             return self.finish("failed", exc.message)
         except Exception as exc:  # a bug or an unforeseen driver error: a failed run, never a traceback
@@ -207,11 +211,8 @@ class _Run:
             self.updates = set(plan.modificadas)
             self.counts.nuevas, self.counts.modificadas = len(plan.nuevas), len(plan.modificadas)
             if len(codes) > self.e.options.safety_limit and not request.force:
-                raise RunRequestError(
-                    f"Se detectaron {len(codes)} planillas para sincronizar, más que el límite de seguridad "
-                    f"({self.e.options.safety_limit}). No se ha enviado nada. Si es correcto, repita con «forzar» "
-                    "(--force en la línea de órdenes)."
-                )
+                self.counts.total = len(codes)
+                raise SafetyLimitExceeded(len(codes), self.e.options.safety_limit)
         if request.limit:
             codes = codes[: request.limit]
         return codes, plan
@@ -570,6 +571,7 @@ class _Run:
             failed_codes=failed_codes,
             planned=planned or [],
             reasons=plan.reasons if plan else {},
+            safety_limit=self.safety_limit,
         )
 
     def last_code(self) -> str:

@@ -5,6 +5,8 @@ The service's own sentences (status messages, notices) live in agent/strings.py;
 
 from __future__ import annotations
 
+from sync.runmodel import thousands
+
 APP = "FerraSync"
 APP_AGENT = "FerraSync Agent"
 ALREADY_RUNNING = "FerraSync Agent ya estaba en marcha: esta es su ventana."
@@ -105,6 +107,13 @@ CONFIRM_QUIT = (
     "Hay una sincronización en curso.\n\nSi sale, se detendrá y podrá reanudarla al volver a abrir FerraSync. "
     "Mientras esté cerrado, nadie podrá sincronizar desde otros equipos. ¿Salir?"
 )
+# Shown by the tray and by the control window when the safety limit refused a start they sent.
+CONFIRM_FORCE_TITLE = "Límite de seguridad"
+CONFIRM_FORCE = (
+    "Se detectaron {found} planillas para enviar, más que el límite de seguridad ({limit}). "
+    "¿Enviarlas igualmente?"
+)
+CONFIRM_FORCE_YES = "Sí, enviarlas"
 REJECTED_TITLE = "Orden rechazada"
 REJECTED = "La orden «{command}» no se ha aceptado: {reason}"
 CONTROL_MISSING_TITLE = "Ventana de control no instalada"
@@ -188,3 +197,8 @@ CHECK_DB_OK = "Conexión correcta con la base de datos de FerraWin ({where})."
 CHECK_MANAGER_OK = "{target}: Manager responde en {url}."
 CHECK_MANAGER_MISSING = "{target}: sin configurar (falta la URL o el token)."
 CHECK_NOTHING = "No hay ningún Manager configurado: indique al menos la URL y el token de Producción."
+
+
+def confirm_force(found: int, limit: int) -> str:
+    """The safety-limit question with both numbers written the Spanish way (2.688, 2.000)."""
+    return CONFIRM_FORCE.format(found=thousands(found), limit=thousands(limit))

@@ -299,6 +299,15 @@ class ControlWindow(QMainWindow):
         self._open(ConfirmDialog(self, strings.CONFIRM_STOP_TITLE, strings.CONFIRM_STOP.format(planilla=planilla),
                                  "Sí, detener", lambda: self.send("stop")))  # fmt: skip
 
+    def _offer_force(self) -> None:
+        """The safety limit refused a start sent from here: ask, and on Sí send it again with force."""
+        offer = self.controller.take_force_offer()
+        if offer is None:
+            return
+        text = about_strings.confirm_force(offer.found, offer.limit)
+        self._open(ConfirmDialog(self, about_strings.CONFIRM_FORCE_TITLE, text, about_strings.CONFIRM_FORCE_YES,
+                                 lambda: self.controller.force_start(offer)))  # fmt: skip
+
     def confirm_kill(self) -> None:
         self._open(ConfirmDialog(self, strings.CONFIRM_KILL_TITLE, strings.CONFIRM_KILL, "Sí, forzar la detención",
                                  lambda: self.send("kill")))  # fmt: skip
@@ -416,6 +425,8 @@ class ControlWindow(QMainWindow):
             self.history_tab.update_runs(self.controller.runs())
         if topic in ("reports", "commands", "tick") and self.report_dialog is not None:
             self.report_dialog.refresh(self.controller)
+        if topic == "force":
+            self._offer_force()
         if topic in ("errors", "history"):
             errors = self.controller.error_list()
             self.errors_tab.update_errors(errors)

@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 import shiboken6
+from PySide6.QtWidgets import QLabel
 from real_agent import HeadlessAgent, slow_manager
 
 from agent.testing import agent_env
@@ -286,6 +287,32 @@ def test_rebuild_asks_for_confirmation(
     wait_state(qtbot, window, "completed", RUN_WAIT)
     assert commands_of(agent) == [("start", "accepted")]
     assert [r["mode"] for r in agent.runs()] == ["rebuild"] and held(manager_stub) == expected_holdings(agent.db)
+
+
+def test_safety_limit_asks_and_sends_the_same_start_with_force(
+    qtbot: Any, make_window: Callable[..., ControlWindow], headless_agent: Callable[..., HeadlessAgent],
+    manager_stub: Any,
+) -> None:  # fmt: skip
+    agent = headless_agent(planillas=12, FERRASYNC_SAFETY_LIMIT="5")
+    window = make_window()
+    ready(qtbot, window)
+    window.action_incremental.trigger()
+    wait_shown(qtbot, lambda: isinstance(window.dialog, ConfirmDialog), RUN_WAIT)
+    expected = expected_holdings(agent.db)
+    dialog = window.dialog
+    assert isinstance(dialog, ConfirmDialog)
+    text = dialog.findChild(QLabel).text()
+    assert text == f"Se detectaron {len(expected)} planillas para enviar, más que el límite de seguridad (5). " \
+                   "¿Enviarlas igualmente?"  # fmt: skip
+    assert manager_stub.store.snapshot() == {}  # nothing was sent before the answer
+    dialog.yes.click()
+    wait_state(qtbot, window, "completed", RUN_WAIT)
+    assert held(manager_stub) == expected
+    assert commands_of(agent) == [("start", "accepted"), ("start", "accepted")]
+    (run,) = agent.runs()  # the refused start sent nothing, so it left no run; the forced one is incremental
+    assert run["mode"] == "incremental" and json.loads(run["params"]).get("force") is True
+    qtbot.wait(300)
+    assert window.dialog is None  # the forced run's statuses ask nothing again
 
 
 def test_years_menu_lists_the_years_the_agent_reports(
