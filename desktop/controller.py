@@ -29,6 +29,7 @@ from desktop.history import FILE_NAME, HistoryStore, RunRow
 from desktop.registry import AgentRegistry, AgentView
 from sync import protocol
 from sync.errors import FerraSyncError
+from sync.model import LATE_AFTER_S, OFFLINE_AFTER_S
 from sync.pusher.publisher import Publisher
 from sync.pusher.subscriber import SUBSCRIBED, Subscriber, subscriber_from_settings
 
@@ -45,8 +46,9 @@ class Timings:
 
     deadline_s: float = 5.0  # an ack must arrive within this, else "ningún agente respondió"
     presence_poll_s: float = 30.0  # REST query of the presence channel (design §4)
-    liveness_s: float = 150.0  # last status younger than this → online
+    liveness_s: float = OFFLINE_AFTER_S  # last status younger than this → online
     kill_after_s: float = 10.0  # a stop that has not finished after this offers "Forzar detención"
+    late_s: float = LATE_AFTER_S  # last status older than this: its age is shown as late (amber)
 
     @classmethod
     def scaled(cls, scale: float) -> Timings:
@@ -101,7 +103,7 @@ class Controller:
         self.listeners: list[Listener] = []
         self.connection = "unconfigured" if not settings.pusher.configured else "stopped"
         self.connection_detail: str | None = None
-        self.registry = AgentRegistry(self.timings.liveness_s)
+        self.registry = AgentRegistry(self.timings.liveness_s, self.timings.late_s)
         self.tracker = DeliveryTracker(self.timings.deadline_s)
         self.history = HistoryStore(history_path or Path(settings.home) / FILE_NAME)
         self.errors = ErrorList()

@@ -78,6 +78,12 @@ LEGACY_WARNING = (
     "(mientras siga activo, los agentes FerraSync quedan en reserva)."
 )
 HEARTBEAT_AGE = "latido {age}"
+HEARTBEAT_LATE = "⚠ latido hace {age}"
+HEARTBEAT_LATE_TIP = (
+    "No llega la señal de este agente: la manda cada {period} y la última llegó hace {age}. Si no llega ninguna "
+    "antes de {offline}, se mostrará «sin respuesta». Compruebe que el PC está encendido y conectado a Internet."
+)
+LATE_COLOUR = "#b45309"  # amber: a heartbeat is late, the agent is not gone yet
 NEVER = "nunca"
 
 # ----------------------------------------------------------------------------- delivery (ui.md)

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 from desktop import formatting, strings
 from desktop.registry import AgentView
 from sync import signing
+from sync.model import HEARTBEAT_S, OFFLINE_AFTER_S
 
 
 def dot_icon(colour: str, hollow: bool = False, size: int = 12) -> QIcon:
@@ -105,7 +106,7 @@ class AgentsPanel(QFrame):
         age = formatting.duration(agent.age_s) if agent.age_s is not None else strings.NEVER
         state = strings.STATE_LABELS.get(agent.state, agent.state)
         second = role if agent.state in ("standby", "offline") else f"{role} · {state}"
-        lines = [agent.name, second, strings.HEARTBEAT_AGE.format(age=age)]
+        lines = [agent.name, second, (strings.HEARTBEAT_LATE if agent.late else strings.HEARTBEAT_AGE).format(age=age)]
         if agent.version:
             lines[-1] += f" · v{agent.version}"
         item = QListWidgetItem("\n".join(lines))
@@ -113,7 +114,13 @@ class AgentsPanel(QFrame):
         item.setIcon(dot_icon(colour, hollow=not agent.online or agent.state == "standby"))
         if not agent.online:
             item.setForeground(QColor("#9ca3af"))
+        elif agent.late:
+            item.setForeground(QColor(strings.LATE_COLOUR))
         tip = f"{agent.agent_id} — {state}" + (f" — versión {agent.version}" if agent.version else "")
+        if agent.late:
+            tip += "\n" + strings.HEARTBEAT_LATE_TIP.format(
+                period=formatting.duration(HEARTBEAT_S), age=age, offline=formatting.duration(OFFLINE_AFTER_S)
+            )
         mode = agent.status.get("signing")
         tip += f"\n{signing.MODE_TEXT[mode]}" if mode in signing.MODE_TEXT else ""
         item.setToolTip(tip + (f"\n{strings.UNVERIFIED}" if formatting.unverified(agent.status) else ""))

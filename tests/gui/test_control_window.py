@@ -499,3 +499,33 @@ def test_control_window_takes_only_the_dialog_from_the_agent() -> None:
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT)
     assert set(out.stdout.split()) == {"agent", "agent.qt_bridge", "agent.ui", "agent.ui.about", "agent.ui.checks",
                                        "agent.ui.settings_dialog", "agent.ui.strings"}  # fmt: skip
+
+
+def test_a_late_heartbeat_shows_in_amber_before_the_agent_is_offline(qtbot: Any, control_settings: Any) -> None:
+    """The window's own clock is injected: after two missed heartbeats (sync.model.LATE_AFTER_S) the agent's
+    age turns amber with a tooltip saying what it means; at OFFLINE_AFTER_S it is «sin respuesta»."""
+    from PySide6.QtGui import QColor
+
+    from sync.model import HEARTBEAT_S, LATE_AFTER_S, OFFLINE_AFTER_S
+
+    now = [1000.0]
+    window = ControlWindow(control_settings, Controller(control_settings, timings=Timings(), clock=lambda: now[0]))
+    qtbot.addWidget(window)
+    window.controller.ingest_status({"status": "idle", "phase": "idle", "agent": "PC-OFICINA", "role": "active",
+                                     "hostname": "PC-OFICINA"})  # fmt: skip
+
+    def shown(age: float) -> tuple[str, str, str]:
+        now[0] = 1000.0 + age
+        window.refresh("tick")
+        item = window.agents_panel.list.item(0)
+        return item.text().splitlines()[-1], item.foreground().color().name(), item.toolTip()
+
+    line, colour, tip = shown(HEARTBEAT_S + 56)
+    assert line == "latido 1 min 56 s" and colour not in (QColor(strings.LATE_COLOUR).name(), "#9ca3af")
+    assert "señal" not in tip
+    line, colour, tip = shown(LATE_AFTER_S + 1)
+    assert line == "⚠ latido hace 2 min 1 s" and colour == QColor(strings.LATE_COLOUR).name()
+    assert "la manda cada 1 min y la última llegó hace 2 min 1 s" in tip and "antes de 2 min 30 s" in tip
+    line, colour, _ = shown(OFFLINE_AFTER_S + 1)
+    assert line == "latido 2 min 31 s" and colour == QColor("#9ca3af").name()
+    assert window.agents_panel.list.item(0).text().splitlines()[1] == strings.AGENT_OFFLINE
