@@ -28,6 +28,7 @@ from PySide6.QtCore import Qt  # noqa: E402
 from PySide6.QtGui import QColor, QPainter, QPixmap  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
+from agent import strings as agent_strings  # noqa: E402
 from desktop.controller import Controller, Timings  # noqa: E402
 from desktop.ui.dialogs import ConfirmDialog  # noqa: E402
 from desktop.ui.report_dialog import ReportDialog  # noqa: E402
@@ -111,7 +112,7 @@ def scene(ctl: Controller, name: str) -> None:
     elif name == "safety-limit":
         refusal = SafetyLimitExceeded(2688, 2000)
         ctl.ingest_status(status("failed", counts=counts(0, refusal.found, 2688, 0, 0), safety_limit=refusal.limit,
-                                 message=refusal.message, **{**common, "last_planilla": None,
+                                 message=agent_strings.failed(refusal.message), **{**common, "last_planilla": None,
                                                             "last_planilla_info": None}))  # fmt: skip
     elif name == "error":
         ctl.ingest_status(status("sending", progress="212/500", counts=counts(212, 500, 20, 192, 42, 1),
