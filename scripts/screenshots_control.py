@@ -41,7 +41,8 @@ from sync.runmodel import SafetyLimitExceeded  # noqa: E402
 
 STATES = ("idle", "running", "paused", "error", "no-agent", "offline", "safety-limit")
 INFO = "CONSTRUCCIONES ÁLVAREZ — OBRA PEÑÍSCOLA"
-AUTOSYNC = protocol.AutoSync(True, 30, "production", None)
+# Every 30 min to Production, the next run in 20 minutes (as the agent reports it).
+AUTOSYNC = protocol.AutoSync(True, 30, "production", protocol.iso_utc(datetime.now(UTC) + timedelta(minutes=20)))
 
 
 def status(state: str, agent: str = "PC-OFICINA", **fields: Any) -> dict[str, Any]:
@@ -125,6 +126,7 @@ def scene(ctl: Controller, name: str) -> None:
 
 
 TABS = {"idle": 0, "running": 1, "paused": 2, "error": 3, "no-agent": 1, "offline": 0, "safety-limit": 0}
+AUTOSYNC_TAB = 4
 WAIT_OFFLINE_S = 20.0
 
 
@@ -173,7 +175,7 @@ def composed(window: ControlWindow, dialog: ConfirmDialog) -> QPixmap:
     return picture
 
 
-def render(name: str, out: Path, home: Path) -> ControlWindow:
+def render(name: str, out: Path, home: Path, tab: int | None = None, file: str | None = None) -> ControlWindow:
     if name == "offline":
         window = offline_window(home)
     else:
@@ -185,7 +187,7 @@ def render(name: str, out: Path, home: Path) -> ControlWindow:
     QApplication.processEvents()
     window.refresh_all()
     window.refresh("status")
-    window.tabs.setCurrentIndex(TABS[name])
+    window.tabs.setCurrentIndex(TABS[name] if tab is None else tab)
     window.show()
     QApplication.processEvents()
     if name == "safety-limit":
@@ -195,7 +197,7 @@ def render(name: str, out: Path, home: Path) -> ControlWindow:
         composed(window, window.dialog).save(str(out / f"control-{name}.png"))
         window.dialog.reject()
     else:
-        window.grab().save(str(out / f"control-{name}.png"))
+        window.grab().save(str(out / (file or f"control-{name}.png")))
     return window
 
 
@@ -260,6 +262,10 @@ def main(argv: list[str]) -> int:
             window.bridge.detach()
             window.controller.stop() if name == "offline" else window.controller.history.close()
             window.deleteLater()
+        window = render("idle", out, Path(tmp) / "autosync", tab=AUTOSYNC_TAB, file="control-autosync.png")
+        print(f"{out / 'control-autosync.png'}  (tab {window.tabs.tabText(window.tabs.currentIndex())})")
+        window.bridge.detach()
+        window.controller.history.close()
         for name in DIALOGS:
             dialog = render_dialog(name, out, Path(tmp))
             print(f"{out / f'control-{name}.png'}  (dialog {'answered' if dialog.answered else 'waiting'})")
