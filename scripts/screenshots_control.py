@@ -86,6 +86,8 @@ def standby(ctl: Controller) -> None:
 
 
 def scene(ctl: Controller, name: str) -> None:
+    """What the agents send in state `name` (not "offline": that window really connects, see offline_window)."""
+    assert name != "offline"
     ctl.set_connection("subscribed", None)
     if name == "no-agent":
         tracked = ctl.send("status")

@@ -38,14 +38,18 @@ def make(qtbot: Any, tmp_path: Path) -> Iterator[Any]:
     made: list[ControlWindow] = []
 
     def build(state: str, size: tuple[int, int]) -> ControlWindow:
-        settings = load_settings(env={"FERRASYNC_HOME": str(tmp_path / state)})
-        controller = Controller(settings, timings=Timings(), history_path=tmp_path / f"{state}-{size[0]}.db")
-        window = ControlWindow(settings, controller)
+        if state == "offline":  # really trying a closed local port, as the screenshot does
+            window = SCENES.offline_window(tmp_path / f"{state}-{size[0]}")
+            assert window.controller.connection == "unavailable"
+        else:
+            settings = load_settings(env={"FERRASYNC_HOME": str(tmp_path / state)})
+            history = tmp_path / f"{state}-{size[0]}.db"
+            window = ControlWindow(settings, Controller(settings, timings=Timings(), history_path=history))
+            SCENES.scene(window.controller, state)
         qtbot.addWidget(window)
         made.append(window)
         window.resize(*size)
         window.show()
-        SCENES.scene(controller, state)
         QApplication.processEvents()
         window.refresh_all()
         window.refresh("status")
@@ -56,7 +60,7 @@ def make(qtbot: Any, tmp_path: Path) -> Iterator[Any]:
     yield build
     for window in made:
         window.bridge.detach()
-        window.controller.history.close()
+        window.controller.stop()
 
 
 def place(widget: QWidget, window: ControlWindow) -> tuple[int, int]:
