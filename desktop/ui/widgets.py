@@ -60,7 +60,7 @@ class StatePill(QLabel):
 
 
 def target_colour(target: str) -> str:
-    """ui.md's target rule: Producción in red, Local in blue, wherever a target is shown."""
+    """docs/ui.md's target rule: Producción in red, Local in blue, wherever a target is shown."""
     return strings.LOCAL_COLOUR if target == "local" else strings.PRODUCTION_COLOUR
 
 
@@ -185,7 +185,7 @@ class StatusPanel(QFrame):
         layout.addWidget(self.message)
         layout.addStretch(1)
         # The panel's height is reserved for its fullest state, so the buttons and tabs under it never move
-        # when a state shows fewer lines (ui.md "Nothing a user is about to click moves").
+        # when a state shows fewer lines (docs/ui.md "Where each rule is kept").
         line = self.fontMetrics().lineSpacing()
         self.message.setMaximumHeight(MESSAGE_LINES * line + 16)  # 16: the padding of the large idle message
         self.setFixedHeight(

@@ -1,6 +1,7 @@
-"""The control window's layout holds still and fits (ui.md "Nothing a user is about to click moves", "Historial
-fits at 900×600", "Auto-sync"): the real window and controller, fed the statuses an agent sends in each state
-(the screenshot script's scenes), measured at 1000×680 and at the smallest size, 900×600."""
+"""The control window's layout holds still and fits (docs/ui.md, "Where each rule is kept": nothing a user is about
+to click moves, the history fits at 900×600, Production is red in every target chooser): the real window and
+controller, fed the statuses an agent sends in each state (the screenshot script's scenes; offline really tries a
+closed local port), measured at 1000×680 and at the smallest size, 900×600."""
 
 from __future__ import annotations
 
