@@ -4,8 +4,9 @@ history, events and errors.
 Threads: subscriber callbacks arrive on the subscriber's thread; publishing and presence polls run on a
 sender thread (they are blocking HTTP calls); a clock thread expires command deadlines. All state is
 guarded by one lock, and every change is announced to `listeners` as a topic string
-("connection", "agents", "status", "commands", "events", "history", "errors") from whichever thread made
-it: a Qt window must hand these to its own thread with a signal (desktop.ui.bridge).
+("connection", "agents", "status", "commands", "events", "history", "errors", "reports", and "force" when
+the safety limit refused a start sent from here) from whichever thread made it: a Qt window must hand these
+to its own thread with a signal (desktop.ui.bridge).
 """
 
 from __future__ import annotations
