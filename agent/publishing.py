@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from agent.outbox import ManagerReporter, PusherOutbox
 from sync import __version__, protocol
+from sync.model import HEARTBEAT_S
 
 if TYPE_CHECKING:
     from agent.service import AgentService
@@ -24,7 +25,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("ferrasync.agent")
 
 STATUS_MIN_INTERVAL_S = 1.0
-HEARTBEAT_S = 60.0
 MANAGER_RUNNING_S, MANAGER_IDLE_S = 10.0, 60.0
 LISTENER_STATUS_S = 30.0
 

@@ -222,7 +222,8 @@ class RunSupervisor:
         with svc.lock:
             counts = summary.counts if summary.counts.total or summary.counts.done else svc.run.counts
             svc.run = replace(svc.run, run_id=summary.run_id or svc.run.run_id, counts=Counts(**counts.as_dict()),
-                              elapsed_s=summary.duration_s, eta_s=None, started_mono=None)  # fmt: skip
+                              elapsed_s=summary.duration_s, eta_s=None, started_mono=None,
+                              safety_limit=summary.safety_limit)  # fmt: skip
             if svc.journal is not None:
                 svc.recent = tuple(svc.journal.recent_runs(10))
         message = self._final_message(state, summary)

@@ -52,6 +52,7 @@ class RunView:
     started_mono: float | None = None
     elapsed_s: float | None = None
     eta_s: float | None = None
+    safety_limit: int | None = None  # the limit that refused this run (counts.total is what was found)
 
     def with_progress(self, p: Progress) -> RunView:
         return replace(

@@ -197,6 +197,7 @@ class AgentService:
                 hostname=self.hostname,
                 version=__version__,
                 signing=signing.mode(self.settings.signing_key, self.require_signature),
+                safety_limit=run.safety_limit,
             )
 
     def _shown_message(self) -> str:
@@ -228,6 +229,7 @@ class AgentService:
             eta_s=round(snap.eta_s, 1) if snap.eta_s is not None else None,
             autosync=protocol.AutoSync(a.enabled, a.interval, a.target, next_at),
             years=snap.years if full else None, last_planilla_update=run.is_update, signing=snap.signing,
+            safety_limit=snap.safety_limit,
         )  # fmt: skip
 
     # ================================================================== the service thread

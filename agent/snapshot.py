@@ -52,6 +52,7 @@ class AgentSnapshot:
     hostname: str = ""
     version: str = ""
     signing: str = ""  # sync.signing.MODES: whether remote commands must be signed
+    safety_limit: int | None = None  # the last run was refused by this limit (progress.total was found)
 
     @property
     def running(self) -> bool:

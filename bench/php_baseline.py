@@ -112,9 +112,10 @@ def read_planilla(conn: Any, key: PlanillaKey, hash_: str | None, q: Counter) ->
         rows = q.run(conn, "getCabeceraPlanilla", CABECERA, [a, c])
         data.header = rows[0] if rows else None
     q.run(conn, "getEnsamblajes COUNT", ENS_COUNT, [a, c])  # the early exit never fires (docs/ferrawin.md)
-    for pair in q.run(conn, "getEnsamblajes DISTINCT", ENS_DISTINCT, [a, c]):
+    # `grupo`: the pair's rank in the DISTINCT list, which the batch query computes with DENSE_RANK.
+    for grupo, pair in enumerate(q.run(conn, "getEnsamblajes DISTINCT", ENS_DISTINCT, [a, c])):
         for row in q.run(conn, "getEnsamblajes per assembly", ENS_ELEMENTS, [a, c, pair["etiqueta_codigo"]]):
-            data.assemblies.append({**row, **pair})
+            data.assemblies.append({**row, **pair, "grupo": grupo})
     for row in q.run(conn, "getComposicionEntidades", ENTIDADES, [a, c, a, c]):
         bars = q.run(conn, "getComposicionEntidades per entity", COMPOSICION, [a, c, row["linea"]])
         entity = {k: row[k] for k in ("linea", "marca", "situacion", "cantidad", "miembros", "modelo", "cotas",

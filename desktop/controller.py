@@ -7,8 +7,9 @@ registry, errorlist, validation, formatting) are in their own modules; what that
 Threads: subscriber callbacks arrive on the subscriber's thread; publishing and presence polls run on a
 sender thread (they are blocking HTTP calls); a clock thread expires command deadlines. All state is
 guarded by one lock, and every change is announced to `listeners` as a topic string
-("connection", "agents", "status", "commands", "events", "history", "errors") from whichever thread made
-it: a Qt window must hand these to its own thread with a signal (desktop.ui.bridge).
+("connection", "agents", "status", "commands", "events", "history", "errors", "reports", and "force" when
+the safety limit refused a start sent from here) from whichever thread made it: a Qt window must hand these
+to its own thread with a signal (desktop.ui.bridge).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,7 @@ from desktop.registry import AgentRegistry, AgentView
 from sync import protocol
 from sync.config.model import Settings
 from sync.errors import FerraSyncError
+from sync.model import LATE_AFTER_S, OFFLINE_AFTER_S
 from sync.pusher.publisher import Publisher
 from sync.pusher.subscriber import SUBSCRIBED, Subscriber, subscriber_from_settings
 
@@ -49,8 +51,9 @@ class Timings:
 
     deadline_s: float = 5.0  # an ack must arrive within this, else "ningún agente respondió"
     presence_poll_s: float = 30.0  # REST query of the presence channel (docs/protocol.md)
-    liveness_s: float = 150.0  # last status younger than this → online
+    liveness_s: float = OFFLINE_AFTER_S  # last status younger than this → online
     kill_after_s: float = 10.0  # a stop that has not finished after this offers "Forzar detención"
+    late_s: float = LATE_AFTER_S  # last status older than this: its age is shown as late (amber)
 
     @classmethod
     def scaled(cls, scale: float) -> Timings:
@@ -81,6 +84,15 @@ class Controls:
     why_not: str = ""
 
 
+@dataclass(frozen=True)
+class ForceOffer:
+    """A start this window sent was refused by the safety limit: how many were found, and the limit."""
+
+    request_id: str
+    found: int
+    limit: int
+
+
 class Controller:
     def __init__(
         self,
@@ -96,7 +108,7 @@ class Controller:
         self.listeners: list[Listener] = []
         self.connection = "unconfigured" if not settings.pusher.configured else "stopped"
         self.connection_detail: str | None = None
-        self.registry = AgentRegistry(self.timings.liveness_s)
+        self.registry = AgentRegistry(self.timings.liveness_s, self.timings.late_s)
         self.tracker = DeliveryTracker(self.timings.deadline_s)
         self.history = HistoryStore(history_path or Path(settings.home) / FILE_NAME)
         self.errors = ErrorList()
@@ -112,6 +124,9 @@ class Controller:
         self._status_round_at: float | None = None
         self.reports: dict[str, dict[str, Any]] = {}  # requestId → the agent's sync.report (explain/reconcile)
         self._stop_requested_at: float | None = None
+        self._starts: dict[str, protocol.StartParams] = {}  # requestId → the params of a start sent from here
+        self.force_offer: ForceOffer | None = None  # the safety-limit question to ask now ("force" topic)
+        self._force_offered: set[str] = set()
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> Controller:
@@ -177,6 +192,8 @@ class Controller:
             tracked = self.tracker.add(wire, self.clock(), auto=auto)
             if command == "status":
                 self._status_round_at = self.clock()
+            if isinstance(params, protocol.StartParams):
+                self._starts[tracked.request_id] = params
             self._event("command", formatting.command_text(command, tracked.params), tracked.request_id)
         self.history.record_command(wire)
         self._jobs.put(lambda: self._publish(tracked.request_id, wire))
@@ -186,6 +203,31 @@ class Controller:
     def start_sync(self, modo: str, target: str, **fields: Any) -> TrackedCommand:
         """A `start` from the form; validation.InputError (nothing sent) on bad input."""
         return self.send("start", validation.start_params(modo, target, **fields))
+
+    def take_force_offer(self) -> ForceOffer | None:
+        """The pending safety-limit question, handed out once."""
+        with self._lock:
+            offer, self.force_offer = self.force_offer, None
+        return offer
+
+    def force_start(self, offer: ForceOffer) -> TrackedCommand:
+        """Send the refused start again, the same in every field but `force`."""
+        with self._lock:
+            params = self._starts[offer.request_id]
+        return self.send("start", replace(params, force=True))
+
+    def _check_force_offer(self, status: Mapping[str, Any]) -> bool:
+        """True when `status` is the safety-limit refusal of a start sent from here, not yet offered."""
+        request_id, limit = str(status.get("requestId") or ""), status.get("safetyLimit")
+        counts = status.get("counts") if isinstance(status.get("counts"), Mapping) else {}
+        found = counts.get("total") if isinstance(counts, Mapping) else None
+        if not isinstance(limit, int) or not isinstance(found, int) or status.get("phase") != "failed":
+            return False
+        if request_id not in self._starts or request_id in self._force_offered:
+            return False
+        self._force_offered.add(request_id)
+        self.force_offer = ForceOffer(request_id, found, limit)
+        return True
 
     def configure_autosync(self, enabled: bool, interval: int, target: str) -> TrackedCommand:
         return self.send("configure-auto-sync", protocol.AutoSyncParams(enabled, interval, target))
@@ -265,8 +307,9 @@ class Controller:
                         formatting.log_level(status))  # fmt: skip
             self._log_line(status, at)
             new_error = self.errors.on_status(status, at)
+            offer = self._check_force_offer(status)
         changed = self.history.on_status(status)
-        topics = ["agents", "status", "events"]
+        topics = ["agents", "status", "events"] + (["force"] if offer else [])
         topics += ["history"] if changed else []
         topics += ["errors"] if new_error else []
         if agent is not None:

@@ -13,6 +13,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from sync.model import LATE_AFTER_S, OFFLINE_AFTER_S
+
 
 @dataclass
 class Agent:
@@ -61,13 +63,14 @@ class AgentView:
     age_s: float | None
     status: Mapping[str, Any]
     years: tuple[str, ...]
+    late: bool = False  # online, but its heartbeats stopped coming: it may go offline soon
 
 
 class AgentRegistry:
     """Not thread-safe by itself: the controller calls it under its lock."""
 
-    def __init__(self, liveness_s: float = 150.0) -> None:
-        self.liveness_s = liveness_s
+    def __init__(self, liveness_s: float = OFFLINE_AFTER_S, late_s: float = LATE_AFTER_S) -> None:
+        self.liveness_s, self.late_s = liveness_s, late_s
         self._agents: dict[str, Agent] = {}
 
     def _get(self, agent_id: str) -> Agent:
@@ -153,6 +156,7 @@ class AgentRegistry:
                     age_s=agent.age(now),
                     status=dict(agent.last_status),
                     years=agent.years,
+                    late=online and (age := agent.age(now)) is not None and age >= self.late_s,
                 )
             )
         return out

@@ -80,6 +80,12 @@ LEGACY_WARNING = (
     "(mientras siga activo, los agentes FerraSync quedan en reserva)."
 )
 HEARTBEAT_AGE = "latido {age}"
+HEARTBEAT_LATE = "⚠ latido hace {age}"
+HEARTBEAT_LATE_TIP = (
+    "No llega la señal de este agente: la manda cada {period} y la última llegó hace {age}. Si no llega ninguna "
+    "antes de {offline}, se mostrará «sin respuesta». Compruebe que el PC está encendido y conectado a Internet."
+)
+LATE_COLOUR = "#b45309"  # amber: a heartbeat is late, the agent is not gone yet
 NEVER = "nunca"
 
 # ----------------------------------------------------------------------------- delivery (docs/ui.md)
@@ -172,8 +178,12 @@ TAB_EVENTS = "Eventos"
 TAB_LOG = "Registro"
 TAB_ERRORS = "Errores"
 TAB_AUTOSYNC = "Auto-sync"
-HISTORY_COLUMNS = ("Inicio", "Fin", "Modo", "Destino", "Resultado", "Planillas", "Nuevas / modif.", "Lotes ✓/✗",
-                   "Agente", "Iniciada por")  # fmt: skip
+HISTORY_COLUMNS = ("Inicio", "Fin", "Modo", "Destino", "Resultado", "Planillas", "Nuevas/mod.", "Lotes",
+                   "Agente", "Origen")  # fmt: skip
+HISTORY_COLUMN_TIPS = ("Cuándo empezó", "Cuándo terminó", "Qué se sincronizó", "Producción o Local",
+                       "Cómo terminó (pase el ratón para ver el mensaje)", "Planillas hechas / planeadas",
+                       "Planillas nuevas / modificadas", "Lotes correctos ✓ / con error ✗",
+                       "El PC que la ejecutó", "El equipo y el usuario que la pidieron")  # fmt: skip
 EVENTS_COLUMNS = ("Hora", "Tipo", "Detalle")
 EVENT_KINDS = {"command": "Comando", "ack": "Confirmación", "status": "Estado", "info": "Aviso"}
 EVENTS_FILTER_ALL = "Todos"
@@ -223,6 +233,7 @@ FIND_PLANILLA_TIP = "Por qué una planilla está o no en Manager, qué haría ah
 FIND_TITLE = "Buscar planilla"
 FIND_LABEL = "Código de la planilla a buscar en FerraWin y en Manager:"
 RECONCILE = "Comprobar FerraWin ↔ Manager"
+RECONCILE_BUTTON = "FerraWin ↔ Manager…"  # the button's short form: the row fits at 900 px; the tooltip says the rest
 RECONCILE_TIP = ("Compara todas las planillas de FerraWin con las de Manager: iguales, nuevas, modificadas, "
                  "omitidas y las que solo están en Manager. No envía nada.")
 REPORT_TITLE_EXPLAIN = "Planilla {codigo}"

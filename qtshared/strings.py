@@ -3,6 +3,8 @@ and the names of the two targets (docs/ui.md: the users' words)."""
 
 from __future__ import annotations
 
+from sync.runmodel import thousands
+
 TARGET = {"production": "Producción", "local": "Local"}
 
 # "Acerca de" (the tray menu and the control window's Ayuda menu).
@@ -50,3 +52,16 @@ CHECK_DB_OK = "Conexión correcta con la base de datos de FerraWin ({where})."
 CHECK_MANAGER_OK = "{target}: Manager responde en {url}."
 CHECK_MANAGER_MISSING = "{target}: sin configurar (falta la URL o el token)."
 CHECK_NOTHING = "No hay ningún Manager configurado: indique al menos la URL y el token de Producción."
+
+# The safety limit's question, asked by the tray and by the control window.
+CONFIRM_FORCE_TITLE = "Límite de seguridad"
+CONFIRM_FORCE = (
+    "Se detectaron {found} planillas para enviar, más que el límite de seguridad ({limit}). "
+    "¿Enviarlas igualmente?"
+)
+CONFIRM_FORCE_YES = "Sí, enviarlas"
+
+
+def confirm_force(found: int, limit: int) -> str:
+    """The safety-limit question with both numbers written the Spanish way (2.688, 2.000)."""
+    return CONFIRM_FORCE.format(found=thousands(found), limit=thousands(limit))

@@ -4,15 +4,19 @@
 
 Also control-settings.png (the settings dialog) and about.png (the About box).
 
-Offscreen and offline: the real window and controller, fed with the statuses and acks an agent would
-send (the same dictionaries sync.protocol builds), then grabbed with QWidget.grab().
+Offscreen: the real window and controller, fed with the statuses and acks an agent would send (the same
+dictionaries sync.protocol builds), then grabbed with QWidget.grab(). `control-offline.png` is the window
+really trying to reach a remote channel on a closed local port; `control-safety-limit.png` is the question
+the window asks when the safety limit refused its start, drawn over the window as the desktop shows it.
 """
 
 from __future__ import annotations
 
 import os
+import socket
 import sys
 import tempfile
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,9 +26,13 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from PySide6.QtCore import Qt  # noqa: E402
+from PySide6.QtGui import QColor, QPainter, QPixmap  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
+from agent import strings as agent_strings  # noqa: E402
 from desktop.controller import Controller, Timings  # noqa: E402
+from desktop.ui.dialogs import ConfirmDialog  # noqa: E402
 from desktop.ui.report_dialog import ReportDialog  # noqa: E402
 from desktop.ui.window import ControlWindow  # noqa: E402
 from qtshared.settings_dialog import SettingsDialog  # noqa: E402
@@ -32,10 +40,12 @@ from sync import protocol  # noqa: E402
 from sync.config.loading import load_settings  # noqa: E402
 from sync.explain import Explanation, FerraWinSide, ManagerSide  # noqa: E402
 from sync.reconcile import REASON_JUNK, REASON_SIN_OBRA, Reconciliation  # noqa: E402
+from sync.runmodel import SafetyLimitExceeded  # noqa: E402
 
-STATES = ("idle", "running", "paused", "error", "no-agent")
+STATES = ("idle", "running", "paused", "error", "no-agent", "offline", "safety-limit")
 INFO = "CONSTRUCCIONES ÁLVAREZ — OBRA PEÑÍSCOLA"
-AUTOSYNC = protocol.AutoSync(True, 30, "production", None)
+# Every 30 min to Production, the next run in 20 minutes (as the agent reports it).
+AUTOSYNC = protocol.AutoSync(True, 30, "production", protocol.iso_utc(datetime.now(UTC) + timedelta(minutes=20)))
 
 
 def status(state: str, agent: str = "PC-OFICINA", **fields: Any) -> dict[str, Any]:
@@ -79,6 +89,8 @@ def standby(ctl: Controller) -> None:
 
 
 def scene(ctl: Controller, name: str) -> None:
+    """What the agents send in state `name` (not "offline": that window really connects, see offline_window)."""
+    assert name != "offline"
     ctl.set_connection("subscribed", None)
     if name == "no-agent":
         tracked = ctl.send("status")
@@ -103,6 +115,11 @@ def scene(ctl: Controller, name: str) -> None:
         ctl.ingest_status(status("paused", progress="150/500", counts=counts(150, 500, 12, 138, 30), elapsed_s=95,
                                  message="Pausado en 2025-007850. Use Reanudar.", **common))  # fmt: skip
         assert pause
+    elif name == "safety-limit":
+        refusal = SafetyLimitExceeded(2688, 2000)
+        ctl.ingest_status(status("failed", counts=counts(0, refusal.found, 2688, 0, 0), safety_limit=refusal.limit,
+                                 message=agent_strings.failed(refusal.message), **{**common, "last_planilla": None,
+                                                            "last_planilla_info": None}))  # fmt: skip
     elif name == "error":
         ctl.ingest_status(status("sending", progress="212/500", counts=counts(212, 500, 20, 192, 42, 1),
                                  message="Error en lote (2025-007790, 2025-007789): Manager no respondió a sync en "
@@ -113,22 +130,79 @@ def scene(ctl: Controller, name: str) -> None:
                                  **common))  # fmt: skip
 
 
-TABS = {"idle": 0, "running": 1, "paused": 2, "error": 3, "no-agent": 1}
+TABS = {"idle": 0, "running": 1, "paused": 2, "error": 3, "no-agent": 1, "offline": 0, "safety-limit": 0}
+AUTOSYNC_TAB = 4
+WAIT_OFFLINE_S = 20.0
 
 
-def render(name: str, out: Path, home: Path) -> ControlWindow:
-    settings = load_settings(env={"FERRASYNC_HOME": str(home)})
-    ctl = Controller(settings, timings=Timings(), history_path=home / f"{name}.db")
-    window = ControlWindow(settings, ctl)
+def closed_port() -> int:
+    """A local port nothing listens on: the remote channel the window cannot reach."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def offline_window(home: Path) -> ControlWindow:
+    """The window of a PC whose remote channel does not answer: its history from earlier sessions, then really
+    connecting to a closed port on 127.0.0.1 until the subscriber gives up its first tries."""
+    history = home / "offline.db"
+    earlier = Controller(load_settings(env={"FERRASYNC_HOME": str(home)}), timings=Timings(), history_path=history)
+    past_runs(earlier)
+    earlier.history.close()
+    settings = load_settings(env={"FERRASYNC_HOME": str(home), "PUSHER_APP_ID": "1", "PUSHER_APP_KEY": "k",
+                                  "PUSHER_APP_SECRET": "s", "PUSHER_HOST": "127.0.0.1",
+                                  "PUSHER_PORT": str(closed_port()), "PUSHER_SCHEME": "http"})  # fmt: skip
+    window = ControlWindow(settings, Controller(settings, timings=Timings(), history_path=history))
+    window.start()
+    deadline = time.monotonic() + WAIT_OFFLINE_S
+    while window.controller.connection != "unavailable" and time.monotonic() < deadline:
+        QApplication.processEvents()
+        time.sleep(0.05)
+    return window
+
+
+def composed(window: ControlWindow, dialog: ConfirmDialog) -> QPixmap:
+    """The window with its modal dialog centred over it, as a person sees the two: offscreen Qt grabs each alone
+    and draws no window frames, so the dialog gets a plain frame with its title, the window a modal shade."""
+    picture = window.grab()
+    shot = dialog.grab()
+    title_h = 28
+    x, y = (picture.width() - shot.width()) // 2, (picture.height() - shot.height()) // 3
+    painter = QPainter(picture)
+    painter.fillRect(picture.rect(), QColor(0, 0, 0, 60))
+    painter.fillRect(x - 1, y - title_h - 1, shot.width() + 2, shot.height() + title_h + 2, QColor("#6b7280"))
+    painter.fillRect(x, y - title_h, shot.width(), title_h, QColor("#e5e7eb"))
+    painter.setPen(QColor("#111827"))
+    painter.drawText(x + 10, y - title_h, shot.width() - 20, title_h, int(Qt.AlignmentFlag.AlignVCenter),
+                     dialog.windowTitle())  # fmt: skip
+    painter.drawPixmap(x, y, shot)
+    painter.end()
+    return picture
+
+
+def render(name: str, out: Path, home: Path, tab: int | None = None, file: str | None = None) -> ControlWindow:
+    if name == "offline":
+        window = offline_window(home)
+    else:
+        settings = load_settings(env={"FERRASYNC_HOME": str(home)})
+        window = ControlWindow(settings, Controller(settings, timings=Timings(), history_path=home / f"{name}.db"))
     window.resize(1000, 680)
-    scene(ctl, name)
+    if name != "offline":
+        scene(window.controller, name)
     QApplication.processEvents()
     window.refresh_all()
     window.refresh("status")
-    window.tabs.setCurrentIndex(TABS[name])
+    window.tabs.setCurrentIndex(TABS[name] if tab is None else tab)
     window.show()
     QApplication.processEvents()
-    window.grab().save(str(out / f"control-{name}.png"))
+    if name == "safety-limit":
+        window.refresh("force")  # what the controller's "force" topic makes the window do
+        assert isinstance(window.dialog, ConfirmDialog)
+        QApplication.processEvents()
+        composed(window, window.dialog).save(str(out / f"control-{name}.png"))
+        window.dialog.reject()
+    else:
+        window.grab().save(str(out / (file or f"control-{name}.png")))
     return window
 
 
@@ -215,8 +289,12 @@ def main(argv: list[str]) -> int:
             window = render(name, out, Path(tmp))
             print(f"{out / f'control-{name}.png'}  ({window.status_panel.pill.state})")
             window.bridge.detach()
-            window.controller.history.close()
+            window.controller.stop() if name == "offline" else window.controller.history.close()
             window.deleteLater()
+        window = render("idle", out, Path(tmp) / "autosync", tab=AUTOSYNC_TAB, file="control-autosync.png")
+        print(f"{out / 'control-autosync.png'}  (tab {window.tabs.tabText(window.tabs.currentIndex())})")
+        window.bridge.detach()
+        window.controller.history.close()
         for name in DIALOGS:
             dialog = render_dialog(name, out, Path(tmp))
             print(f"{out / f'control-{name}.png'}  (dialog {'answered' if dialog.answered else 'waiting'})")

@@ -36,7 +36,7 @@ from sync.readahead import read_ahead
 from sync.request import StartRequest
 from sync.runcontrol import Action, Killed, RemotePoller, RunControl
 from sync.runlock import RunLock
-from sync.runmodel import Counts, Progress, RunRequest, RunRequestError, RunSummary
+from sync.runmodel import Counts, Progress, RunRequest, RunRequestError, RunSummary, SafetyLimitExceeded
 from sync.sender import (
     FINAL_PASS_DELAYS_S,
     FINAL_PASS_WAIT_S,
@@ -153,6 +153,7 @@ class _Run:
         self.failed: list[Batch] = []
         self.turn = SyncTurn(engine.client, engine.options.hostname, engine.options.time_scale)
         self.detection = ""  # "cache" or "scan" once an incremental run has planned
+        self.safety_limit: int | None = None  # the limit that refused this run, if it did
 
     # -- flow --------------------------------------------------------------------------------------
 
@@ -178,6 +179,10 @@ class _Run:
             return self.finish(
                 "stopped", "Sincronización detenida a la fuerza; lo no confirmado se reenviará al reanudar."
             )
+        except SafetyLimitExceeded as exc:
+            self.safety_limit = exc.limit
+            self.counts.total = exc.found  # what a window shows next to the limit
+            return self.finish("failed", exc.message)
         except (RunRequestError, ManagerError, FerraSyncError) as exc:
             return self.finish("failed", exc.message)
         except Exception as exc:  # a bug or an unforeseen driver error: a failed run, never a traceback
@@ -455,6 +460,7 @@ class _Run:
             failed_codes=failed_codes,
             planned=planned or [],
             reasons=plan.reasons if plan else {},
+            safety_limit=self.safety_limit,
         )
 
     def last_code(self) -> str:

@@ -180,3 +180,9 @@ class AckResult(StrEnum):
 # Limits every surface validates against (the form, the CLI, the wire).
 MIN_YEAR, MAX_YEAR = 1990, 2100
 AUTOSYNC_MIN_MINUTES, AUTOSYNC_MAX_MINUTES = 2, 1440
+
+# Liveness (docs/protocol.md "Cadence" and "Liveness and leadership"): an idle agent publishes a status every
+# HEARTBEAT_S; a window shows it late after two missed heartbeats and offline after OFFLINE_AFTER_S of silence.
+HEARTBEAT_S = 60.0
+LATE_AFTER_S = 2 * HEARTBEAT_S
+OFFLINE_AFTER_S = 150.0

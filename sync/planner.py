@@ -20,6 +20,7 @@ from sync.manager import ManagerClient
 from sync.model import Mode
 from sync.request import StartRequest, StartRequestError
 from sync.runcontrol import RunControl
+from sync.runmodel import SafetyLimitExceeded
 from sync.sender import call_abandonable
 
 # The engine's logger: planning is a step of the run, and the run log (agent/logs.py) follows this name.
@@ -96,11 +97,7 @@ class Planner:
             plan = plan_incremental(listing, fingerprints, manager, sin_obra, nuevas_only=request.mode == Mode.NUEVAS)
             codes = plan.codes
             if len(codes) > self.options.safety_limit and not request.force:
-                raise StartRequestError(
-                    f"Se detectaron {len(codes)} planillas para sincronizar, más que el límite de seguridad "
-                    f"({self.options.safety_limit}). No se ha enviado nada. Si es correcto, repita con «forzar» "
-                    "(--force en la línea de órdenes)."
-                )
+                raise SafetyLimitExceeded(len(codes), self.options.safety_limit)
         if request.limit:
             codes = codes[: request.limit]
         return Planned(codes, plan, self.detection)

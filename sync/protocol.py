@@ -653,6 +653,7 @@ class SyncStatus:
     # Manager-only: whether the last planilla was a modification (the PHP tool's es_actualizacion).
     last_planilla_update: bool = False
     signing: str | None = None  # the agent's signing mode (sync.signing.MODES); absent from older agents
+    safety_limit: int | None = None  # the last run was refused by the safety limit; counts.total was found
 
     def to_wire(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -682,6 +683,8 @@ class SyncStatus:
             out["years"] = list(self.years)
         if self.signing is not None:
             out["signing"] = self.signing
+        if self.safety_limit is not None:
+            out["safetyLimit"] = self.safety_limit
         return out
 
 

@@ -272,3 +272,5 @@ def print_summary(summary: RunSummary) -> None:
     for key, value in rows:
         print(f"{key.ljust(width)}  {value}")
     print(summary.message)
+    if summary.safety_limit is not None:
+        print("Si es correcto, repita con --force para enviarlas igualmente.")

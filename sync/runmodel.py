@@ -17,6 +17,25 @@ class RunRequestError(FerraSyncError):
     """The run was asked for with bad parameters; nothing was read or sent."""
 
 
+def thousands(n: int) -> str:
+    """2688 → "2.688": how a Spanish user writes a count of planillas."""
+    return f"{n:,}".replace(",", ".")
+
+
+class SafetyLimitExceeded(RunRequestError):
+    """An incremental run found more planillas than the safety limit; nothing was sent.
+
+    Carries both numbers so a window can ask "¿Enviarlas igualmente?" and re-send the start with force.
+    """
+
+    def __init__(self, found: int, limit: int) -> None:
+        super().__init__(
+            f"Se detectaron {thousands(found)} planillas para enviar, más que el límite de seguridad "
+            f"({thousands(limit)}). No se ha enviado nada."
+        )
+        self.found, self.limit = found, limit
+
+
 def normalise_code(text: str) -> str:
     """`2026-886` → `2026-000886`; raises RunRequestError for anything that is not YYYY-N."""
     code = parse_user_code(text)
@@ -116,3 +135,4 @@ class RunSummary:
     failed_codes: list[str] = field(default_factory=list)
     planned: list[str] = field(default_factory=list)
     reasons: dict[str, list[str]] = field(default_factory=dict)
+    safety_limit: int | None = None  # set when the safety limit refused the run (counts.total = found)

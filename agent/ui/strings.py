@@ -6,9 +6,12 @@ The words it shares with the control window (settings, About, target names) live
 
 from __future__ import annotations
 
+from qtshared.strings import CONFIRM_FORCE_TITLE as CONFIRM_FORCE_TITLE
+
 # The tray's tables name them here too: one definition, shared with the control window.
 from qtshared.strings import MENU_ABOUT as MENU_ABOUT
 from qtshared.strings import TARGET as TARGET
+from qtshared.strings import confirm_force as confirm_force
 
 APP = "FerraSync"
 APP_AGENT = "FerraSync Agent"
@@ -104,6 +107,7 @@ CONFIRM_QUIT = (
     "Hay una sincronización en curso.\n\nSi sale, se detendrá y podrá reanudarla al volver a abrir FerraSync. "
     "Mientras esté cerrado, nadie podrá sincronizar desde otros equipos. ¿Salir?"
 )
+# Shown by the tray and by the control window when the safety limit refused a start they sent.
 REJECTED_TITLE = "Orden rechazada"
 REJECTED = "La orden «{command}» no se ha aceptado: {reason}"
 CONTROL_MISSING_TITLE = "Ventana de control no instalada"
@@ -147,3 +151,4 @@ TIP_BTN_LOGS = "Abre la carpeta con los registros diarios del agente"
 TIP_PILL = "Estado del agente en este PC"
 PC_ROLE = "{host} · {role}"
 LEGACY = "Hay un listener antiguo activo en {host}: desinstálelo para que FerraSync tome el control"
+

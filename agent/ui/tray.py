@@ -44,6 +44,10 @@ def tell(parent: QWidget | None, title: str, text: str) -> None:
     QMessageBox.information(parent, title, text)
 
 
+def ack_request_id(ack: Any) -> str:
+    return str(ack.get("requestId") or "") if isinstance(ack, dict) else str(getattr(ack, "request_id", "") or "")
+
+
 def ack_outcome(ack: Any) -> tuple[str, str]:
     """(result, reason) of whatever submit returned: a dict (wire ack) or an object with those fields."""
     if isinstance(ack, dict):
@@ -74,6 +78,9 @@ class TrayController(QObject):
         self.about_box: QMessageBox | None = None
         self.visual = ""
         self._stopping_since: float | None = None
+        # Starts sent from here (requestId → params): a safety-limit refusal of one of them offers a forced start.
+        self._starts: dict[str, dict[str, Any]] = {}
+        self._force_offered: set[str] = set()
         self.tray = QSystemTrayIcon(self)
         self.menu = QMenu(menu_parent)
         self.menu.aboutToShow.connect(self.build_menu)
@@ -94,6 +101,7 @@ class TrayController(QObject):
     def update_snapshot(self, snap: Any) -> None:
         self.snap = snap
         self._track_stopping(snap)
+        self._offer_force(snap)
         visual = model.visual_state(snap)
         self.tray.setIcon(icons.tray_icon(visual, model.progress_fraction(snap)))
         self.tray.setToolTip(model.tooltip(snap))
@@ -112,6 +120,18 @@ class TrayController(QObject):
         elif self._stopping_since is None:
             self._stopping_since = time.monotonic()
             self._force_timer.start(int(model.FORCE_STOP_AFTER_S * self.time_scale * 1000) + 50)
+
+    def _offer_force(self, snap: Any) -> None:
+        """A start sent from here was refused by the safety limit: ask, and on Sí send it again with force."""
+        request_id = getattr(snap, "request_id", None) or ""
+        limit = getattr(snap, "safety_limit", None)
+        if limit is None or request_id not in self._starts or request_id in self._force_offered:
+            return
+        self._force_offered.add(request_id)
+        params = {**self._starts[request_id], "force": True}
+        text = S.confirm_force(snap.progress.total, limit)
+        # Asked after this slot returns: a modal question inside a snapshot update would nest the next one.
+        QTimer.singleShot(0, lambda: self.send("start", params) if self.confirm(S.CONFIRM_FORCE_TITLE, text) else None)
 
     def stopping_for(self) -> float | None:
         return None if self._stopping_since is None else time.monotonic() - self._stopping_since
@@ -197,6 +217,8 @@ class TrayController(QObject):
             log.exception("submit %s failed", command)
             ack = {"result": "rejected", "reason": str(exc)}
         result, reason = ack_outcome(ack)
+        if command == "start" and result != "rejected":
+            self._starts[ack_request_id(ack)] = dict(params or {})
         if result == "rejected":
             self.inform(S.REJECTED_TITLE, S.REJECTED.format(command=command, reason=reason))
         self.update_snapshot(self.service.snapshot())

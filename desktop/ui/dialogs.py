@@ -62,6 +62,9 @@ class InputDialog(QDialog):
         self.field.setStyleSheet("")
 
 
+CONFIRM_TEXT_WIDTH = 420  # px
+
+
 class ConfirmDialog(QDialog):
     """A question whose yes-button says what it will do."""
 
@@ -70,6 +73,7 @@ class ConfirmDialog(QDialog):
         self.setWindowTitle(title)
         label = QLabel(text)
         label.setWordWrap(True)
+        label.setMinimumWidth(CONFIRM_TEXT_WIDTH)  # a question reads in a few long lines, not a narrow column
         buttons = QDialogButtonBox()
         self.yes = buttons.addButton(yes, QDialogButtonBox.ButtonRole.AcceptRole)
         self.no = buttons.addButton(strings.CANCEL, QDialogButtonBox.ButtonRole.RejectRole)

@@ -6,7 +6,8 @@ import html
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from PySide6.QtGui import QColor, QFont
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QFont, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -28,14 +29,17 @@ from desktop import formatting, strings
 from desktop.controller import Controller, EventEntry
 from desktop.errorlist import ErrorEntry
 from desktop.history import RunRow
-from desktop.ui.widgets import target_html
+from desktop.ui.widgets import paint_target, target_colour, target_html
 
 INTERVALS = (2, 5, 15, 30, 60, 120, 240)
+FIELD_WIDTH = 220  # px: the auto-sync form's choosers, wide enough for "Producción" and "cada 240 min"
+HISTORY_WHOLE = (0, 1, 3, 5, 6, 7)  # when, where to and how many are never cut; names and words may end in "…"
+MIN_COLUMN = 48  # px: below this a column shows only "…"
 LOG_COLOURS = {"ERROR": "#f87171", "WARNING": "#fbbf24", "OK": "#4ade80", "INFO": "#93c5fd"}
 
 
-def table(columns: tuple[str, ...]) -> QTableWidget:
-    widget = QTableWidget(0, len(columns))
+def table(columns: tuple[str, ...], kind: type[QTableWidget] = QTableWidget) -> QTableWidget:
+    widget = kind(0, len(columns))
     widget.setHorizontalHeaderLabels(list(columns))
     widget.verticalHeader().setVisible(False)
     widget.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -54,10 +58,45 @@ def cell(text: str, colour: str | None = None, tip: str | None = None) -> QTable
     return item
 
 
+def fit_columns(widget: QTableWidget, whole: tuple[int, ...] = ()) -> None:
+    """Every column visible without scrolling sideways: the `whole` columns and the narrow ones keep their natural
+    width; when the sum is wider than the table, the widest others are cut to one common width (their text
+    elided, whole in the tooltip). Headers are never cut."""
+    header = widget.horizontalHeader()
+    floor = [max(MIN_COLUMN, header.sectionSizeHint(c)) for c in range(widget.columnCount())]
+    natural = [max(widget.sizeHintForColumn(c), low) for c, low in enumerate(floor)]
+    floor = [natural[c] if c in whole else low for c, low in enumerate(floor)]
+    available = widget.viewport().width()
+    cap = max(natural, default=0)
+    while cap > MIN_COLUMN and sum(max(low, min(w, cap)) for w, low in zip(natural, floor, strict=True)) > available:
+        cap -= 1
+    for column, (width, low) in enumerate(zip(natural, floor, strict=True)):
+        header.resizeSection(column, max(low, min(width, cap)))
+
+
+class FittedTable(QTableWidget):
+    """A table whose columns always fit its width (fit_columns on every resize and every refill)."""
+
+    whole = HISTORY_WHOLE  # the history is its only user
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        fit_columns(self, self.whole)
+
+
 class HistoryTab(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.table = table(strings.HISTORY_COLUMNS)
+        self.table = table(strings.HISTORY_COLUMNS, FittedTable)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # the columns always fit
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.table.setWordWrap(False)  # one line per run: a cut value ends in "…" and is whole in its tooltip
+        for column, tip in enumerate(strings.HISTORY_COLUMN_TIPS):
+            header_item = self.table.horizontalHeaderItem(column)
+            if header_item is not None:
+                header_item.setToolTip(tip)
         self.table.setToolTip("Sincronizaciones vistas desde esta ventana (se guardan en este PC)")
         QVBoxLayout(self).addWidget(self.table)
 
@@ -71,12 +110,11 @@ class HistoryTab(QWidget):
             result_colour = {"completed": "#2563eb", "error": "#dc2626", "running": "#16a34a"}.get(
                 run.result, "#d97706"
             )
-            target_colour = strings.LOCAL_COLOUR if run.target == "local" else strings.PRODUCTION_COLOUR
             values = [
                 cell(formatting.local_time(run.started_at, "%d/%m %H:%M"), tip=run.started_at),
                 cell(formatting.local_time(run.ended_at, "%H:%M") if run.ended_at else "—", tip=run.ended_at),
                 cell(mode),
-                cell(formatting.target_label(run.target) if run.target else "—", target_colour),
+                cell(formatting.target_label(run.target) if run.target else "—", target_colour(run.target)),
                 cell(strings.RESULT_LABELS.get(run.result, run.result), result_colour, run.message),
                 cell(f"{counts.get('done', 0)}/{counts.get('total', 0)}"),
                 cell(f"{counts.get('nuevas', 0)} / {counts.get('modificadas', 0)}"),
@@ -86,6 +124,7 @@ class HistoryTab(QWidget):
             ]
             for col, item in enumerate(values):
                 self.table.setItem(row, col, item)
+        fit_columns(self.table, HISTORY_WHOLE)
 
 
 class EventsTab(QWidget):
@@ -211,7 +250,12 @@ class AutoSyncTab(QWidget):
         self.apply = QPushButton(strings.AUTOSYNC_APPLY)
         self.apply.setToolTip(strings.AUTOSYNC_TIP)
         self.apply.clicked.connect(self._apply)
+        self.target.currentIndexChanged.connect(lambda _: paint_target(self.target))
+        for combo in (self.interval, self.target):
+            combo.setMinimumWidth(FIELD_WIDTH)
         form = QFormLayout()
+        # A settings form, not a table: fields at their own width, however wide the window is.
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
         form.addRow(self.enabled)
         form.addRow(strings.AUTOSYNC_INTERVAL, self.interval)
         form.addRow(strings.AUTOSYNC_TARGET, self.target)
@@ -235,12 +279,11 @@ class AutoSyncTab(QWidget):
         current = self.target.currentData() or "production"
         self.target.clear()
         self.target.addItem(strings.TARGET_LABELS["production"], "production")
-        self.target.setItemData(0, QColor(strings.PRODUCTION_COLOUR), _foreground())
         if allow_local:
             self.target.addItem(strings.TARGET_LABELS["local"], "local")
-            self.target.setItemData(1, QColor(strings.LOCAL_COLOUR), _foreground())
         index = self.target.findData(current)
         self.target.setCurrentIndex(max(index, 0))
+        paint_target(self.target)
 
     def _apply(self) -> None:
         self.apply_cb(self.enabled.isChecked(), int(self.interval.currentData()), str(self.target.currentData()))
@@ -267,8 +310,3 @@ class AutoSyncTab(QWidget):
         else:
             self.next_run.setText(strings.AUTOSYNC_NEXT_UNKNOWN)
 
-
-def _foreground() -> int:
-    from PySide6.QtCore import Qt
-
-    return int(Qt.ItemDataRole.ForegroundRole)

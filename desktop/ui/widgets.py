@@ -9,6 +9,7 @@ from typing import Any
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import (
+    QComboBox,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -22,6 +23,9 @@ from PySide6.QtWidgets import (
 from desktop import formatting, strings
 from desktop.registry import AgentView
 from sync import signing
+from sync.model import HEARTBEAT_S, OFFLINE_AFTER_S
+
+MESSAGE_LINES = 3  # the status message's lines the panel reserves room for
 
 
 def dot_icon(colour: str, hollow: bool = False, size: int = 12) -> QIcon:
@@ -55,8 +59,21 @@ class StatePill(QLabel):
         self.setToolTip(strings.STATE_LABELS.get(state, state))
 
 
+def target_colour(target: str) -> str:
+    """docs/ui.md's target rule: Producción in red, Local in blue, wherever a target is shown."""
+    return strings.LOCAL_COLOUR if target == "local" else strings.PRODUCTION_COLOUR
+
+
+def paint_target(combo: QComboBox) -> None:
+    """A target chooser shows its chosen target in the target's colour (the list's items carry it too)."""
+    colour = target_colour(str(combo.currentData() or "production"))
+    combo.setStyleSheet(f"QComboBox {{ color: {colour}; font-weight: bold; }}")
+    for index in range(combo.count()):
+        combo.setItemData(index, QColor(target_colour(str(combo.itemData(index)))), Qt.ItemDataRole.ForegroundRole)
+
+
 def target_html(target: str) -> str:
-    colour = strings.PRODUCTION_COLOUR if target != "local" else strings.LOCAL_COLOUR
+    colour = target_colour(target)
     return f'<span style="color:{colour}; font-weight:bold">{html.escape(formatting.target_label(target))}</span>'
 
 
@@ -105,7 +122,7 @@ class AgentsPanel(QFrame):
         age = formatting.duration(agent.age_s) if agent.age_s is not None else strings.NEVER
         state = strings.STATE_LABELS.get(agent.state, agent.state)
         second = role if agent.state in ("standby", "offline") else f"{role} · {state}"
-        lines = [agent.name, second, strings.HEARTBEAT_AGE.format(age=age)]
+        lines = [agent.name, second, (strings.HEARTBEAT_LATE if agent.late else strings.HEARTBEAT_AGE).format(age=age)]
         if agent.version:
             lines[-1] += f" · v{agent.version}"
         item = QListWidgetItem("\n".join(lines))
@@ -113,7 +130,13 @@ class AgentsPanel(QFrame):
         item.setIcon(dot_icon(colour, hollow=not agent.online or agent.state == "standby"))
         if not agent.online:
             item.setForeground(QColor("#9ca3af"))
+        elif agent.late:
+            item.setForeground(QColor(strings.LATE_COLOUR))
         tip = f"{agent.agent_id} — {state}" + (f" — versión {agent.version}" if agent.version else "")
+        if agent.late:
+            tip += "\n" + strings.HEARTBEAT_LATE_TIP.format(
+                period=formatting.duration(HEARTBEAT_S), age=age, offline=formatting.duration(OFFLINE_AFTER_S)
+            )
         mode = agent.status.get("signing")
         tip += f"\n{signing.MODE_TEXT[mode]}" if mode in signing.MODE_TEXT else ""
         item.setToolTip(tip + (f"\n{strings.UNVERIFIED}" if formatting.unverified(agent.status) else ""))
@@ -160,6 +183,15 @@ class StatusPanel(QFrame):
         layout.addWidget(self.planilla)
         layout.addWidget(self.counts)
         layout.addWidget(self.message)
+        layout.addStretch(1)
+        # The panel's height is reserved for its fullest state, so the buttons and tabs under it never move
+        # when a state shows fewer lines (docs/ui.md "Where each rule is kept").
+        line = self.fontMetrics().lineSpacing()
+        self.message.setMaximumHeight(MESSAGE_LINES * line + 16)  # 16: the padding of the large idle message
+        self.setFixedHeight(
+            self.pill.sizeHint().height() + self.bar.minimumHeight() + 2 * line + self.message.maximumHeight()
+            + 4 * layout.spacing()
+        )  # fmt: skip
 
     def show_nobody(self, connection_text: str | None) -> None:
         """No active agent (or no connection): said in words, with no empty progress pretending otherwise."""
@@ -201,9 +233,9 @@ class StatusPanel(QFrame):
             status.get("year") if str(status.get("year") or "").isdigit() else None
         )  # the agent may put the mode here
         message = str(status.get("message") or "")
-        self.message.setText(
-            " · ".join(p for p in (strings.YEAR_SHOWN.format(year=year) if year else "", message) if p)
-        )
+        shown = " · ".join(p for p in (strings.YEAR_SHOWN.format(year=year) if year else "", message) if p)
+        self.message.setText(shown)
+        self.message.setToolTip(shown)  # the whole text, should it need more lines than the panel reserves
 
     def _progress(self, status: Mapping[str, Any]) -> None:
         if not status.get("progress"):

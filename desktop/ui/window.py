@@ -36,7 +36,7 @@ from desktop.ui.bridge import ControllerBridge
 from desktop.ui.dialogs import ConfirmDialog, InputDialog, control_settings_dialog
 from desktop.ui.report_dialog import ReportDialog
 from desktop.ui.tabs import AutoSyncTab, ErrorsTab, EventsTab, HistoryTab, LogTab
-from desktop.ui.widgets import AgentsPanel, StatusPanel, dot_icon
+from desktop.ui.widgets import AgentsPanel, StatusPanel, dot_icon, paint_target
 from desktop.validation import InputError
 from qtshared import strings as shared_strings
 from qtshared.about import show_about
@@ -77,7 +77,7 @@ class ControlWindow(QMainWindow):
         outer.addLayout(self._top_bar())
         splitter = QSplitter(Qt.Orientation.Horizontal)
         self.agents_panel = AgentsPanel()
-        self.agents_panel.setMinimumWidth(200)
+        self.agents_panel.setMinimumWidth(180)
         splitter.addWidget(self.agents_panel)
         right = QWidget()
         right_layout = QVBoxLayout(right)
@@ -136,7 +136,7 @@ class ControlWindow(QMainWindow):
         self.sync_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         self.sync_button.setMinimumHeight(36)
         self.sync_button.setStyleSheet(
-            "QToolButton { font-weight: bold; padding: 4px 16px; } QToolButton::menu-indicator { image: none; }"
+            "QToolButton { font-weight: bold; padding: 4px 12px; } QToolButton::menu-indicator { image: none; }"
         )
         self.sync_menu = self._sync_menu()
         self.sync_button.setMenu(self.sync_menu)
@@ -147,9 +147,14 @@ class ControlWindow(QMainWindow):
         self.kill_button.setStyleSheet("QPushButton { color: #dc2626; font-weight: bold; }")
         self.status_button = self._button(strings.STATUS, strings.STATUS_TIP, lambda: self.send("status"), "F5")
         self.find_button = self._button(strings.FIND_PLANILLA, strings.FIND_PLANILLA_TIP, self.ask_explain, "Ctrl+F")
-        self.reconcile_button = self._button(strings.RECONCILE, strings.RECONCILE_TIP, self.ask_reconcile, None)
+        self.reconcile_button = self._button(strings.RECONCILE_BUTTON, strings.RECONCILE_TIP, self.ask_reconcile, None)
         row.addWidget(self.sync_button)
-        for button in (self.pause_button, self.resume_button, self.stop_button, self.kill_button, self.status_button):
+        # Pausar and Reanudar take turns in one place, so they share one width; «Forzar detención» comes last:
+        # appearing or swapping, nothing a person is about to click moves.
+        shared = max(self.pause_button.sizeHint().width(), self.resume_button.sizeHint().width())
+        for button in (self.pause_button, self.resume_button):
+            button.setMinimumWidth(shared)
+        for button in (self.pause_button, self.resume_button, self.stop_button, self.status_button, self.kill_button):
             button.setMinimumHeight(36)
             row.addWidget(button)
         row.addStretch(1)
@@ -215,6 +220,9 @@ class ControlWindow(QMainWindow):
         self.retry_button = QPushButton(strings.RETRY)
         self.retry_button.setToolTip("Vuelve a enviar la misma orden (el agente no la ejecutará dos veces)")
         self.retry_button.clicked.connect(self.retry_last)
+        keep_place = self.retry_button.sizePolicy()
+        keep_place.setRetainSizeWhenHidden(True)  # the row keeps its height: the tabs under it stay put
+        self.retry_button.setSizePolicy(keep_place)
         self.retry_button.hide()
         row.addWidget(self.delivery, 1)
         row.addWidget(self.retry_button)
@@ -247,8 +255,7 @@ class ControlWindow(QMainWindow):
 
     def _target_changed(self) -> None:
         target = self.current_target()
-        colour = strings.LOCAL_COLOUR if target == "local" else strings.PRODUCTION_COLOUR
-        self.target.setStyleSheet(f"QComboBox {{ color: {colour}; font-weight: bold; }}")
+        paint_target(self.target)
         if target != self.prefs.target:
             self.prefs.target = target
             self.prefs.save(self.home)
@@ -304,6 +311,15 @@ class ControlWindow(QMainWindow):
         planilla = (agent.status.get("lastPlanilla") if agent else None) or "—"
         self._open(ConfirmDialog(self, strings.CONFIRM_STOP_TITLE, strings.CONFIRM_STOP.format(planilla=planilla),
                                  "Sí, detener", lambda: self.send("stop")))  # fmt: skip
+
+    def _offer_force(self) -> None:
+        """The safety limit refused a start sent from here: ask, and on Sí send it again with force."""
+        offer = self.controller.take_force_offer()
+        if offer is None:
+            return
+        text = shared_strings.confirm_force(offer.found, offer.limit)
+        self._open(ConfirmDialog(self, shared_strings.CONFIRM_FORCE_TITLE, text, shared_strings.CONFIRM_FORCE_YES,
+                                 lambda: self.controller.force_start(offer)))  # fmt: skip
 
     def confirm_kill(self) -> None:
         self._open(ConfirmDialog(self, strings.CONFIRM_KILL_TITLE, strings.CONFIRM_KILL, "Sí, forzar la detención",
@@ -422,6 +438,8 @@ class ControlWindow(QMainWindow):
             self.history_tab.update_runs(self.controller.runs())
         if topic in ("reports", "commands", "tick") and self.report_dialog is not None:
             self.report_dialog.refresh(self.controller)
+        if topic == "force":
+            self._offer_force()
         if topic in ("errors", "history"):
             errors = self.controller.error_list()
             self.errors_tab.update_errors(errors)

@@ -25,7 +25,7 @@ from typing import Any
 from sync import protocol
 from sync.devstack.complete_sync import expected_holdings
 from sync.devstack.demo_remote import DemoRemote
-from sync.devstack.demo_stack import DemoStack, display_available, qt_usable
+from sync.devstack.demo_stack import DemoStack, display_available, qt_problem
 from sync.devstack.ferrawin_data import generate
 from sync.devstack.ferrawin_edit import edit_day
 
@@ -122,8 +122,8 @@ def _gui_possible() -> bool:
     if not display_available():
         step("Sin pantalla: la demostración sigue solo en el terminal (como con --headless)")
         return False
-    if not qt_usable():
-        step("Qt no puede abrir ventanas aquí (faltan bibliotecas del sistema): sigue solo en el terminal")
+    if problem := qt_problem():
+        step(f"Qt no puede abrir ventanas aquí ({problem}): la demostración sigue solo en el terminal")
         return False
     return True
 

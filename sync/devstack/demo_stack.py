@@ -9,6 +9,7 @@ logs are never touched either.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import subprocess
 import sys
@@ -33,11 +34,36 @@ def display_available() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
-def qt_usable() -> bool:
-    """PySide6 loads (its system libraries are there): checked in a child, a failed load must not hurt us."""
-    probe = subprocess.run([sys.executable, "-c", "from PySide6.QtWidgets import QApplication"],
-                           capture_output=True, timeout=60)  # fmt: skip
-    return probe.returncode == 0
+QT_PROBE_TIMEOUT_S = 20.0
+# What the tray agent and the control window do first. Importing PySide6 is not enough: with a display but
+# without one of xcb's libraries (libxcb-cursor0) the import works and only QApplication aborts the process.
+_QT_PROBE = "import sys; from PySide6.QtWidgets import QApplication; QApplication(sys.argv[:1])"
+
+
+def qt_problem(timeout_s: float = QT_PROBE_TIMEOUT_S) -> str | None:
+    """None when Qt can open windows here, else why not in Spanish: Qt is started in a child process (a failing
+    Qt aborts the process it runs in), with the plugin loader's debug output on so a missing library is named."""
+    env = {**os.environ, "QT_DEBUG_PLUGINS": "1"}
+    try:
+        probe = subprocess.run([sys.executable, "-c", _QT_PROBE], capture_output=True, text=True, errors="replace",
+                               timeout=timeout_s, env=env)  # fmt: skip
+    except subprocess.TimeoutExpired:
+        return f"Qt no respondió en {timeout_s:g} s"
+    return None if probe.returncode == 0 else qt_failure_reason(probe.stderr)
+
+
+def qt_failure_reason(stderr: str) -> str:
+    """Qt's English abort, as a few Spanish words naming what is missing."""
+    if display := re.search(r"could not connect to display (\S*)", stderr):
+        return f"no se puede abrir la pantalla {display.group(1) or '(vacía)'}"
+    if library := re.search(r"(lib[\w.+-]+\.so[\w.]*): cannot open shared object file", stderr):
+        return f"falta la biblioteca del sistema {library.group(1)}"
+    if "xcb-cursor0" in stderr:  # Qt ≥ 6.5's own hint when the xcb plugin cannot load
+        return "falta la biblioteca del sistema libxcb-cursor0"
+    if "No module named" in stderr:
+        return "PySide6 no está instalado"
+    first = next((line.strip() for line in stderr.splitlines() if line.strip()), "sin detalle")
+    return f"Qt: {first[:120]}"
 
 
 class DemoStack:

@@ -10,7 +10,8 @@ from pathlib import Path
 from PySide6.QtGui import QImage
 
 ROOT = Path(__file__).resolve().parents[2]
-STATES = {"idle": "idle", "running": "running", "paused": "paused", "error": "error", "no-agent": "offline"}
+STATES = {"idle": "idle", "running": "running", "paused": "paused", "error": "error", "no-agent": "offline",
+          "offline": "disconnected", "safety-limit": "error"}
 
 
 def colours(image: QImage) -> set[int]:
@@ -34,6 +35,14 @@ def test_screenshots_exist_are_not_blank_and_differ(tmp_path: Path) -> None:
         image = QImage(str(tmp_path / f"control-{name}.png"))
         band = [(x, y) for x in range(280, 420) for y in range(40, 110, 4)]  # under the menu bar, whatever its height
         assert any(QImage.pixelColor(image, x, y).getRgb()[:3] == rgb for x, y in band)
+    # The window really tried a closed local port; the safety-limit question is drawn over a shaded window.
+    offline = QImage(str(tmp_path / "control-offline.png"))
+    assert offline.pixelColor(4, offline.height() - 4).getRgb()[:3] != (0, 0, 0)
+    question = QImage(str(tmp_path / "control-safety-limit.png"))
+    error = QImage(str(tmp_path / "control-error.png"))
+    corner = (4, question.height() - 4)
+    assert question.pixelColor(*corner).lightness() < error.pixelColor(*corner).lightness()
+    assert "control-autosync.png  (tab Auto-sync)" in out
     # The answers to «Buscar planilla…» and «Comprobar FerraWin ↔ Manager»: shown, not waiting.
     for name in ("explain", "reconcile"):
         assert f"control-{name}.png  (dialog answered)" in out

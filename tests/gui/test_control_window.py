@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 import shiboken6
 from agent_harness import agent_env
+from PySide6.QtWidgets import QLabel
 from real_agent import HeadlessAgent, slow_manager
 
 from desktop import strings
@@ -288,6 +289,32 @@ def test_rebuild_asks_for_confirmation(
     assert [r["mode"] for r in agent.runs()] == ["rebuild"] and held(manager_stub) == expected_holdings(agent.db)
 
 
+def test_safety_limit_asks_and_sends_the_same_start_with_force(
+    qtbot: Any, make_window: Callable[..., ControlWindow], headless_agent: Callable[..., HeadlessAgent],
+    manager_stub: Any,
+) -> None:  # fmt: skip
+    agent = headless_agent(planillas=12, FERRASYNC_SAFETY_LIMIT="5")
+    window = make_window()
+    ready(qtbot, window)
+    window.action_incremental.trigger()
+    wait_shown(qtbot, lambda: isinstance(window.dialog, ConfirmDialog), RUN_WAIT)
+    expected = expected_holdings(agent.db)
+    dialog = window.dialog
+    assert isinstance(dialog, ConfirmDialog)
+    text = dialog.findChild(QLabel).text()
+    assert text == f"Se detectaron {len(expected)} planillas para enviar, más que el límite de seguridad (5). " \
+                   "¿Enviarlas igualmente?"  # fmt: skip
+    assert manager_stub.store.snapshot() == {}  # nothing was sent before the answer
+    dialog.yes.click()
+    wait_state(qtbot, window, "completed", RUN_WAIT)
+    assert held(manager_stub) == expected
+    assert commands_of(agent) == [("start", "accepted"), ("start", "accepted")]
+    (run,) = agent.runs()  # the refused start sent nothing, so it left no run; the forced one is incremental
+    assert run["mode"] == "incremental" and json.loads(run["params"]).get("force") is True
+    qtbot.wait(300)
+    assert window.dialog is None  # the forced run's statuses ask nothing again
+
+
 def test_years_menu_lists_the_years_the_agent_reports(
     qtbot: Any, make_window: Callable[..., ControlWindow], headless_agent: Callable[..., HeadlessAgent],
     manager_stub: Any,
@@ -485,3 +512,33 @@ print(" ".join(sorted(m for m in sys.modules if m.split(".")[0] in ("agent", "qt
     probe = "import sys, qtshared.settings_dialog, qtshared.about, qtshared.qt_compat; print(' '.join(sys.modules))"
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT)
     assert not {name for name in out.stdout.split() if name.split(".")[0] in ("agent", "desktop")}
+
+
+def test_a_late_heartbeat_shows_in_amber_before_the_agent_is_offline(qtbot: Any, control_settings: Any) -> None:
+    """The window's own clock is injected: after two missed heartbeats (sync.model.LATE_AFTER_S) the agent's
+    age turns amber with a tooltip saying what it means; at OFFLINE_AFTER_S it is «sin respuesta»."""
+    from PySide6.QtGui import QColor
+
+    from sync.model import HEARTBEAT_S, LATE_AFTER_S, OFFLINE_AFTER_S
+
+    now = [1000.0]
+    window = ControlWindow(control_settings, Controller(control_settings, timings=Timings(), clock=lambda: now[0]))
+    qtbot.addWidget(window)
+    window.controller.ingest_status({"status": "idle", "phase": "idle", "agent": "PC-OFICINA", "role": "active",
+                                     "hostname": "PC-OFICINA"})  # fmt: skip
+
+    def shown(age: float) -> tuple[str, str, str]:
+        now[0] = 1000.0 + age
+        window.refresh("tick")
+        item = window.agents_panel.list.item(0)
+        return item.text().splitlines()[-1], item.foreground().color().name(), item.toolTip()
+
+    line, colour, tip = shown(HEARTBEAT_S + 56)
+    assert line == "latido 1 min 56 s" and colour not in (QColor(strings.LATE_COLOUR).name(), "#9ca3af")
+    assert "señal" not in tip
+    line, colour, tip = shown(LATE_AFTER_S + 1)
+    assert line == "⚠ latido hace 2 min 1 s" and colour == QColor(strings.LATE_COLOUR).name()
+    assert "la manda cada 1 min y la última llegó hace 2 min 1 s" in tip and "antes de 2 min 30 s" in tip
+    line, colour, _ = shown(OFFLINE_AFTER_S + 1)
+    assert line == "latido 2 min 31 s" and colour == QColor("#9ca3af").name()
+    assert window.agents_panel.list.item(0).text().splitlines()[1] == strings.AGENT_OFFLINE

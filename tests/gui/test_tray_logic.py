@@ -330,3 +330,40 @@ def test_no_tray_shows_the_window(make_app: Any, qapp: QApplication) -> None:
         assert "PC-OFICINA2" in app.window.message.text()
     finally:
         qapp.setQuitOnLastWindowClosed(False)
+
+
+def test_safety_limit_in_the_tray_asks_and_sends_the_same_start_with_force(
+    qapp: QApplication, relay: Any, manager_stub: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, qtbot: Any
+) -> None:
+    """The real AgentService over the relay, a generated FerraWin and the Manager stub behind the tray: the
+    safety limit refuses 'Sincronizar ahora', the tray asks with both numbers, and Sí sends it again with force."""
+    from agent_harness import agent_env
+
+    from sync.devstack.complete_sync import expected_holdings
+    from sync.devstack.ferrawin_data import generate
+
+    db = f"sqlite:///{tmp_path / 'ferrawin.db'}"
+    generate(db, 12, seed=11)
+    env = agent_env(relay=relay, home=tmp_path / "home", agent_id="PC-OFICINA", ferrawin_url=db,
+                    manager=manager_stub, time_scale=0.05, FERRASYNC_SAFETY_LIMIT="5")  # fmt: skip
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    app = TrayApp(qapp, load_settings(), background=True, autostart=FakeAutostart(), use_tray=True)
+    asked: list[tuple[str, str]] = []
+    app.tray.confirm = lambda title, text: asked.append((title, text)) is None
+    try:
+        qtbot.waitUntil(lambda: app.service.snapshot().role == "active", timeout=15000)
+        app.tray.choose("sync_now")
+        qtbot.waitUntil(lambda: app.service.snapshot().state == "completed", timeout=45000)
+        expected = expected_holdings(db)
+        assert asked == [(S.CONFIRM_FORCE_TITLE, f"Se detectaron {len(expected)} planillas para enviar, más que el "
+                                                 "límite de seguridad (5). ¿Enviarlas igualmente?")]  # fmt: skip
+        held = {code: len(p["elementos"]) for code, p in manager_stub.store.snapshot().items()}
+        assert held == expected
+        qtbot.wait(200)
+        assert len(asked) == 1  # the forced run's snapshots ask nothing again
+    finally:
+        app.quit_signal.disconnect()
+        app.app.quit = lambda: None  # type: ignore[method-assign]
+        app.quit()
+        app.window.close()

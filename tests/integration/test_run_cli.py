@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from sync.devstack.ferrawin_data import generate
+from sync.runmodel import thousands
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -124,14 +125,15 @@ def test_wrong_token_sends_nothing(env: dict[str, str], manager_stub: Any) -> No
 def test_safety_limit_refuses_then_force_passes(env: dict[str, str], manager_stub: Any) -> None:
     refused = run(env, "--safety-limit", "5")
     assert refused.returncode == 1
-    detected = int(refused.stdout.split("Se detectaron ")[1].split()[0])
+    shown = refused.stdout.split("Se detectaron ")[1].split()[0]
+    detected = int(shown.replace(".", ""))
     assert detected > 5  # every planilla with an obra is new: Manager is empty
-    assert f"{detected} planillas para sincronizar, más que el límite de seguridad (5)" in refused.stdout
+    assert f"{shown} planillas para enviar, más que el límite de seguridad (5)" in refused.stdout
     assert "No se ha enviado nada" in refused.stdout and "--force" in refused.stdout
     nothing_sent(manager_stub)
 
     by_setting = run({**env, "FERRASYNC_SAFETY_LIMIT": str(detected - 1)})
-    assert by_setting.returncode == 1 and f"límite de seguridad ({detected - 1})" in by_setting.stdout
+    assert by_setting.returncode == 1 and f"límite de seguridad ({thousands(detected - 1)})" in by_setting.stdout
     nothing_sent(manager_stub)
 
     forced = run(env, "--safety-limit", "5", "--force")

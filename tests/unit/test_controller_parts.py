@@ -40,6 +40,7 @@ def test_liveness_presence_or_a_recent_status() -> None:
     reg = AgentRegistry(liveness_s=150)
     reg.on_status({"status": "idle", "agent": "A", "hostname": "PC-A", "role": "active"}, now=1000)
     assert reg.views(1149)[0].online and reg.active(1149) is not None
+    assert not reg.views(1119)[0].late and reg.views(1120)[0].late  # two missed 60 s heartbeats
     assert not reg.views(1151)[0].online and reg.active(1151) is None
     reg.on_presence(["A"])
     assert reg.views(5000)[0].online  # a presence member stays online however old its status
