@@ -17,13 +17,16 @@ import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agent import __version__
 from agent.files import QUIT, AgentLock, DataFiles, write_atomic
 from sync.console import safe_console
 from sync.crash import guarded
 from sync.errors import FerraSyncError
+
+if TYPE_CHECKING:
+    from sync.config import Settings
 
 QUIT_WAIT_S = 30.0
 
@@ -85,7 +88,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-def load(args: argparse.Namespace) -> Any:
+def load(args: argparse.Namespace) -> Settings:
     from sync.config import load_settings
 
     cli: dict[str, object] = {}
@@ -177,7 +180,7 @@ def run_default(args: argparse.Namespace) -> int:
         print("La bandeja del sistema aún no está disponible: el agente sigue sin ventana (--headless).",
               file=sys.stderr)  # fmt: skip
         return run_headless(args)
-    return int(run_tray(args))
+    return int(run_tray(args, load))
 
 
 def run_headless(args: argparse.Namespace) -> int:

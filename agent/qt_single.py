@@ -94,7 +94,9 @@ def _windows_pipe_server_pid(handle: int) -> int | None:  # pragma: no cover - W
     from ctypes import wintypes
 
     pid = wintypes.ULONG(0)
-    ok = ctypes.windll.kernel32.GetNamedPipeServerProcessId(wintypes.HANDLE(handle), ctypes.byref(pid))
+    # ctypes.windll exists only on Windows; mypy checks this module as Linux sees it.
+    kernel32 = ctypes.windll.kernel32  # type: ignore[attr-defined,unused-ignore]
+    ok = kernel32.GetNamedPipeServerProcessId(wintypes.HANDLE(handle), ctypes.byref(pid))
     return int(pid.value) if ok else None
 
 

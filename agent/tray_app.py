@@ -7,6 +7,7 @@ queued signals (agent.qt_bridge), runs in QThreads, the tray (agent.ui.tray) and
 
 from __future__ import annotations
 
+import argparse
 import logging
 import shutil
 import signal
@@ -28,6 +29,7 @@ from agent.ui import strings as S
 from agent.ui.settings_dialog import SettingsDialog
 from agent.ui.status_window import StatusWindow
 from agent.ui.tray import TrayController
+from sync.config import Settings
 
 log = logging.getLogger("ferrasync.agent.tray")
 CONTROL_PROGRAM = "ferrasync-control"
@@ -199,9 +201,9 @@ class TrayApp(QObject):
         self.app.quit()
 
 
-def run_tray(args: Any) -> int:
-    """Entry point from agent.cli when --headless is not given."""
-    from agent.cli import load
+def run_tray(args: argparse.Namespace, load: Callable[[argparse.Namespace], Settings]) -> int:
+    """Entry point from agent.cli when --headless is not given; `load` is its settings loader (agent.cli imports
+    this module, so it hands the loader over rather than being imported back)."""
     from agent.logs import secret_values, setup_logging
     from sync.errors import FerraSyncError
 
@@ -218,7 +220,7 @@ def run_tray(args: Any) -> int:
         return exc.exit_code
     background = bool(getattr(args, "background", False))
     claimed = claim_instance(settings.home, app, background=background,
-                             inform=lambda text: QMessageBox.information(None, S.APP_AGENT, text))  # fmt: skip
+                             inform=lambda text: _inform(text))  # fmt: skip
     if claimed is None:
         return 0  # the running agent brings its window forward
     lock, single = claimed
@@ -235,6 +237,10 @@ def run_tray(args: Any) -> int:
             logging.getLogger().removeHandler(handler)
             handler.close()
         lock.release()
+
+
+def _inform(text: str) -> None:
+    QMessageBox.information(None, S.APP_AGENT, text)
 
 
 def repair_autostart(strategy: Any) -> None:

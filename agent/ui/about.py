@@ -13,7 +13,8 @@ from sync import __version__
 
 def publisher() -> str:
     try:
-        return metadata.metadata("ferrasync").get("Author") or ""
+        # An email.message.Message at run time; the PackageMetadata protocol does not declare get().
+        return metadata.metadata("ferrasync").get("Author") or ""  # type: ignore[attr-defined,unused-ignore]
     except metadata.PackageNotFoundError:  # a source tree that was never installed
         return ""
 

@@ -356,9 +356,13 @@ class SettingsDialog(QDialog):
             # Deleting the dialog now would destroy a running check's QThread (fatal): delete it once they end.
             self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, False)
             reaper = QTimer(self)
-            reaper.timeout.connect(lambda: self.checks_running() or self.deleteLater())
+            reaper.timeout.connect(self._delete_when_checks_end)
             reaper.start(100)
         super().done(result)
+
+    def _delete_when_checks_end(self) -> None:
+        if not self.checks_running():
+            self.deleteLater()
 
     def shutdown(self, timeout_ms: int = 30000) -> bool:
         """Wait for running checks (at quit); they end within their own connection timeouts."""
