@@ -22,7 +22,7 @@ from agent.netprobe import NetworkProbe, endpoints
 from sync.config import Settings, save_settings
 from sync.errors import FerraSyncError
 from sync.journal import Journal, retention_days
-from sync.model import Mode, RunState
+from sync.model import CommandName, Mode, RunState
 
 log = logging.getLogger("ferrasync.agent")
 
@@ -74,10 +74,10 @@ class PeriodicChecks:
         state = self.runs.state
         if self.pause.present and state.progressing:
             log.info("Pause requested through %s", SYNC_PAUSE)
-            self.hooks.command("pause", None, "local")
+            self.hooks.command(CommandName.PAUSE, None, "local")
         elif not self.pause.present and state is RunState.PAUSED:
             log.info("%s removed: resuming", SYNC_PAUSE)
-            self.hooks.command("resume", None, "local")
+            self.hooks.command(CommandName.RESUME, None, "local")
 
     def reschedule(self, schedule: Schedule) -> None:
         """A new auto-sync setting (already saved): the first automatic run comes one interval from now."""
@@ -117,7 +117,7 @@ class PeriodicChecks:
         except FerraSyncError as exc:
             log.warning("Could not persist the auto-sync time: %s", exc.message)
         log.info("Auto-sync: launching an incremental sync (every %d min)", s.interval_min)
-        self.hooks.command("start", {"modo": Mode.INCREMENTAL, "target": s.target}, "auto-sync")
+        self.hooks.command(CommandName.START, {"modo": Mode.INCREMENTAL, "target": s.target}, "auto-sync")
 
     def _network_ready(self, resumed_at: float) -> bool:
         """After a resume: FerraWin and Manager answer, or the bounded wait is over (the run then reports

@@ -11,9 +11,12 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
+
+if TYPE_CHECKING:  # the settings dialog (also the control window's) imports this module, never the agent's state
+    from agent.snapshot import AgentSnapshot, Notice
 
 log = logging.getLogger("ferrasync.agent.qt")
 
@@ -22,17 +25,17 @@ class Bridge(QObject):
     snapshot = Signal(object)  # AgentSnapshot
     notice = Signal(object)  # Notice
 
-    def on_snapshot(self, snap: Any) -> None:
+    def on_snapshot(self, snap: AgentSnapshot) -> None:
         self.snapshot.emit(snap)
 
-    def on_notice(self, notice: Any) -> None:
+    def on_notice(self, notice: Notice) -> None:
         self.notice.emit(notice)
 
 
 class WorkerHandle:
     """What the service holds for a run: join(timeout) -> finished?, is_alive()."""
 
-    def __init__(self, fn: Callable[[], Any], name: str) -> None:
+    def __init__(self, fn: Callable[[], object], name: str) -> None:
         self.fn = fn
         self.name = name
         self._done = threading.Event()
@@ -94,7 +97,7 @@ class QtWorkers(QObject):
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)  # every thread ends before the application object dies
 
-    def start(self, fn: Callable[[], Any], name: str = "run") -> WorkerHandle:
+    def start(self, fn: Callable[[], object], name: str = "run") -> WorkerHandle:
         handle = WorkerHandle(fn, name)
         self._requested.emit(handle)
         return handle

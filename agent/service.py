@@ -164,7 +164,7 @@ class AgentService:
         self.presence.stop()
         self.publisher.close()
         self.files.remove(LISTENER_PID)
-        self.files.write_status({"state": "stopped", "updated_at": protocol.iso_utc(protocol.now_utc()),
+        self.files.write_status({"state": RunState.STOPPED, "updated_at": protocol.iso_utc(protocol.now_utc()),
                                  "hostname": self.hostname})  # fmt: skip
         if self.journal is not None:
             self.journal.close()

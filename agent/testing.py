@@ -17,14 +17,18 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sync import protocol
+
+if TYPE_CHECKING:
+    from agent.service import AgentService
+    from sync.config import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def apply_soak_rate(service: Any, env: Mapping[str, str]) -> None:
+def apply_soak_rate(service: AgentService, env: Mapping[str, str]) -> None:
     """Benchmarks only (bench/soak.py): with FERRASYNC_SOAK_RATE=R the auto-sync schedule's wall and monotonic
     clocks run R times faster than the agent's other (already scaled) timers, so the idle time between automatic
     runs costs 1/R of the wall time while the channel keeps the timings it is tested with. The jump threshold
@@ -182,7 +186,7 @@ def agent_env(
 class RemoteProbe:
     """A control window in miniature: subscribed to private-sync-control, publishing commands."""
 
-    def __init__(self, settings: Any) -> None:
+    def __init__(self, settings: Settings) -> None:
         from sync.remote_cli import open_remote
 
         self.remote = open_remote(settings, publish=True)

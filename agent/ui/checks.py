@@ -9,10 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from agent.ui import strings as S
-from sync.config import load_settings
+from sync.config import Settings, load_settings
 from sync.errors import FerraSyncError
 
 LOGIN_TIMEOUT_S = 10.0
@@ -28,12 +27,12 @@ class CheckOutcome:
         return "\n".join(mark.format(text=line) if i == 0 else line for i, line in enumerate(self.lines))
 
 
-def form_settings(values: Mapping[str, str], home: Path) -> Any:
+def form_settings(values: Mapping[str, str], home: Path) -> Settings:
     """Settings as they would be with the form's values (blank fields keep what is stored)."""
     return load_settings(cli={k: v for k, v in values.items() if v.strip()}, home=home)
 
 
-def check_ferrawin(settings: Any) -> CheckOutcome:
+def check_ferrawin(settings: Settings) -> CheckOutcome:
     from sync.ferrawin.connection import connect
 
     try:
@@ -48,7 +47,7 @@ def check_ferrawin(settings: Any) -> CheckOutcome:
     return CheckOutcome(True, (S.CHECK_DB_OK.format(where=database.redacted()),))
 
 
-def check_manager(settings: Any) -> CheckOutcome:
+def check_manager(settings: Settings) -> CheckOutcome:
     from sync.manager import ManagerClient
 
     lines: list[str] = []
@@ -74,7 +73,7 @@ def check_manager(settings: Any) -> CheckOutcome:
     return CheckOutcome(ok, tuple(lines))
 
 
-def check_pusher(settings: Any) -> CheckOutcome:
+def check_pusher(settings: Settings) -> CheckOutcome:
     from sync.remote_cli import diagnose_pusher
 
     result = diagnose_pusher(settings, timeout=max(1.0, settings.scaled(LOGIN_TIMEOUT_S)))

@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 from agent.qt_bridge import QtWorkers
 from agent.ui import strings as S
 from agent.ui.checks import CheckOutcome, run_check
-from sync.config import FERRAWIN_DEFAULTS, SECRETS, SHOWN_DEFAULTS, load_settings, save_settings
+from sync.config import FERRAWIN_DEFAULTS, SECRETS, SHOWN_DEFAULTS, Settings, load_settings, save_settings
 from sync.envfile import PlainHttpRefused, apply_import, plan_import
 from sync.errors import FerraSyncError
 
@@ -298,7 +298,7 @@ class SettingsDialog(QDialog):
         self.accept()
         return True
 
-    def after_save(self, settings: Any) -> str | None:
+    def after_save(self, settings: Settings) -> str | None:
         """Hook for a caller: runs once the settings are stored; a sentence keeps the dialog open."""
         return None
 
