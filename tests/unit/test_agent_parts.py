@@ -144,3 +144,16 @@ def test_the_control_files_become_local_commands(settings: Settings) -> None:
         assert checks.years == ("2026", "2025") and told.calls == ["quit", "years"]
     finally:
         journal.close()
+
+
+def test_the_soak_rate_speeds_up_only_the_schedule(settings: Settings) -> None:
+    from agent.service import AgentService
+    from agent.testing import apply_soak_rate
+
+    service = AgentService(settings)
+    before = service.periodic.timer
+    apply_soak_rate(service, {})
+    assert service.periodic.timer is before  # unset: nothing changes
+    apply_soak_rate(service, {"FERRASYNC_SOAK_RATE": "60"})
+    timer = service.periodic.timer
+    assert timer is not before and service.periodic.clock == timer.wall and timer.jump_s == before.jump_s * 60
