@@ -61,6 +61,8 @@ def _digest(home: Path) -> str:
 
 
 def _private_dir(folder: Path) -> bool:
+    if sys.platform == "win32":  # only for the Unix socket's folder
+        raise NotImplementedError("_private_dir on Windows")
     try:
         info = folder.stat()
     except OSError:

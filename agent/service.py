@@ -129,10 +129,6 @@ class AgentService:
         if self.on_quit is not None:
             self.on_quit()
 
-    @property
-    def state(self) -> RunState:
-        return self.runs.state
-
     # ================================================================== lifecycle
 
     def start(self) -> None:

@@ -103,6 +103,8 @@ def report_heap_on_signal(home: Path, env: Mapping[str, str], frames: int = 12, 
     mode = env.get(SOAK_HEAP, "").strip()
     if not mode:
         return
+    if sys.platform == "win32":  # SIGUSR1/SIGUSR2 and malloc_trim are Linux's
+        raise RuntimeError(f"{SOAK_HEAP} needs Linux")
     import linecache
     import tracemalloc
 
@@ -317,7 +319,10 @@ class HeadlessAgent:
     def stop(self, kill: bool = False) -> int | None:
         if self.proc is None or self.proc.poll() is not None:
             return None if self.proc is None else self.proc.returncode
-        self.proc.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
+        if kill:
+            self.proc.kill()  # SIGKILL; TerminateProcess on Windows
+        else:
+            self.proc.terminate()
         try:
             return self.proc.wait(15)
         except subprocess.TimeoutExpired:
