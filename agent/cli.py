@@ -16,13 +16,19 @@ import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from agent import __version__
 from agent.files import QUIT, AgentLock, DataFiles, write_atomic
 from sync.console import safe_console
 from sync.crash import guarded
 from sync.errors import FerraSyncError
+
+if TYPE_CHECKING:
+    from types import FrameType
+
+    from agent.service import AgentService
+    from sync.config.model import Settings
 
 QUIT_WAIT_S = 30.0
 
@@ -84,7 +90,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-def load(args: argparse.Namespace) -> Any:
+def load(args: argparse.Namespace) -> Settings:
     from sync.config.loading import load_settings
 
     cli: dict[str, object] = {}
@@ -176,7 +182,7 @@ def run_default(args: argparse.Namespace) -> int:
         print("La bandeja del sistema aún no está disponible: el agente sigue sin ventana (--headless).",
               file=sys.stderr)  # fmt: skip
         return run_headless(args)
-    return int(run_tray(args))
+    return int(run_tray(args, load))
 
 
 def run_headless(args: argparse.Namespace) -> int:
@@ -206,15 +212,15 @@ def run_headless(args: argparse.Namespace) -> int:
     return 0
 
 
-def _stop_on_signals(service: Any, stopped: threading.Event) -> None:
+def _stop_on_signals(service: AgentService, stopped: threading.Event) -> None:
     """Ctrl+C quits in order; SIGTERM (logout, `kill`), SIGBREAK and Windows' logoff/shutdown/close console
     events are the end of the session: the run is interrupted at once (agent.session_end)."""
     from agent.session_end import on_console_end
 
-    def quit_handler(signum: int, frame: Any) -> None:
+    def quit_handler(signum: int, frame: FrameType | None) -> None:
         service.quit_requested.set()
 
-    def end_handler(signum: int, frame: Any) -> None:
+    def end_handler(signum: int, frame: FrameType | None) -> None:
         service.end_session()
 
     signal.signal(signal.SIGINT, quit_handler)

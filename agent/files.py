@@ -129,3 +129,27 @@ class AgentLock:
             return True
         self.release()
         return False
+
+
+class PauseSwitch:
+    """`sync.pause` as the agent last saw or wrote it. The file is a symmetric manual switch: creating it
+    pauses a running sync, deleting it resumes a paused one; the agent's own writes are not user requests."""
+
+    def __init__(self, files: DataFiles) -> None:
+        self.files = files
+        self.present = False
+
+    def set(self, present: bool) -> None:
+        if present:
+            self.files.touch_pause()
+        else:
+            self.files.remove(SYNC_PAUSE)
+        self.present = present
+
+    def flipped(self) -> bool:
+        """Whether someone created or deleted the file since last seen (then `present` says which)."""
+        present = self.files.exists(SYNC_PAUSE)
+        if present == self.present:
+            return False
+        self.present = present
+        return True

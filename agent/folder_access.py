@@ -44,6 +44,8 @@ class FolderAccess(Protocol):
 
 class PosixModes:
     def others_who_can_write(self, folder: Path) -> list[str]:
+        if sys.platform == "win32":  # folder_access() gives Windows a WindowsAcl
+            raise NotImplementedError("PosixModes on Windows")
         info = folder.stat()
         found = []
         if info.st_uid not in (os.getuid(), 0):

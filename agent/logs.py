@@ -16,9 +16,12 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sync.datadir import PRIVATE_DIR, PRIVATE_FILE, retry_sharing
+
+if TYPE_CHECKING:
+    from sync.config.model import Settings
 
 KEEP_DAYS = 30
 RUN_LOGGERS = ("ferrasync.engine", "ferrasync.run", "ferrasync.sender", "ferrasync.detection_cache")
@@ -150,7 +153,7 @@ def setup_logging(home: Path, level: str, secrets: Iterable[str], *, console: bo
     return handlers
 
 
-def secret_values(settings: Any) -> list[str]:
+def secret_values(settings: Settings) -> list[str]:
     """Every secret the settings hold (for masking)."""
     from sync.config.model import SECRETS
 

@@ -11,7 +11,7 @@ import logging
 import queue
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from sync import protocol
 from sync.errors import FerraSyncError
@@ -19,8 +19,20 @@ from sync.errors import FerraSyncError
 log = logging.getLogger("ferrasync.agent.outbox")
 
 
+class Trigger(Protocol):
+    """sync.pusher.publisher.Publisher as the outbox uses it."""
+
+    def trigger(self, channels: str, event: str, data: str, socket_id: str | None = None) -> object: ...
+
+
+class StatusPoster(Protocol):
+    """sync.manager.ManagerClient as the reporter uses it."""
+
+    def post_status(self, body: dict[str, Any]) -> None: ...
+
+
 class PusherOutbox:
-    def __init__(self, publisher: Any, socket_id: Callable[[], str | None]) -> None:
+    def __init__(self, publisher: Trigger, socket_id: Callable[[], str | None]) -> None:
         self.publisher = publisher
         self.socket_id = socket_id
         self.sent = 0
@@ -67,7 +79,7 @@ class PusherOutbox:
 
 
 class ManagerReporter:
-    def __init__(self, client: Any) -> None:
+    def __init__(self, client: StatusPoster) -> None:
         self.client = client
         self.posted = 0
         self.failed = 0

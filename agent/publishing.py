@@ -13,14 +13,14 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import Protocol
 
+from agent.files import DataFiles
 from agent.outbox import ManagerReporter, PusherOutbox
+from agent.snapshot import AgentSnapshot
 from sync import __version__, protocol
-from sync.model import HEARTBEAT_S
-
-if TYPE_CHECKING:
-    from agent.service import AgentService
+from sync.config.model import Settings
+from sync.model import HEARTBEAT_S, Role
 
 log = logging.getLogger("ferrasync.agent")
 
@@ -29,9 +29,19 @@ MANAGER_RUNNING_S, MANAGER_IDLE_S = 10.0, 60.0
 LISTENER_STATUS_S = 30.0
 
 
+class StatusSource(Protocol):
+    """What is published: the service's state as a status and as a snapshot (agent/service.py)."""
+
+    def build_status(self, full: bool = False) -> protocol.SyncStatus: ...
+    def snapshot(self) -> AgentSnapshot: ...
+    def notify_snapshot(self) -> None: ...
+
+
 class StatusPublisher:
-    def __init__(self, svc: AgentService) -> None:
-        self.svc = svc
+    def __init__(self, settings: Settings, files: DataFiles, source: StatusSource, *, agent_id: str,
+                 hostname: str) -> None:  # fmt: skip
+        self.settings, self.files, self.source = settings, files, source
+        self.agent_id, self.hostname = agent_id, hostname
         self.outbox: PusherOutbox | None = None
         self.reporter: ManagerReporter | None = None
         self.dirty = False  # progress not yet published
@@ -42,7 +52,7 @@ class StatusPublisher:
         self._last_listener_status = 0.0
 
     def open(self, socket_id: Callable[[], str | None]) -> None:
-        settings = self.svc.settings
+        settings = self.settings
         if settings.status.configured:
             from sync.manager import ManagerClient
 
@@ -71,9 +81,14 @@ class StatusPublisher:
         """A state change: published at once, or after the ack of the command that caused it."""
         if self._held:
             self._pending = True
-            self.svc.notify_snapshot()
+            self.source.notify_snapshot()
             return
         self.publish(full=False)
+
+    def progressed(self) -> None:
+        """Progress within a state: the next tick publishes it (throttled); the windows redraw now."""
+        self.dirty = True
+        self.source.notify_snapshot()
 
     @contextlib.contextmanager
     def held(self) -> Iterator[None]:
@@ -90,26 +105,29 @@ class StatusPublisher:
             self.publish(full)
 
     def publish(self, full: bool) -> None:
-        status = self.svc.build_status(full)
+        status = self.source.build_status(full)
         self._last_pusher = time.monotonic()
         self.dirty = False
         if self.outbox is not None:
             try:
-                self.outbox.put(protocol.EVENT_STATUS, protocol.encode_status(status, self.svc.settings.signing_key))
+                self.outbox.put(protocol.EVENT_STATUS, protocol.encode_status(status, self.settings.signing_key))
             except protocol.PayloadTooLarge as exc:
                 log.error("Status not published: %s", exc.reason)
         self.write_listener_status()
-        self.svc.notify_snapshot()
+        self.source.notify_snapshot()
 
     def post_manager(self) -> None:
         self._last_manager = time.monotonic()
+        if self.reporter is None:
+            return
+        status = self.source.build_status()
         # Only the active agent reports to Manager: a standby's "idle" would overwrite the real status.
-        if self.reporter is not None and self.svc.role == "active":
-            self.reporter.post(protocol.manager_status_body(self.svc.build_status()))
+        if status.role == Role.ACTIVE:
+            self.reporter.post(protocol.manager_status_body(status))
 
     def tick(self, running: bool) -> None:
         now = time.monotonic()
-        scaled = self.svc.settings.scaled
+        scaled = self.settings.scaled
         since = now - self._last_pusher
         throttled = running and self.dirty and since >= scaled(STATUS_MIN_INTERVAL_S)
         if throttled or since >= scaled(HEARTBEAT_S):  # progress at most once a second; else a heartbeat
@@ -121,12 +139,11 @@ class StatusPublisher:
 
     def write_listener_status(self) -> None:
         self._last_listener_status = time.monotonic()
-        svc = self.svc
-        snap, now = svc.snapshot(), protocol.iso_utc(protocol.now_utc())
-        svc.files.write_status({
+        snap, now = self.source.snapshot(), protocol.iso_utc(protocol.now_utc())
+        self.files.write_status({
             "state": snap.state, "role": snap.role, "status": protocol.wire_state(snap.state)[0],
             "connection": snap.connection, "progress": snap.progress_text or None, "message": snap.message,
-            "run_id": snap.run_id, "hostname": svc.hostname, "agent": svc.agent_id, "pid": os.getpid(),
+            "run_id": snap.run_id, "hostname": self.hostname, "agent": self.agent_id, "pid": os.getpid(),
             "version": __version__, "active_agent": snap.active_agent, "legacy_listener": snap.legacy_listener,
             "heartbeat": datetime.now().strftime("%Y-%m-%d %H:%M:%S"), "updated_at": now, "signing": snap.signing,
         })  # fmt: skip
@@ -134,13 +151,12 @@ class StatusPublisher:
     # -- acks --------------------------------------------------------------------------------------
 
     def ack(self, request_id: str, result: protocol.Result, reason: str | None) -> protocol.Ack:
-        svc = self.svc
-        return protocol.build_ack(request_id, result, agent=svc.agent_id, hostname=svc.hostname, reason=reason)
+        return protocol.build_ack(request_id, result, agent=self.agent_id, hostname=self.hostname, reason=reason)
 
     def send_ack(self, request_id: str, result: protocol.Result, reason: str | None) -> protocol.Ack:
         ack = self.ack(request_id, result, reason)
         if self.outbox is not None:
-            signed = protocol.sign_event(ack.to_wire(), self.svc.settings.signing_key)  # a window tells forgeries
+            signed = protocol.sign_event(ack.to_wire(), self.settings.signing_key)  # a window tells forgeries
             self.outbox.put(protocol.EVENT_ACK, protocol.encode_event(signed, "la confirmación"))
         if result != "accepted":
             log.info("Ack %s %s: %s", result, request_id, reason)

@@ -7,17 +7,20 @@ Runs go to QThreads through `qtshared.workers.QtWorkers`.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
+
+if TYPE_CHECKING:
+    from agent.snapshot import AgentSnapshot, Notice
 
 
 class Bridge(QObject):
     snapshot = Signal(object)  # AgentSnapshot
     notice = Signal(object)  # Notice
 
-    def on_snapshot(self, snap: Any) -> None:
+    def on_snapshot(self, snap: AgentSnapshot) -> None:
         self.snapshot.emit(snap)
 
-    def on_notice(self, notice: Any) -> None:
+    def on_notice(self, notice: Notice) -> None:
         self.notice.emit(notice)

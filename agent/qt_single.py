@@ -61,6 +61,8 @@ def _digest(home: Path) -> str:
 
 
 def _private_dir(folder: Path) -> bool:
+    if sys.platform == "win32":  # only for the Unix socket's folder
+        raise NotImplementedError("_private_dir on Windows")
     try:
         info = folder.stat()
     except OSError:
@@ -94,7 +96,9 @@ def _windows_pipe_server_pid(handle: int) -> int | None:  # pragma: no cover - W
     from ctypes import wintypes
 
     pid = wintypes.ULONG(0)
-    ok = ctypes.windll.kernel32.GetNamedPipeServerProcessId(wintypes.HANDLE(handle), ctypes.byref(pid))
+    # ctypes.windll exists only on Windows; mypy checks this module as Linux sees it.
+    kernel32 = ctypes.windll.kernel32  # type: ignore[attr-defined,unused-ignore]
+    ok = kernel32.GetNamedPipeServerProcessId(wintypes.HANDLE(handle), ctypes.byref(pid))
     return int(pid.value) if ok else None
 
 

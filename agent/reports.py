@@ -9,15 +9,15 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from agent import strings
+from agent.outbox import PusherOutbox
 from sync import protocol
+from sync.config.model import Settings
 from sync.errors import FerraSyncError
-
-if TYPE_CHECKING:
-    from agent.service import AgentService
 
 log = logging.getLogger("ferrasync.agent")
 
@@ -26,8 +26,10 @@ KEEP_CSV = 10
 
 
 class ReportWorker:
-    def __init__(self, svc: AgentService) -> None:
-        self.svc = svc
+    def __init__(self, settings: Settings, outbox: Callable[[], PusherOutbox | None], *, agent_id: str,
+                 hostname: str) -> None:  # fmt: skip
+        self.settings, self.outbox = settings, outbox  # no outbox: Pusher is not configured
+        self.agent_id, self.hostname = agent_id, hostname
         self._thread: threading.Thread | None = None
 
     def start(self, cmd: protocol.Command) -> str | None:
@@ -39,33 +41,30 @@ class ReportWorker:
         return None
 
     def _answer(self, cmd: protocol.Command) -> None:
-        svc = self.svc
         try:
-            report = protocol.build_report(cmd.request_id, cmd.command, agent=svc.agent_id, hostname=svc.hostname,
+            report = protocol.build_report(cmd.request_id, cmd.command, agent=self.agent_id, hostname=self.hostname,
                                            result=self._result(cmd))  # fmt: skip
         except FerraSyncError as exc:
             report = self._error(cmd, exc.message)
         except Exception as exc:  # reported, never silent: the window is waiting for an answer
             log.exception("%s failed", cmd.command)
             report = self._error(cmd, strings.REPORT_FAILED.format(detail=exc))
-        outbox = svc.publisher.outbox
+        outbox, key = self.outbox(), self.settings.signing_key
         if outbox is None:
             return
         try:
-            outbox.put(protocol.EVENT_REPORT, protocol.encode_report(report, svc.settings.signing_key))
+            outbox.put(protocol.EVENT_REPORT, protocol.encode_report(report, key))
         except protocol.PayloadTooLarge as exc:
-            outbox.put(protocol.EVENT_REPORT, protocol.encode_report(self._error(cmd, exc.reason),
-                                                                     svc.settings.signing_key))  # fmt: skip
+            outbox.put(protocol.EVENT_REPORT, protocol.encode_report(self._error(cmd, exc.reason), key))
 
     def _error(self, cmd: protocol.Command, message: str) -> dict[str, Any]:
-        svc = self.svc
-        return protocol.build_report(cmd.request_id, cmd.command, agent=svc.agent_id, hostname=svc.hostname,
+        return protocol.build_report(cmd.request_id, cmd.command, agent=self.agent_id, hostname=self.hostname,
                                      error=message)  # fmt: skip
 
     def _result(self, cmd: protocol.Command) -> dict[str, Any]:
         from sync.lookups import explain_planilla, reconcile_all
 
-        settings = self.svc.settings
+        settings = self.settings
         p = cmd.params
         if isinstance(p, protocol.ExplainParams):
             log.info("Explaining %s (%s)", p.codigo, p.target)
@@ -81,7 +80,7 @@ class ReportWorker:
 
     def csv_path(self) -> Path:
         stamp = time.strftime("%Y%m%d-%H%M%S")
-        return self.svc.settings.home / REPORTS_DIR / f"reconcile-{stamp}-{int(time.time() * 1000) % 1000:03d}.csv"
+        return self.settings.home / REPORTS_DIR / f"reconcile-{stamp}-{int(time.time() * 1000) % 1000:03d}.csv"
 
 
 def prune(folder: Path) -> None:

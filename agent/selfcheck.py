@@ -4,14 +4,18 @@ line each."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 from sync.errors import FerraSyncError
+
+if TYPE_CHECKING:
+    from agent.folder_access import FolderAccess
+    from sync.config.model import Settings
 
 Line = tuple[bool, str]
 
 
-def run_checks(settings: Any) -> list[Line]:
+def run_checks(settings: Settings) -> list[Line]:
     lines: list[Line] = []
     for check in (_keyring, _folders, _driver, _ferrawin, _managers, _pusher, _signing):
         try:
@@ -23,14 +27,14 @@ def run_checks(settings: Any) -> list[Line]:
     return lines
 
 
-def _keyring(settings: Any) -> list[Line]:
+def _keyring(settings: Settings) -> list[Line]:
     from sync.secrets import keyring_status
 
     ok, text = keyring_status()
     return [(ok, f"Almacén de claves: {text}")]
 
 
-def _folders(settings: Any, access: Any = None) -> list[Line]:
+def _folders(settings: Settings, access: FolderAccess | None = None) -> list[Line]:
     """Program and data folders that other users can write (agent/folder_access.py)."""
     from agent.folder_access import folder_access, program_folders
 
@@ -44,7 +48,7 @@ def _folders(settings: Any, access: Any = None) -> list[Line]:
     return lines or [(True, "Carpetas del programa y de datos: solo las modifican este usuario y los administradores")]
 
 
-def _driver(settings: Any) -> list[Line]:
+def _driver(settings: Settings) -> list[Line]:
     db = settings.database
     if db is None:
         return [(False, "FerraWin sin configurar: indique FERRAWIN_URL o FERRAWIN_HOST en Configuración")]
@@ -56,7 +60,7 @@ def _driver(settings: Any) -> list[Line]:
     return [(True, f"Controlador ODBC: {driver_for(db)}")]
 
 
-def _ferrawin(settings: Any) -> list[Line]:
+def _ferrawin(settings: Settings) -> list[Line]:
     if settings.database is None:
         return []
     from sync.ferrawin.source import list_years, open_source
@@ -74,7 +78,7 @@ def _ferrawin(settings: Any) -> list[Line]:
     return lines
 
 
-def _managers(settings: Any) -> list[Line]:
+def _managers(settings: Settings) -> list[Line]:
     from sync.manager import ManagerClient
 
     lines: list[Line] = []
@@ -101,14 +105,14 @@ def _managers(settings: Any) -> list[Line]:
     return lines
 
 
-def _pusher(settings: Any) -> list[Line]:
+def _pusher(settings: Settings) -> list[Line]:
     from sync.pusher_check import diagnose_pusher
 
     result = diagnose_pusher(settings, timeout=10.0)
     return [(line.startswith("OK"), "Canal remoto (Pusher): " + line.split(" ", 1)[1]) for line in result.lines]
 
 
-def _signing(settings: Any) -> list[Line]:
+def _signing(settings: Settings) -> list[Line]:
     from sync import signing
 
     mode = signing.settings_mode(settings)

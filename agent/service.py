@@ -8,11 +8,12 @@ Qt-free; the tray and `--headless` both run it. Threads:
 * the run itself goes to `start_worker(fn)` (a daemon thread by default, a QThread in the tray);
 * network sends go through `PusherOutbox` and `ManagerReporter` threads, so nothing here blocks on them.
 
-This module holds the state and the thread; each job is a part of its own, all working on this state on
-the service thread: `commands.CommandHandler` (validate, answer, execute, ack), `runs.RunSupervisor` (the
-engine worker), `publishing.StatusPublisher` (Pusher, Manager and file statuses, acks),
-`presence.PresenceWiring` (subscriber, leadership, connection) and `periodic.PeriodicChecks` (control
-files, auto-sync, FerraWin years).
+This module holds the thread, the queue and the lifecycle, and composes the parts; each part owns its own
+state and works on the service thread: `runs.RunSupervisor` (the run's state, the engine worker),
+`presence.PresenceWiring` (subscriber, role, connection), `periodic.PeriodicChecks` (control files, the
+auto-sync schedule, FerraWin years), `publishing.StatusPublisher` (Pusher, Manager and file statuses, acks)
+and `commands.CommandHandler` (validate, answer, execute, ack). A part learns of the others only through the
+calls and callbacks wired here; none imports this module (tests/unit/test_agent_imports.py).
 """
 
 from __future__ import annotations
@@ -26,19 +27,30 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from agent import strings
-from agent.autosync import AutoSyncTimer, Schedule
+from agent.autosync import AutoSyncTimer
 from agent.commands import CommandHandler, local_user
-from agent.files import LISTENER_PID, QUIT, SYNC_PAUSE, SYNC_PID, DataFiles
-from agent.periodic import PeriodicChecks
-from agent.presence import PresenceWiring
+from agent.events import (
+    CommandArrived,
+    ConnectionChanged,
+    PresenceChanged,
+    Quit,
+    RunEnded,
+    RunProgressed,
+    ServiceEvent,
+    YearsRead,
+)
+from agent.files import LISTENER_PID, QUIT, SYNC_PAUSE, SYNC_PID, DataFiles, PauseSwitch
+from agent.periodic import PeriodicChecks, PeriodicHooks
+from agent.presence import PresenceHooks, PresenceWiring
 from agent.publishing import StatusPublisher
-from agent.runs import STOP_WAIT_S, RunSupervisor
-from agent.runview import RunView, WorkerHandle, thread_worker
-from agent.snapshot import RUNNING_STATES, AgentSnapshot, AutoSyncView, Notice
+from agent.runs import STOP_WAIT_S, RunHooks, RunSupervisor
+from agent.runview import WorkerHandle, thread_worker
+from agent.snapshot import AgentSnapshot, AutoSyncView, Notice
 from sync import __version__, protocol, signing
 from sync.config.model import Settings
 from sync.journal import Journal
+from sync.model import RunState
+from sync.runmodel import Counts
 
 log = logging.getLogger("ferrasync.agent")
 
@@ -63,8 +75,6 @@ class AgentService:
         self.on_snapshot = on_snapshot
         self.on_notice = on_notice
         self.on_quit = on_quit
-        self.start_worker = start_worker or thread_worker
-        self.clock = clock
         # Stored setting (FERRASYNC_REQUIRE_SIGNED, on by default with a key); an explicit argument is for tests.
         self.require_signature = settings.require_signed if require_signature is None else require_signature
         self.agent_id = settings.agent_id
@@ -72,34 +82,52 @@ class AgentService:
         self.files = DataFiles(settings.home)
         self.journal: Journal | None = None
         self.quit_requested = threading.Event()
-        self.session_ending = False  # logoff/shutdown: stop() interrupts the run at once (end_session)
-        self.lock = threading.RLock()
-        self.queue: queue.Queue[tuple[Any, ...]] = queue.Queue()
+        self.lock = threading.RLock()  # the parts write their state under it; snapshot() reads it
+        self.queue: queue.Queue[ServiceEvent] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._service_ident: int | None = None
         self.started_iso = protocol.iso_utc(protocol.now_utc())
-        # state (written on the service thread, read by snapshot() from any thread under the lock)
-        self.state = "idle"
-        self.message = strings.IDLE
-        self.run = RunView()
-        self.role = "standby"
-        self.presence_known = False
-        self.active_agent = ""
-        self.legacy = ""
-        self.connection, self.connection_detail = "connecting", ""
-        a = settings.autosync
-        self.schedule = Schedule(a.enabled, a.interval, a.target, a.last_run)
-        self.autosync = AutoSyncTimer(clock, mono, settings.time_scale)
-        self.autosync.plan(self.schedule)
-        self.years: tuple[str, ...] = ()
-        self.recent: tuple[Any, ...] = ()
-        # the parts, one job each
-        self.commands = CommandHandler(self)
-        self.runs = RunSupervisor(self)
-        self.publisher = StatusPublisher(self)
-        self.presence = PresenceWiring(self)
-        self.periodic = PeriodicChecks(self)
+        # the parts, one job each, wired to each other here
+        post, pause = self.queue.put, PauseSwitch(self.files)
+        self.publisher = StatusPublisher(settings, self.files, self, agent_id=self.agent_id, hostname=self.hostname)
+        self.runs = RunSupervisor(
+            settings, self.files, pause, self.lock, journal=self._journal, post=post,
+            start_worker=start_worker or thread_worker,
+            hooks=RunHooks(changed=self.publisher.changed, progressed=self.publisher.progressed, notice=self.notice,
+                           ended=self.publisher.post_manager),
+        )  # fmt: skip
+        self.presence = PresenceWiring(
+            settings, self.lock, started_iso=self.started_iso, require_signature=self.require_signature, post=post,
+            hooks=PresenceHooks(changed=self.publisher.changed, subscribed=lambda: self.publisher.publish(full=True),
+                                connection=self.notify_snapshot, notice=self.notice),
+        )  # fmt: skip
+        self.periodic = PeriodicChecks(
+            settings, self.files, pause, self.runs, self.lock, journal=self._journal, post=post,
+            timer=AutoSyncTimer(clock, mono, settings.time_scale), clock=clock,
+            hooks=PeriodicHooks(command=self._local_command, quit=self._quit_requested,
+                                years=lambda: self.publisher.publish(full=True),
+                                is_active=lambda: self.presence.active),
+        )  # fmt: skip
+        self.commands = CommandHandler(
+            settings, agent_id=self.agent_id, hostname=self.hostname, require_signature=self.require_signature,
+            journal=self._journal, runs=self.runs, publisher=self.publisher, presence=self.presence,
+            periodic=self.periodic,
+        )  # fmt: skip
         self._tick_s = max(0.02, min(1.0, settings.scaled(1.0)))
+
+    def _journal(self) -> Journal:
+        """The parts' journal: opened by `start`, before the service thread runs anything that needs it."""
+        if self.journal is None:
+            raise RuntimeError("the agent service is not started")
+        return self.journal
+
+    def _local_command(self, command: str, params: dict[str, Any] | None, user: str) -> None:
+        self.commands.local(command, params, user)
+
+    def _quit_requested(self) -> None:
+        self.quit_requested.set()
+        if self.on_quit is not None:
+            self.on_quit()
 
     # ================================================================== lifecycle
 
@@ -123,16 +151,16 @@ class AgentService:
         if self._thread is None:
             return
         self.runs.shutdown()
-        self.queue.put(("quit",))
+        self.queue.put(Quit())
         self._thread.join(STOP_WAIT_S)
         self._thread = None
-        if self.session_ending:
+        if self.runs.session_ending:
             self.runs.interrupt_leftovers()
         self.publisher.flush()
         self.presence.stop()
         self.publisher.close()
         self.files.remove(LISTENER_PID)
-        self.files.write_status({"state": "stopped", "updated_at": protocol.iso_utc(protocol.now_utc()),
+        self.files.write_status({"state": RunState.STOPPED, "updated_at": protocol.iso_utc(protocol.now_utc()),
                                  "hostname": self.hostname})  # fmt: skip
         if self.journal is not None:
             self.journal.close()
@@ -142,7 +170,7 @@ class AgentService:
         """Logoff or shutdown: Windows ends the process about 5 s after telling it. The next `stop()` interrupts
         the run within ~3 s and records and publishes it as `interrupted` (resumable) before the agent leaves."""
         log.warning("The session is ending (logoff or shutdown): interrupting any run and leaving")
-        self.session_ending = True
+        self.runs.end_session()
         self.quit_requested.set()
 
     def wait_quit(self, timeout: float | None = None) -> bool:
@@ -159,7 +187,7 @@ class AgentService:
         if self._thread is None:
             return rejected(wire["requestId"], "rejected", "el agente no está en marcha")
         reply: queue.Queue[protocol.Ack | None] = queue.Queue()
-        self.queue.put(("command", wire, True, reply))
+        self.queue.put(CommandArrived(wire, True, reply))
         try:
             ack = reply.get(timeout=SUBMIT_WAIT_S)
         except queue.Empty:
@@ -168,13 +196,13 @@ class AgentService:
 
     def snapshot(self) -> AgentSnapshot:
         with self.lock:
-            run = self.run
-            running = self.state in RUNNING_STATES
+            runs, presence, periodic = self.runs, self.presence, self.periodic
+            run, state = runs.run, runs.state
             return AgentSnapshot(
-                state=self.state,
-                role=self.role,
-                connection=self.connection,
-                connection_detail=self.connection_detail,
+                state=state,
+                role=presence.role,
+                connection=presence.connection,
+                connection_detail=presence.connection_detail,
                 progress=replace(run.counts),
                 code=run.code,
                 info=run.info,
@@ -186,13 +214,13 @@ class AgentService:
                 target=run.target,
                 year=run.year,
                 started_at=run.started_at,
-                elapsed_s=run.elapsed() if running else run.elapsed_s,
-                eta_s=run.eta_s if running else None,
+                elapsed_s=run.elapsed() if state.busy else run.elapsed_s,
+                eta_s=run.eta_s if state.busy else None,
                 autosync=self._autosync_view(),
-                years=self.years,
-                active_agent=self.active_agent if self.role == "standby" else self.agent_id,
-                legacy_listener=self.legacy,
-                recent_runs=self.recent,
+                years=periodic.years,
+                active_agent=self.agent_id if presence.active else presence.active_agent,
+                legacy_listener=presence.legacy,
+                recent_runs=runs.recent,
                 agent_id=self.agent_id,
                 hostname=self.hostname,
                 version=__version__,
@@ -201,22 +229,17 @@ class AgentService:
             )
 
     def _shown_message(self) -> str:
-        if self.role == "standby" and self.state not in RUNNING_STATES:
-            if self.legacy:
-                return strings.LEGACY_LISTENER.format(host=self.legacy)
-            if self.state == "idle":
-                if not self.presence_known:
-                    return strings.STANDBY_WAITING
-                return strings.STANDBY_ACTIVE_IS.format(active=self.active_agent or "?")
-        return self.message
+        state = self.runs.state
+        standby = None if state.busy else self.presence.standby_message(idle=state is RunState.IDLE)
+        return standby or self.runs.message
 
     def _autosync_view(self) -> AutoSyncView:
-        s = self.schedule
-        return AutoSyncView(s.enabled, s.interval_min, s.target, self.autosync.next_run_at())
+        s, timer = self.periodic.schedule, self.periodic.timer
+        return AutoSyncView(s.enabled, s.interval_min, s.target, timer.next_run_at())
 
     def build_status(self, full: bool = False) -> protocol.SyncStatus:
         snap = self.snapshot()
-        run, a = self.run, snap.autosync
+        run, a = self.runs.run, snap.autosync
         next_at = protocol.iso_utc(datetime.fromtimestamp(a.next_run_at, UTC)) if a.next_run_at else None
         origin = protocol.Origin(run.origin.get("hostname"), run.origin.get("user")) if run.origin else None
         return protocol.build_status(
@@ -224,7 +247,7 @@ class AgentService:
             role=snap.role, progress=snap.progress_text or None, year=snap.year, target=snap.target,
             last_planilla=snap.code or None, last_planilla_info=snap.info or None, message=snap.message,
             request_id=snap.request_id, run_id=snap.run_id, origin=origin,
-            counts=protocol.Counts(**snap.progress.as_dict()) if snap.run_id or snap.running else None,
+            counts=Counts(**snap.progress.as_dict()) if snap.run_id or snap.running else None,
             started_at=snap.started_at, elapsed_s=round(snap.elapsed_s, 1) if snap.elapsed_s is not None else None,
             eta_s=round(snap.eta_s, 1) if snap.eta_s is not None else None,
             autosync=protocol.AutoSync(a.enabled, a.interval, a.target, next_at),
@@ -239,10 +262,10 @@ class AgentService:
         self.publisher.publish(full=False)
         while True:
             try:
-                item = self.queue.get(timeout=self._tick_s)
+                item: ServiceEvent | None = self.queue.get(timeout=self._tick_s)
             except queue.Empty:
                 item = None
-            if item is not None and item[0] == "quit":
+            if isinstance(item, Quit):
                 self.publisher.publish(full=False)
                 return
             try:
@@ -252,35 +275,29 @@ class AgentService:
             except Exception:  # one bad item must not end the agent
                 log.exception("Agent loop error")
 
-    def _dispatch(self, item: tuple[Any, ...]) -> None:
-        kind, args = item[0], item[1:]
-        if kind == "command":
-            data, local, reply = args
-            ack = self.commands.handle(data, local=local)
-            if reply is not None:
-                reply.put(ack)
-            return
-        handlers: dict[str, Callable[..., None]] = {
-            "progress": self.runs.on_progress,
-            "run_done": self.runs.on_done,
-            "presence": self.presence.on_change,
-            "connection": self.presence.on_connection,
-            "years": self.periodic.on_years,
-        }
-        handlers[kind](*args)
+    def _dispatch(self, item: ServiceEvent) -> None:
+        """Each item to the part that owns what it changes."""
+        match item:
+            case CommandArrived(data, local, reply):
+                ack = self.commands.handle(data, local=local)
+                if reply is not None:
+                    reply.put(ack)
+            case RunProgressed(token, progress):
+                self.runs.on_progress(token, progress)
+            case RunEnded(token, summary):
+                self.runs.on_done(token, summary)
+            case PresenceChanged(kind, payload, members):
+                self.presence.on_change(kind, payload, members)
+            case ConnectionChanged(state, detail):
+                self.presence.on_connection(state, detail)
+            case YearsRead(years):
+                self.periodic.on_years(years)
 
     def _tick(self) -> None:
-        self.publisher.tick(running=self.state in RUNNING_STATES)
+        self.publisher.tick(running=self.runs.state.busy)
         self.periodic.check_files()
         self.periodic.check_autosync()
         self.periodic.check_journal()
-
-    def set_state(self, state: str, message: str) -> None:
-        with self.lock:
-            changed = (state, message) != (self.state, self.message)
-            self.state, self.message = state, message
-        if changed:
-            self.publisher.changed()
 
     def notice(self, notice: Notice) -> None:
         log.info("Notice: %s — %s", notice.title, notice.text)

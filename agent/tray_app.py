@@ -7,13 +7,14 @@ queued signals (agent.qt_bridge), runs in QThreads, the tray (agent.ui.tray) and
 
 from __future__ import annotations
 
+import argparse
 import logging
 import shutil
 import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from PySide6.QtCore import QObject, QProcess, Qt, QTimer, QUrl, Signal, Slot
 from PySide6.QtGui import QDesktopServices
@@ -22,20 +23,32 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QSystemTrayIcon
 from agent import autostart as autostart_mod
 from agent.qt_bridge import Bridge
 from agent.qt_single import claim_instance
+from agent.snapshot import AgentSnapshot
 from agent.ui import icons, model
 from agent.ui import strings as S
 from agent.ui.status_window import StatusWindow
-from agent.ui.tray import TrayController
+from agent.ui.tray import Service, TrayController
 from qtshared.qt_compat import protect_singletons
 from qtshared.settings_dialog import SettingsDialog
 from qtshared.workers import QtWorkers
+from sync.config.model import Settings
 
 log = logging.getLogger("ferrasync.agent.tray")
 CONTROL_PROGRAM = "ferrasync-control"
-ServiceFactory = Callable[..., Any]
 
 
-def real_service(settings: Any, **callbacks: Any) -> Any:
+class TrayService(Service, Protocol):
+    """What the tray needs of agent.service.AgentService (the tray's tests give it a scripted one)."""
+
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
+    def end_session(self) -> None: ...
+
+
+ServiceFactory = Callable[..., TrayService]
+
+
+def real_service(settings: Settings, **callbacks: Any) -> TrayService:
     from agent.service import AgentService
 
     return AgentService(settings, **callbacks)
@@ -57,25 +70,26 @@ class TrayApp(QObject):
 
     quit_signal = Signal()
 
-    def __init__(self, app: QApplication, settings: Any, *, service_factory: ServiceFactory = real_service,
+    def __init__(self, app: QApplication, settings: Settings, *, service_factory: ServiceFactory = real_service,
                  background: bool = False, autostart: Any = None, use_tray: bool | None = None) -> None:  # fmt: skip
         super().__init__(app)
         self.app, self.settings, self.factory = app, settings, service_factory
         self.bridge = Bridge(self)
         self.workers = QtWorkers(self)
         self.quit_signal.connect(self.quit, Qt.ConnectionType.QueuedConnection)
-        self.service = self._make_service(settings)
+        service = self._make_service(settings)
+        self.service: TrayService | None = service  # None once quit
         self.window = StatusWindow(self.logs_dir)
         self.settings_dialog: SettingsDialog | None = None
-        self.pending_settings: Any = None
+        self.pending_settings: Settings | None = None
         self.tray_available = QSystemTrayIcon.isSystemTrayAvailable() if use_tray is None else use_tray
         strategy = autostart if autostart is not None else autostart_mod.default_strategy()
         repair_autostart(strategy)
-        self.tray = TrayController(self.service, self.window, time_scale=settings.time_scale,
+        self.tray = TrayController(service, self.window, time_scale=settings.time_scale,
                                    autostart=strategy, parent=self)  # fmt: skip
         self._wire()
-        self.service.start()
-        self.tray.update_snapshot(self.service.snapshot())
+        service.start()
+        self.tray.update_snapshot(service.snapshot())
         if self.tray_available:
             self.tray.tray.show()
         if not self.tray_available or not background:
@@ -85,7 +99,7 @@ class TrayApp(QObject):
     def logs_dir(self) -> Path:
         return Path(self.settings.home) / "logs"
 
-    def _make_service(self, settings: Any) -> Any:
+    def _make_service(self, settings: Settings) -> TrayService:
         return self.factory(
             settings,
             on_snapshot=self.bridge.on_snapshot,
@@ -114,7 +128,7 @@ class TrayApp(QObject):
     # -- slots -------------------------------------------------------------------------------------
 
     @Slot(object)
-    def on_snapshot(self, snap: Any) -> None:
+    def on_snapshot(self, snap: AgentSnapshot) -> None:
         self.tray.update_snapshot(snap)
         if self.window.isVisible():
             self.window.update_snapshot(snap, self.tray.stopping_for(), self.settings.time_scale)
@@ -123,6 +137,8 @@ class TrayApp(QObject):
 
     @Slot()
     def show_window(self) -> None:
+        if self.service is None:  # quitting: nothing to show
+            return
         self.window.update_snapshot(self.service.snapshot(), self.tray.stopping_for(), self.settings.time_scale)
         self.window.present()
 
@@ -162,23 +178,27 @@ class TrayApp(QObject):
         self.settings_dialog.activateWindow()
 
     @Slot(object)
-    def on_settings_saved(self, settings: Any) -> None:
+    def on_settings_saved(self, settings: Settings) -> None:
+        if self.service is None:  # quitting: the new settings apply at the next start
+            return
         if getattr(self.service.snapshot(), "state", "") in model.ACTIVE:
             self.pending_settings = settings
             self.tray.inform(S.APP, S.SETTINGS_RESTART)
             return
         self._apply_settings(settings)
 
-    def _apply_settings(self, settings: Any) -> None:
+    def _apply_settings(self, settings: Settings) -> None:
         """Restart the service on the new settings (only between runs)."""
         self.pending_settings = None
+        if self.service is None:  # quitting: the new settings apply at the next start
+            return
         self.service.stop()
         self.settings = settings
         self.tray.time_scale = settings.time_scale
-        self.service = self._make_service(settings)
-        self.tray.service = self.service
-        self.service.start()
-        self.tray.update_snapshot(self.service.snapshot())
+        service = self.service = self._make_service(settings)
+        self.tray.service = service
+        service.start()
+        self.tray.update_snapshot(service.snapshot())
 
     @Slot()
     def end_session(self) -> None:
@@ -200,9 +220,9 @@ class TrayApp(QObject):
         self.app.quit()
 
 
-def run_tray(args: Any) -> int:
-    """Entry point from agent.cli when --headless is not given."""
-    from agent.cli import load
+def run_tray(args: argparse.Namespace, load: Callable[[argparse.Namespace], Settings]) -> int:
+    """Entry point from agent.cli when --headless is not given; `load` is its settings loader (agent.cli imports
+    this module, so it hands the loader over rather than being imported back)."""
     from agent.logs import secret_values, setup_logging
     from sync.errors import FerraSyncError
 
@@ -219,7 +239,7 @@ def run_tray(args: Any) -> int:
         return exc.exit_code
     background = bool(getattr(args, "background", False))
     claimed = claim_instance(settings.home, app, background=background,
-                             inform=lambda text: QMessageBox.information(None, S.APP_AGENT, text))  # fmt: skip
+                             inform=lambda text: _inform(text))  # fmt: skip
     if claimed is None:
         return 0  # the running agent brings its window forward
     lock, single = claimed
@@ -236,6 +256,10 @@ def run_tray(args: Any) -> int:
             logging.getLogger().removeHandler(handler)
             handler.close()
         lock.release()
+
+
+def _inform(text: str) -> None:
+    QMessageBox.information(None, S.APP_AGENT, text)
 
 
 def repair_autostart(strategy: Any) -> None:

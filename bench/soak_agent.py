@@ -40,8 +40,7 @@ def apply_soak_rate(service: Any, env: Mapping[str, str]) -> None:
     timer = AutoSyncTimer(lambda: wall0 + (time.time() - wall0) * rate,
                           lambda: mono0 + (time.monotonic() - mono0) * rate, service.settings.time_scale)  # fmt: skip
     timer.jump_s *= rate
-    timer.plan(service.schedule)
-    service.clock, service.autosync = timer.wall, timer
+    service.periodic.use_timer(timer)
 
 
 def heap_figures() -> dict[str, float]:

@@ -112,6 +112,13 @@ class Engine:
             self._source_threads.append(cancel)  # interrupting a closed sqlite3 connection is not safe either
             cancel.start()
 
+    def open_run_source(self) -> tuple[Source, list[threading.Thread]]:
+        """Open FerraWin for one run. The list it returns collects every thread that may be inside a query on
+        the source: `kill` cancels through it and the end of the run closes the source only after them."""
+        self._source_threads = []
+        self._source = self.open_source()
+        return self._source, self._source_threads
+
     def run(self, request: RunRequest) -> RunSummary:
         run = _Run(self, request)
         with RunLock(self.options.data_dir):
@@ -154,6 +161,7 @@ class _Run:
         self.turn = SyncTurn(engine.client, engine.options.hostname, engine.options.time_scale)
         self.detection = ""  # "cache" or "scan" once an incremental run has planned
         self.safety_limit: int | None = None  # the limit that refused this run, if it did
+        self.source_threads: list[threading.Thread] = []  # the engine's, from open_run_source
 
     # -- flow --------------------------------------------------------------------------------------
 
@@ -161,8 +169,7 @@ class _Run:
         self.report("starting", message="Iniciando sincronización")
         try:
             request = self.request.validated() if not self.request.resume_run_id else self.request
-            self.e._source_threads = []
-            source = self.e._source = self.e.open_source()
+            source, self.source_threads = self.e.open_run_source()
             self.e.client.check_status()
             codes, plan = self.plan(source, request)
             if request.dry_run and self.e.options.dump_dir is not None:
@@ -210,7 +217,7 @@ class _Run:
 
     def query(self, fn: Callable[[], T]) -> T:
         """A FerraWin call that a kill abandons (returning at once); the connection outlives it."""
-        return call_abandonable(fn, self.e.control, threads=self.e._source_threads)
+        return call_abandonable(fn, self.e.control, threads=self.source_threads)
 
     def plan_resume(self, run_id: str) -> list[str]:
         record = self.e.journal.run(run_id)
@@ -302,7 +309,7 @@ class _Run:
     def read_ahead(self, source: Source, codes: list[str], *, record: bool = True) -> Iterator[dict[str, Any]]:
         """Planillas in plan order, read ahead on a thread; codes without data are recorded as skipped."""
         on_missing = self.skip_empty if record else None
-        return read_ahead(source, codes, self.e.control, self.e._source_threads, on_missing)
+        return read_ahead(source, codes, self.e.control, self.source_threads, on_missing)
 
     def skip_empty(self, codes: set[str]) -> None:
         """Codes FerraWin has no data for any more (the PHP tool's "vacía"): recorded, never sent."""

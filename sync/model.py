@@ -44,6 +44,11 @@ class RunState(StrEnum):
         return self in _BUSY
 
     @property
+    def halting(self) -> bool:
+        """A pause or stop was asked and the run winds down to its next planilla boundary."""
+        return self in (RunState.PAUSING, RunState.STOPPING)
+
+    @property
     def resumable(self) -> bool:
         """The run ended early and `--resume` can pick it up where it stopped."""
         return self in _RESUMABLE

@@ -8,7 +8,6 @@ and records every ack and status.
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import sqlite3
 import subprocess
@@ -17,9 +16,12 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sync import protocol
+
+if TYPE_CHECKING:
+    pass
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -190,7 +192,10 @@ class HeadlessAgent:
     def stop(self, kill: bool = False) -> int | None:
         if self.proc is None or self.proc.poll() is not None:
             return None if self.proc is None else self.proc.returncode
-        self.proc.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
+        if kill:
+            self.proc.kill()  # SIGKILL; TerminateProcess on Windows
+        else:
+            self.proc.terminate()
         try:
             return self.proc.wait(15)
         except subprocess.TimeoutExpired:

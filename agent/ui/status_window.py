@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import html
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QBrush, QColor, QFont, QFontDatabase
+from PySide6.QtGui import QBrush, QColor, QFont, QFontDatabase, QHideEvent, QShowEvent
 from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
@@ -22,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from agent.snapshot import AgentSnapshot
 from agent.ui import icons, model
 from agent.ui import strings as S
 from agent.ui.logtail import LogTail
@@ -139,7 +139,9 @@ class StatusWindow(QWidget):
 
     # -- updates -----------------------------------------------------------------------------------
 
-    def update_snapshot(self, snap: Any, stopping_for_s: float | None = None, time_scale: float = 1.0) -> None:
+    def update_snapshot(
+        self, snap: AgentSnapshot, stopping_for_s: float | None = None, time_scale: float = 1.0
+    ) -> None:
         visual = model.visual_state(snap)
         self.pill.setText(f"  {model.label(snap)}  ")
         color = model.COLORS[visual]
@@ -156,14 +158,14 @@ class StatusWindow(QWidget):
         self._set_buttons(snap, stopping_for_s, time_scale)
         self._set_recent(snap)
 
-    def _set_message(self, snap: Any, visual: str) -> None:
+    def _set_message(self, snap: AgentSnapshot, visual: str) -> None:
         text = model.window_message(snap)
         color = "#dc2626" if visual == "error" else "palette(text)"
         self.message.setStyleSheet(f"QLabel {{ color: {color}; }}")
         self.message.setText(text)
         self.message.setVisible(bool(text))
 
-    def _set_progress(self, snap: Any) -> None:
+    def _set_progress(self, snap: AgentSnapshot) -> None:
         fraction = model.progress_fraction(snap)
         state = getattr(snap, "state", "idle")
         if fraction is None and state in model.ACTIVE:
@@ -175,7 +177,7 @@ class StatusWindow(QWidget):
             self.bar.setValue(int(getattr(counts, "done", 0) or 0) if total else 0)
         self.bar.setFormat(model.progress_text(snap))
 
-    def _set_buttons(self, snap: Any, stopping_for_s: float | None, time_scale: float) -> None:
+    def _set_buttons(self, snap: AgentSnapshot, stopping_for_s: float | None, time_scale: float) -> None:
         pause = model.pause_item(snap)
         stop = model.stop_item(snap, stopping_for_s, time_scale)
         self._pause_key, self._stop_key = pause.key, stop.key
@@ -186,7 +188,7 @@ class StatusWindow(QWidget):
         self.stop_button.setToolTip(S.TIP_BTN_FORCE if stop.key == "kill" else S.TIP_BTN_STOP)
         self.stop_button.setEnabled(stop.enabled)
 
-    def _set_recent(self, snap: Any) -> None:
+    def _set_recent(self, snap: AgentSnapshot) -> None:
         rows = model.run_rows(snap)
         self.recent.clear()
         for row in rows:
@@ -213,12 +215,12 @@ class StatusWindow(QWidget):
 
     # -- visibility --------------------------------------------------------------------------------
 
-    def showEvent(self, event: Any) -> None:
+    def showEvent(self, event: QShowEvent) -> None:
         self.refresh_log()
         self._timer.start()
         super().showEvent(event)
 
-    def hideEvent(self, event: Any) -> None:
+    def hideEvent(self, event: QHideEvent) -> None:
         self._timer.stop()
         super().hideEvent(event)
 

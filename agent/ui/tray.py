@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from PySide6.QtWidgets import QMenu, QMessageBox, QSystemTrayIcon, QWidget
 
+from agent.snapshot import AgentSnapshot, Notice
 from agent.ui import icons, model
 from agent.ui import strings as S
 from qtshared.about import show_about
+from sync import protocol
 
 log = logging.getLogger("ferrasync.agent.tray")
 PULSE_MS = 600
@@ -29,9 +31,12 @@ NOTICE_ICONS = {
 }
 
 
+Ack = protocol.Ack | Mapping[str, Any]  # the service's ack, or a wire ack as a dict
+
+
 class Service(Protocol):
-    def submit(self, command: str, params: dict[str, Any] | None = None) -> Any: ...
-    def snapshot(self) -> Any: ...
+    def submit(self, command: str, params: dict[str, Any] | None = None) -> Ack: ...
+    def snapshot(self) -> AgentSnapshot: ...
 
 
 def ask(parent: QWidget | None, title: str, text: str) -> bool:
@@ -48,9 +53,9 @@ def ack_request_id(ack: Any) -> str:
     return str(ack.get("requestId") or "") if isinstance(ack, dict) else str(getattr(ack, "request_id", "") or "")
 
 
-def ack_outcome(ack: Any) -> tuple[str, str]:
+def ack_outcome(ack: Ack) -> tuple[str, str]:
     """(result, reason) of whatever submit returned: a dict (wire ack) or an object with those fields."""
-    if isinstance(ack, dict):
+    if isinstance(ack, Mapping):
         return str(ack.get("result", "accepted")), str(ack.get("reason") or "")
     return str(getattr(ack, "result", "accepted")), str(getattr(ack, "reason", "") or "")
 
@@ -74,7 +79,7 @@ class TrayController(QObject):
         self.autostart = autostart
         self.confirm: Callable[[str, str], bool] = lambda title, text: ask(menu_parent, title, text)
         self.inform: Callable[[str, str], None] = lambda title, text: tell(menu_parent, title, text)
-        self.snap: Any = service.snapshot()
+        self.snap = service.snapshot()
         self.about_box: QMessageBox | None = None
         self.visual = ""
         self._stopping_since: float | None = None
@@ -98,7 +103,7 @@ class TrayController(QObject):
     # -- state ------------------------------------------------------------------------------------
 
     @Slot(object)
-    def update_snapshot(self, snap: Any) -> None:
+    def update_snapshot(self, snap: AgentSnapshot) -> None:
         self.snap = snap
         self._track_stopping(snap)
         self._offer_force(snap)
@@ -113,7 +118,7 @@ class TrayController(QObject):
             self.visual = visual
             self.icon_changed.emit(visual)
 
-    def _track_stopping(self, snap: Any) -> None:
+    def _track_stopping(self, snap: AgentSnapshot) -> None:
         if getattr(snap, "state", "") != "stopping":
             self._stopping_since = None
             self._force_timer.stop()
@@ -141,10 +146,9 @@ class TrayController(QObject):
         self.tray.setIcon(icons.tray_icon("paused" if self._pulse_on else "pausing", None))
 
     @Slot(object)
-    def show_notice(self, notice: Any) -> None:
-        kind = getattr(notice, "kind", "completed")
-        icon = NOTICE_ICONS.get(kind, QSystemTrayIcon.MessageIcon.Information)
-        self.tray.showMessage(getattr(notice, "title", S.APP), getattr(notice, "text", ""), icon, NOTICE_MS)
+    def show_notice(self, notice: Notice) -> None:
+        icon = NOTICE_ICONS.get(notice.kind, QSystemTrayIcon.MessageIcon.Information)
+        self.tray.showMessage(notice.title or S.APP, notice.text, icon, NOTICE_MS)
 
     # -- menu -------------------------------------------------------------------------------------
 

@@ -32,6 +32,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from agent.events import CommandArrived
 from agent.service import AgentService
 from sync import protocol
 from sync.config.loading import load_settings
@@ -88,7 +89,7 @@ class Fuzzed:
     def send(self, data: Any) -> protocol.Ack | None:
         """What the subscriber does with a `sync.command`, plus a reply slot to read the ack."""
         reply: queue.Queue[protocol.Ack | None] = queue.Queue()
-        self.svc.queue.put(("command", data, False, reply))
+        self.svc.queue.put(CommandArrived(data, False, reply))
         try:
             return reply.get(timeout=10)
         except queue.Empty:

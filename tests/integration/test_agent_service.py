@@ -205,7 +205,7 @@ def test_autosync_persists_schedules_and_never_overlaps(harness: Harness, manage
 def test_autosync_missed_while_asleep_runs_once_on_wake(relay: Any, manager_stub: Any, tmp_path: Path) -> None:
     offset = [0.0]
     h = Harness(relay, manager_stub, tmp_path, FERRASYNC_AUTOSYNC_ENABLED="true", FERRASYNC_AUTOSYNC_INTERVAL="60")
-    h.service.clock = h.service.autosync.wall = lambda: time.time() + offset[0]
+    h.service.periodic.clock = h.service.periodic.timer.wall = lambda: time.time() + offset[0]
     h.start()
     try:
         time.sleep(1.0)

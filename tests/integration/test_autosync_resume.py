@@ -83,7 +83,7 @@ def test_after_a_resume_auto_sync_waits_for_manager_then_runs(
         wait_s = NETWORK_WAIT_S * SCALE
         time.sleep(wait_s * 0.6)
         assert service.journal is not None and service.journal.recent_runs() == []  # no failed run meanwhile
-        assert service.autosync.resumed_at is not None
+        assert service.periodic.timer.resumed_at is not None
         forwarder.up()  # Manager answers again
         run = probe.wait_status(lambda s: (s.get("origin") or {}).get("user") == "auto-sync", 10)
         done = probe.wait_status(lambda s: s["requestId"] == run["requestId"] and s["status"] == "completed", 60)
@@ -92,7 +92,7 @@ def test_after_a_resume_auto_sync_waits_for_manager_then_runs(
         # the wall clock corrected an hour back: the next run is still about one interval away, not two
         offset[0] -= 3600.0
         time.sleep(0.5)
-        next_at = service.autosync.next_run_at()
+        next_at = service.periodic.timer.next_run_at()
         assert next_at is not None and 0 < next_at - wall() <= 60 * 60 * SCALE
     finally:
         service.stop()
