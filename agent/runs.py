@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from agent import strings
 from agent.files import SYNC_PAUSE, SYNC_PID
 from agent.runview import WorkerHandle, view_for_record, view_for_request
-from agent.snapshot import RESUMABLE_STATES, Notice
+from agent.snapshot import Notice
 from sync import protocol
 from sync.errors import FerraSyncError
 from sync.runcontrol import Action
@@ -58,7 +58,7 @@ class RunSupervisor:
             log.warning("Run %s was interrupted (the agent or the PC stopped); it waits for a resume", record.run_id)
         latest = svc.journal.recent_runs(1)
         svc.recent = tuple(svc.journal.recent_runs(10))
-        if latest and latest[0].state in RESUMABLE_STATES:
+        if latest and latest[0].state.resumable:
             record = latest[0]
             svc.run = view_for_record(record)
             svc.state = record.state

@@ -35,10 +35,11 @@ from agent.presence import PresenceWiring
 from agent.publishing import StatusPublisher
 from agent.runs import STOP_WAIT_S, RunSupervisor
 from agent.runview import RunView, WorkerHandle, thread_worker
-from agent.snapshot import RUNNING_STATES, AgentSnapshot, AutoSyncView, Notice
+from agent.snapshot import AgentSnapshot, AutoSyncView, Notice
 from sync import __version__, protocol, signing
 from sync.config import Settings
 from sync.journal import Journal
+from sync.model import RunState
 
 log = logging.getLogger("ferrasync.agent")
 
@@ -169,7 +170,7 @@ class AgentService:
     def snapshot(self) -> AgentSnapshot:
         with self.lock:
             run = self.run
-            running = self.state in RUNNING_STATES
+            running = RunState.parse(self.state).busy
             return AgentSnapshot(
                 state=self.state,
                 role=self.role,
@@ -200,7 +201,7 @@ class AgentService:
             )
 
     def _shown_message(self) -> str:
-        if self.role == "standby" and self.state not in RUNNING_STATES:
+        if self.role == "standby" and not RunState.parse(self.state).busy:
             if self.legacy:
                 return strings.LEGACY_LISTENER.format(host=self.legacy)
             if self.state == "idle":
@@ -268,7 +269,7 @@ class AgentService:
         handlers[kind](*args)
 
     def _tick(self) -> None:
-        self.publisher.tick(running=self.state in RUNNING_STATES)
+        self.publisher.tick(running=RunState.parse(self.state).busy)
         self.periodic.check_files()
         self.periodic.check_autosync()
         self.periodic.check_journal()

@@ -8,7 +8,8 @@ from typing import Any
 
 from desktop import strings
 from desktop.delivery import VERIFIED
-from sync import protocol
+from sync import protocol, words
+from sync.model import RunState
 
 
 def duration(seconds: float | None) -> str:
@@ -86,10 +87,8 @@ def status_text(status: Mapping[str, Any]) -> str:
 
 
 def _status_text(status: Mapping[str, Any]) -> str:
-    state = status.get("status")
-    phase = status.get("phase")
-    label = strings.STATE_LABELS.get(str(phase if phase in ("pausing", "stopping") else state), str(state))
-    parts = [label.rstrip("…")]
+    state = RunState.from_wire(status.get("status"), status.get("phase"))
+    parts = [words.state_word(state).rstrip("…")]
     if status.get("progress"):
         parts.append(str(status["progress"]))
     if status.get("lastPlanilla"):

@@ -29,6 +29,7 @@ from desktop.controller import Controller, EventEntry
 from desktop.errorlist import ErrorEntry
 from desktop.history import RunRow
 from desktop.ui.widgets import target_html
+from sync import words
 
 INTERVALS = (2, 5, 15, 30, 60, 120, 240)
 LOG_COLOURS = {"ERROR": "#f87171", "WARNING": "#fbbf24", "OK": "#4ade80", "INFO": "#93c5fd"}
@@ -59,6 +60,9 @@ class HistoryTab(QWidget):
         super().__init__(parent)
         self.table = table(strings.HISTORY_COLUMNS)
         self.table.setToolTip("Sincronizaciones vistas desde esta ventana (se guardan en este PC)")
+        # The counts line is the longest cell: it takes the room left and is elided, whole in its tooltip.
+        self.table.horizontalHeader().setSectionResizeMode(len(strings.HISTORY_COLUMNS) - 1,
+                                                           QHeaderView.ResizeMode.Stretch)  # fmt: skip
         QVBoxLayout(self).addWidget(self.table)
 
     def update_runs(self, runs: list[RunRow]) -> None:
@@ -68,21 +72,17 @@ class HistoryTab(QWidget):
             mode = strings.MODE_LABELS.get(run.mode, run.mode or "—")
             if run.mode == "historico" and run.year:
                 mode = f"Año {run.year}"
-            result_colour = {"completed": "#2563eb", "error": "#dc2626", "running": "#16a34a"}.get(
-                run.result, "#d97706"
-            )
             target_colour = strings.LOCAL_COLOUR if run.target == "local" else strings.PRODUCTION_COLOUR
             values = [
                 cell(formatting.local_time(run.started_at, "%d/%m %H:%M"), tip=run.started_at),
                 cell(formatting.local_time(run.ended_at, "%H:%M") if run.ended_at else "—", tip=run.ended_at),
                 cell(mode),
                 cell(formatting.target_label(run.target) if run.target else "—", target_colour),
-                cell(strings.RESULT_LABELS.get(run.result, run.result), result_colour, run.message),
-                cell(f"{counts.get('done', 0)}/{counts.get('total', 0)}"),
-                cell(f"{counts.get('nuevas', 0)} / {counts.get('modificadas', 0)}"),
-                cell(f"{counts.get('batchesOk', 0)} ✓ {counts.get('batchesFailed', 0)} ✗"),
+                cell(words.state_word(run.result), words.state_colour(run.result), run.message),
+                cell(words.progress_text(counts) or "—"),
                 cell(run.agent),
                 cell(run.origin or "—"),
+                cell(words.counts_text(counts)),
             ]
             for col, item in enumerate(values):
                 self.table.setItem(row, col, item)
