@@ -68,7 +68,7 @@ def main() -> int:
     logs.mkdir()
     (logs / "sync-2026-03-02.log").write_text(SAMPLE_LOG, encoding="utf-8")
     written = []
-    for state in model.VISUAL_STATES:
+    for state in model.Visual:
         path = out / f"agent-tray-{state}.png"
         tray_image(state).save(str(path))
         window = StatusWindow(logs)

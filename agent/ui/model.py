@@ -32,15 +32,15 @@ class Visual(StrEnum):
     STANDBY = "standby"
 
 
-COLORS = {
-    Visual.RUNNING: "#16a34a",
-    Visual.PAUSING: "#d97706",
-    Visual.PAUSED: "#d97706",
-    Visual.COMPLETED: "#2563eb",
-    Visual.IDLE: "#6b7280",
-    Visual.ERROR: "#dc2626",
-    Visual.DISCONNECTED: "#6b7280",
-    Visual.STANDBY: "#6b7280",
+COLORS = {  # the icon's disc (resources/icons): the colours of sync.words
+    Visual.RUNNING: words.GREEN,
+    Visual.PAUSING: words.AMBER,
+    Visual.PAUSED: words.AMBER,
+    Visual.COMPLETED: words.BLUE,
+    Visual.IDLE: words.GREY,
+    Visual.ERROR: words.RED,
+    Visual.DISCONNECTED: words.GREY,
+    Visual.STANDBY: words.GREY,
 }
 FORCE_STOP_AFTER_S = 15.0  # docs/ui.md: offer "Forzar detención" after this (times FERRASYNC_TIME_SCALE)
 TOOLTIP_MAX = 127  # Windows cuts a tray tooltip longer than this (NOTIFYICONDATA.szTip holds 128 with the NUL)

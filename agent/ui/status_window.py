@@ -25,10 +25,10 @@ from PySide6.QtWidgets import (
 from agent.ui import icons, model
 from agent.ui import strings as S
 from agent.ui.logtail import LogTail
-from sync.model import RunState
+from sync import words
 
 TARGET_COLORS = {"production": "#dc2626", "local": "#2563eb"}  # ui.md: Producción red, Local blue
-RESULT_COLORS = {RunState.COMPLETED: "#2563eb", RunState.FAILED: "#dc2626", RunState.REFUSED: "#dc2626"}
+
 LOG_POLL_MS = 2000
 
 
@@ -145,7 +145,7 @@ class StatusWindow(QWidget):
     def update_snapshot(self, snap: Any, stopping_for_s: float | None = None, time_scale: float = 1.0) -> None:
         visual = model.visual_state(snap)
         self.pill.setText(f"  {model.label(snap)}  ")
-        color = model.COLORS[visual]
+        color = words.state_colour(model.situation(snap))  # the control window's pill has the same
         self.pill.setStyleSheet(f"QLabel {{ background: {color}; color: white; border-radius: 8px; padding: 4px; }}")
         self.pc.setText(model.pc_role_text(snap))
         self._set_message(snap, visual)
@@ -193,8 +193,7 @@ class StatusWindow(QWidget):
             item = QTreeWidgetItem([row.start, row.mode, row.target, row.result, row.progress, row.counts])
             item.setToolTip(5, row.counts)
             item.setForeground(2, QBrush(QColor(TARGET_COLORS.get(row.target_key, "#6b7280"))))
-            if row.result_state in RESULT_COLORS:
-                item.setForeground(3, QBrush(QColor(RESULT_COLORS[row.result_state])))
+            item.setForeground(3, QBrush(QColor(words.state_colour(row.result_state))))
             self.recent.addTopLevelItem(item)
         self.recent.setVisible(bool(rows))
         self.recent_empty.setVisible(not rows)

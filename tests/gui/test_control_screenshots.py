@@ -9,7 +9,7 @@ from pathlib import Path
 from PySide6.QtGui import QImage
 
 ROOT = Path(__file__).resolve().parents[2]
-STATES = {"idle": "idle", "running": "running", "paused": "paused", "error": "error", "no-agent": "offline"}
+STATES = {"idle": "idle", "running": "sending", "paused": "paused", "error": "failed", "no-agent": "no-agent"}
 
 
 def colours(image: QImage) -> set[int]:
