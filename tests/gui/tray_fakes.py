@@ -52,8 +52,8 @@ def sample(visual: str) -> AgentSnapshot:
     if visual == "pausing":
         return replace(BASE, state="pausing", message="Pausando tras la planilla actual", **RUN)
     if visual == "paused":
-        return replace(BASE, state="paused",
-                       message="Pausada en 2025-007850. Use Reanudar para continuar donde se quedó.", **RUN)  # fmt: skip
+        message = "Pausada en 2025-007850. Use Reanudar para continuar donde se quedó."
+        return replace(BASE, state="paused", message=message, **RUN)
     if visual == "completed":
         return replace(BASE, state="completed", code="2026-000010",
                        message="Sincronización completada: 37 planillas (12 nuevas, 25 modificadas) en 1 min 20 s",
