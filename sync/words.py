@@ -103,8 +103,14 @@ def progress_text(counts: Any) -> str:
 
 
 def split_text(counts: Any) -> str:
-    """ "30 nuevas · 12 modificadas", or "" when the run had no such split (a year or a rebuild sends all)."""
-    nuevas, modificadas = _count(counts, "nuevas"), _count(counts, "modificadas")
+    """ "30 nuevas · 12 modificadas", or "" when the run had no such split (a year or a rebuild sends all).
+
+    Manager's own answer (`created`/`updated`, what it created and updated) wins over the plan's split
+    (`nuevas`/`modificadas`, what detection expected) when the counts carry it.
+    """
+    nuevas, modificadas = _count(counts, "created"), _count(counts, "updated")
+    if not nuevas and not modificadas:
+        nuevas, modificadas = _count(counts, "nuevas"), _count(counts, "modificadas")
     if not nuevas and not modificadas:
         return ""
     return f"{nuevas} nuevas · {modificadas} modificadas"

@@ -192,8 +192,11 @@ def _idle_text(snap: Any) -> str:
     if last is not None:
         counts = _get(last, "counts") or {}
         when = _clock(_get(last, "ended_at") or _get(last, "started_at"))
-        if when:
-            return S.TIP_LAST.format(time=when, count=int(_get(counts, "total", 0) or 0))
+        progress = words.progress_text(counts)
+        if when and progress:
+            # the state first when it is the last run's own ("Completada 10:42 · 37/37 planillas")
+            lead = label(snap) if run_state(snap) is not RunState.IDLE else S.TIP_LAST_LEAD
+            return S.TIP_LAST.format(lead=lead, time=when, progress=progress)
     if run_state(snap) is RunState.REFUSED and _get(snap, "message"):
         return str(_get(snap, "message"))
     return label(snap)

@@ -52,8 +52,9 @@ def test_tooltips_match_ui_examples() -> None:
     assert model.tooltip(replace(sample("paused"), state="stopped")) == "FerraSync — Detenida en 2025-007850"
     assert model.tooltip(sample("standby")) == "FerraSync — En reserva: PC-OFICINA2 está activo"
     assert model.tooltip(sample("disconnected")) == "FerraSync — Sin conexión con el canal remoto: reintentando en 8 s"
-    assert model.tooltip(sample("completed")).startswith("FerraSync — Última sincronización ")
-    assert model.tooltip(sample("completed")).endswith(" · 37 planillas")
+    assert model.tooltip(sample("completed")).startswith("FerraSync — Completada ")
+    assert model.tooltip(sample("completed")).endswith(" · 37/37 planillas")
+    assert model.tooltip(replace(sample("completed"), state="idle")).startswith("FerraSync — Última sincronización ")
     assert model.tooltip(sample("error")).startswith("FerraSync — Error de sincronización en 2025-007850")
     assert model.tooltip(sample("error")).endswith("…") and model.tooltip(sample("error")).count("Error") == 1
     assert len(model.tooltip(sample("error"))) <= model.TOOLTIP_MAX
