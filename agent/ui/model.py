@@ -393,7 +393,7 @@ def timing_text(snap: Any) -> str:
 
 
 def pc_role_text(snap: Any) -> str:
-    role = _get(snap, "role") or "active"
+    role = _get(snap, "role") or Role.ACTIVE
     return S.PC_ROLE.format(host=_get(snap, "hostname") or _get(snap, "agent_id") or "", role=S.ROLE.get(role, role))
 
 

@@ -161,7 +161,7 @@ class StatusWindow(QWidget):
 
     def _set_message(self, snap: Any, visual: str) -> None:
         text = model.window_message(snap)
-        color = "#dc2626" if visual == "error" else "palette(text)"
+        color = words.RED if visual is model.Visual.ERROR else "palette(text)"
         self.message.setStyleSheet(f"QLabel {{ color: {color}; }}")
         self.message.setText(text)
         self.message.setVisible(bool(text))

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 from desktop import formatting, strings
 from desktop.registry import AgentView
 from sync import signing, words
-from sync.model import RunState
+from sync.model import Role, RunState
 from sync.words import Situation
 
 
@@ -184,7 +184,7 @@ class StatusPanel(QFrame):
             widget.setVisible(has_run)
         self.message.setStyleSheet("color: #374151;" if has_run else "color: #374151; font-size: 15px; padding: 8px 0;")
         self.pill.set_state(agent.state)
-        role = strings.ROLE_LABELS.get(agent.role or "active", agent.role)
+        role = strings.ROLE_LABELS.get(agent.role or Role.ACTIVE, agent.role)
         header = strings.AGENT_HEADER.format(host=agent.name, role=role)
         self.agent.setText(header + (f" {strings.UNVERIFIED}" if formatting.unverified(status) else ""))
         self.target.setText(
