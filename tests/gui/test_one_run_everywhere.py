@@ -21,6 +21,7 @@ from agent.testing import agent_env
 from agent.ui import model
 from agent.ui import strings as S
 from agent.ui.status_window import StatusWindow
+from desktop import strings as desktop_strings
 from desktop.controller import Controller, Timings
 from desktop.ui.window import ControlWindow
 from sync import words
@@ -129,6 +130,9 @@ def test_one_run_reads_the_same_in_the_tray_the_agent_window_and_the_control_win
     assert "Reanudar" in paused.message
     assert agent_window.pause_button.text() == S.BTN_RESUME and agent_window.pause_button.isEnabled()
     qtbot.waitUntil(lambda: control.resume_button.isVisible() and control.resume_button.isEnabled(), timeout=WAIT)
+    # a paused run waits for Reanudar or Detener: no new start, on either side, and the reason is said
+    assert not {i.key: i for i in model.menu_items(paused)}["sync_now"].enabled
+    assert not control.sync_button.isEnabled() and desktop_strings.WHY_PAUSED in control.sync_button.toolTip()
 
     done = _resume_to_the_end(qtbot, service, manager_stub)
     shown = words.counts_text(done.progress)
