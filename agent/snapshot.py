@@ -17,6 +17,9 @@ class AutoSyncView:
     target: Target = Target.PRODUCTION
     next_run_at: float | None = None  # unix time; None when disabled
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "target", Target(self.target))  # the schedule file holds it as text
+
 
 @dataclass(frozen=True)
 class AgentSnapshot:
