@@ -1,7 +1,9 @@
 """What the tray shows for an agent snapshot: visual state, colours, tooltip, menu and window texts.
 
-Qt-free on purpose, so every rule of ui.md is tested without a display. The snapshot is read by
-attribute (agent.service.AgentSnapshot, or any object with the same fields).
+One cohesive thing, the tray's view model (hence over 400 lines): every decision the tray icon, its menu
+and the status window make about a snapshot, Qt-free so every rule of docs/ui.md is tested without a
+display. The words and the counts text come from sync.words, shared with the control window. The
+snapshot is read by attribute (agent.snapshot.AgentSnapshot, or any object with the same fields).
 """
 
 from __future__ import annotations
