@@ -121,8 +121,22 @@ def batches_text(counts: Any) -> str:
     return f"lotes {_count(counts, 'batchesOk')} ✓ {_count(counts, 'batchesFailed')} ✗"
 
 
+# Why a planilla was skipped (never sent), in the users' words; `skippedBy` of the counts, when present.
+SKIP_REASONS: Mapping[str, str] = {"sin_obra": "sin obra", "sin_datos": "sin datos en FerraWin"}
+
+
+def skipped_text(counts: Any) -> str:
+    """ "21 omitidas (20 sin obra · 1 sin datos en FerraWin)", the reasons when the counts say them; "" for none."""
+    skipped = _count(counts, "skipped")
+    if not skipped:
+        return ""
+    by = counts.get("skippedBy") if isinstance(counts, Mapping) else getattr(counts, "skippedBy", None)
+    reasons = [f"{_count(by, key)} {SKIP_REASONS.get(key, key)}" for key in by or {} if _count(by, key)]
+    return f"{skipped} omitidas" + (f" ({' · '.join(reasons)})" if reasons else "")
+
+
 def counts_text(counts: Any) -> str:
-    """The one line of a run's counts: sent, their split, skipped, failed, batches.
+    """The one line of a run's counts: sent, their split, skipped (and why), failed, batches.
 
     "1479 enviadas (30 nuevas · 12 modificadas) · 21 omitidas · lotes 15 ✓ 0 ✗". Skipped (sin obra or
     without data) and failed planillas appear only when there are some, so the numbers add up to the
@@ -131,7 +145,7 @@ def counts_text(counts: Any) -> str:
     split = split_text(counts)
     parts = [f"{_count(counts, 'sent')} enviadas" + (f" ({split})" if split else "")]
     if _count(counts, "skipped"):
-        parts.append(f"{_count(counts, 'skipped')} omitidas")
+        parts.append(skipped_text(counts))
     if _count(counts, "failed"):
         parts.append(f"{_count(counts, 'failed')} con error")
     parts.append(batches_text(counts))
