@@ -116,7 +116,8 @@ def _signing(settings: Settings) -> list[Line]:
     from sync import signing
 
     mode = signing.settings_mode(settings)
-    return [(mode != signing.NO_KEY, signing.MODE_TEXT[mode])]  # only a key-less "required" stops remote control
+    # only a key-less "required" stops remote control
+    return [(mode != signing.SigningMode.NO_KEY, signing.MODE_TEXT[mode])]
 
 
 def print_report(lines: list[Line], out: Callable[[str], None] = print) -> int:

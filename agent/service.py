@@ -49,7 +49,7 @@ from agent.snapshot import AgentSnapshot, AutoSyncView, Notice
 from sync import __version__, protocol, signing
 from sync.config.model import Settings
 from sync.journal import Journal
-from sync.model import RunState
+from sync.model import Mode, RunState, Target
 from sync.runmodel import Counts
 
 log = logging.getLogger("ferrasync.agent")
@@ -210,8 +210,8 @@ class AgentService:
                 run_id=run.run_id,
                 request_id=run.request_id,
                 origin=dict(run.origin) if run.origin else None,
-                mode=run.mode,
-                target=run.target,
+                mode=Mode(run.mode) if run.mode else None,
+                target=Target(run.target) if run.target else None,
                 year=run.year,
                 started_at=run.started_at,
                 elapsed_s=run.elapsed() if state.busy else run.elapsed_s,
@@ -235,7 +235,7 @@ class AgentService:
 
     def _autosync_view(self) -> AutoSyncView:
         s, timer = self.periodic.schedule, self.periodic.timer
-        return AutoSyncView(s.enabled, s.interval_min, s.target, timer.next_run_at())
+        return AutoSyncView(s.enabled, s.interval_min, Target(s.target), timer.next_run_at())
 
     def build_status(self, full: bool = False) -> protocol.SyncStatus:
         snap = self.snapshot()

@@ -4,31 +4,28 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from sync import words
 from sync.journal import RunRecord
+from sync.model import Connection, Mode, Role, RunState, Target
 from sync.runmodel import Counts
-
-STATES = (
-    "idle", "starting", "analysing", "sending", "pausing", "paused", "stopping",
-    "stopped", "interrupted", "completed", "failed", "refused",
-)  # fmt: skip
-RUNNING_STATES = ("starting", "analysing", "sending", "pausing", "stopping")
-RESUMABLE_STATES = ("paused", "stopped", "interrupted")
-CONNECTIONS = ("connecting", "connected", "disconnected", "failed")
 
 
 @dataclass(frozen=True)
 class AutoSyncView:
     enabled: bool = False
     interval: int = 30  # minutes
-    target: str = "production"
+    target: Target = Target.PRODUCTION
     next_run_at: float | None = None  # unix time; None when disabled
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "target", Target(self.target))  # the schedule file holds it as text
 
 
 @dataclass(frozen=True)
 class AgentSnapshot:
-    state: str = "idle"
-    role: str = "standby"  # "active" | "standby"
-    connection: str = "connecting"
+    state: RunState = RunState.IDLE
+    role: Role = Role.STANDBY
+    connection: Connection = Connection.CONNECTING
     connection_detail: str = ""
     progress: Counts = field(default_factory=Counts)
     code: str = ""  # the last planilla
@@ -37,8 +34,8 @@ class AgentSnapshot:
     run_id: str | None = None
     request_id: str | None = None
     origin: dict[str, str | None] | None = None
-    mode: str | None = None
-    target: str | None = None
+    mode: Mode | None = None
+    target: Target | None = None
     year: str | None = None  # the status's `year` field: a year, "incremental", "rebuild"...
     started_at: str | None = None  # ISO-8601 UTC
     elapsed_s: float | None = None
@@ -51,19 +48,30 @@ class AgentSnapshot:
     agent_id: str = ""
     hostname: str = ""
     version: str = ""
-    signing: str = ""  # sync.signing.MODES: whether remote commands must be signed
+    signing: str = ""  # a sync.signing.SigningMode ("" until known): whether remote commands must be signed
     safety_limit: int | None = None  # the last run was refused by this limit (progress.total was found)
+
+    def __post_init__(self) -> None:
+        # Whoever builds a snapshot may still hold these words as text (the journal, tests): typed here, once.
+        typed = {
+            "state": RunState.parse(self.state),
+            "role": Role(self.role),
+            "connection": Connection(self.connection),
+            "mode": Mode(self.mode) if self.mode else None,
+            "target": Target(self.target) if self.target else None,
+        }
+        for name, value in typed.items():
+            object.__setattr__(self, name, value)
 
     @property
     def running(self) -> bool:
-        return self.state in RUNNING_STATES
+        return self.state.busy
 
     @property
     def progress_text(self) -> str:
         """ "150/500", or "0/?" before the plan is known (the status's progress field)."""
-        if self.state in ("starting", "analysing") or not self.progress.total:
-            return f"{self.progress.done}/?" if self.running else ""
-        return f"{self.progress.done}/{self.progress.total}"
+        known = words.progress_text(self.progress) if self.state not in (RunState.STARTING, RunState.ANALYSING) else ""
+        return known or (f"{self.progress.done}/?" if self.running else "")
 
 
 @dataclass(frozen=True)

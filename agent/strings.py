@@ -23,7 +23,7 @@ AUTOSYNC_SAVED = "Auto-sync {state}"
 STOPPING_AGENT = "El agente se está cerrando"
 
 INTERRUPTED = "La sincronización {run_id} se interrumpió (se cerró el programa o se apagó el PC). " + RESUME_HINT
-PAUSED_AT = "Pausado en {code}. " + RESUME_HINT
+PAUSED_AT = "Pausada en {code}. " + RESUME_HINT
 PAUSED = "Sincronización pausada. " + RESUME_HINT
 
 DUPLICATE = "comando ya recibido: {outcome}"

@@ -132,7 +132,7 @@ class TrayApp(QObject):
         self.tray.update_snapshot(snap)
         if self.window.isVisible():
             self.window.update_snapshot(snap, self.tray.stopping_for(), self.settings.time_scale)
-        if self.pending_settings is not None and getattr(snap, "state", "") not in model.ACTIVE:
+        if self.pending_settings is not None and not model.run_state(snap).busy:
             self._apply_settings(self.pending_settings)
 
     @Slot()
@@ -181,7 +181,7 @@ class TrayApp(QObject):
     def on_settings_saved(self, settings: Settings) -> None:
         if self.service is None:  # quitting: the new settings apply at the next start
             return
-        if getattr(self.service.snapshot(), "state", "") in model.ACTIVE:
+        if model.run_state(self.service.snapshot()).busy:
             self.pending_settings = settings
             self.tray.inform(S.APP, S.SETTINGS_RESTART)
             return

@@ -34,7 +34,7 @@ from desktop.registry import AgentRegistry, AgentView
 from sync import protocol
 from sync.config.model import Settings
 from sync.errors import FerraSyncError
-from sync.model import LATE_AFTER_S, OFFLINE_AFTER_S
+from sync.model import LATE_AFTER_S, OFFLINE_AFTER_S, CommandName, Role, RunState
 from sync.pusher.publisher import Publisher
 from sync.pusher.subscriber import SUBSCRIBED, Subscriber, subscriber_from_settings
 
@@ -286,7 +286,8 @@ class Controller:
         with self._lock:
             self.registry.on_ack(data)
             tracked = self.tracker.on_ack(data, now)
-            if tracked is not None and data.get("result") == ACCEPTED and tracked.command in ("stop", "pause"):
+            if tracked is not None and data.get("result") == ACCEPTED and tracked.command in (CommandName.STOP,
+                                                                                               CommandName.PAUSE):
                 self._stop_requested_at = now
             self._event("ack", formatting.ack_text(data), str(data.get("requestId") or ""),
                         "ERROR" if data.get("result") == REJECTED else "INFO")  # fmt: skip
@@ -359,11 +360,12 @@ class Controller:
         self._notify("events")
 
     def _track_stop(self, status: Mapping[str, Any], now: float) -> None:
-        if status.get("role") == "standby":
+        if status.get("role") == Role.STANDBY:
             return
-        if status.get("status") != "running":
+        state = RunState.from_wire(status.get("status"), status.get("phase"))
+        if not state.busy:
             self._stop_requested_at = None
-        elif status.get("phase") in ("stopping", "pausing") and self._stop_requested_at is None:
+        elif state in (RunState.STOPPING, RunState.PAUSING) and self._stop_requested_at is None:
             self._stop_requested_at = now
 
     def _event(self, kind: str, text: str, request_id: str | None, level: str = "INFO") -> None:
@@ -499,21 +501,20 @@ class Controller:
         agent = self.active_agent()
         if agent is None:
             return Controls(status=True, why_not=strings.NO_AGENT)
-        state, phase = agent.state, agent.status.get("phase")
-        running = state in ("running", "pausing", "stopping")
+        state = agent.state if isinstance(agent.state, RunState) else RunState.IDLE
         with self._lock:
             since = self._stop_requested_at
-        kill = running and since is not None and self.clock() - since >= self.timings.kill_after_s
+        kill = state.busy and since is not None and self.clock() - since >= self.timings.kill_after_s
         busy = strings.ALREADY_RUNNING.format(progress=agent.status.get("progress") or "?")
         return Controls(
-            start=not running,
-            pause=state == "running",
-            resume=state == "paused",
-            stop=state in ("running", "pausing") or (state == "paused" and phase == "paused"),
+            start=state.can_start,
+            pause=state.progressing,
+            resume=state.resumable,
+            stop=state.can_stop,
             kill=kill,
             status=True,
             autosync=True,
-            why_not=busy if running else "",
+            why_not=busy if state.busy else (strings.WHY_PAUSED if state is RunState.PAUSED else ""),
         )
 
 

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sync.model import WireStatus
+
 CODE_RE = re.compile(r"\b(\d{4}-\d{1,6})\b")
 _TIMEOUT = re.compile(r"timed out|timeout|tard[óo]|no respondi[óo]|tiempo de espera|curl error 28", re.I)
 _AUTH = re.compile(r"\b40[13]\b|token|autentica|unauthori[sz]ed|forbidden", re.I)
@@ -42,7 +44,7 @@ class ErrorEntry:
 
 def is_error_status(status: Mapping[str, Any]) -> bool:
     message = str(status.get("message") or "")
-    return status.get("status") == "error" or bool(message and _BATCH_ERROR.search(message))
+    return status.get("status") == WireStatus.ERROR or bool(message and _BATCH_ERROR.search(message))
 
 
 def entry_from_status(status: Mapping[str, Any], at: datetime) -> ErrorEntry | None:

@@ -8,7 +8,8 @@ from typing import Any
 
 from desktop import strings
 from desktop.delivery import VERIFIED
-from sync import protocol
+from sync import protocol, words
+from sync.model import RunState, WireStatus
 
 
 def duration(seconds: float | None) -> str:
@@ -86,10 +87,8 @@ def status_text(status: Mapping[str, Any]) -> str:
 
 
 def _status_text(status: Mapping[str, Any]) -> str:
-    state = status.get("status")
-    phase = status.get("phase")
-    label = strings.STATE_LABELS.get(str(phase if phase in ("pausing", "stopping") else state), str(state))
-    parts = [label.rstrip("…")]
+    state = RunState.from_wire(status.get("status"), status.get("phase"))
+    parts = [words.state_word(state).rstrip("…")]
     if status.get("progress"):
         parts.append(str(status["progress"]))
     if status.get("lastPlanilla"):
@@ -124,11 +123,11 @@ def _ack_text(ack: Mapping[str, Any]) -> str:
 def log_level(status: Mapping[str, Any]) -> str:
     """The web monitor's colouring: ERROR, WARNING, OK (lote correcto), INFO."""
     message = str(status.get("message") or "").lower()
-    if status.get("status") == "error" or "error" in message:
+    if status.get("status") == WireStatus.ERROR or "error" in message:
         return "ERROR"
-    if status.get("status") == "paused" or "omitida" in message or "aviso" in message or "rechaz" in message:
+    if status.get("status") == WireStatus.PAUSED or "omitida" in message or "aviso" in message or "rechaz" in message:
         return "WARNING"
-    if "lote correcto" in message or status.get("status") == "completed":
+    if "lote correcto" in message or status.get("status") == WireStatus.COMPLETED:
         return "OK"
     return "INFO"
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from sync import protocol
+from sync.model import RunState
 
 FILE_NAME = "control-history.db"
 
@@ -44,8 +45,6 @@ CREATE TABLE IF NOT EXISTS commands_seen (
 );
 """
 
-FINAL_RESULTS = ("completed", "error", "stopped", "interrupted", "refused")
-
 
 @dataclass(frozen=True)
 class RunRow:
@@ -57,7 +56,7 @@ class RunRow:
     target: str
     started_at: str
     ended_at: str | None
-    result: str
+    result: RunState  # older files hold the wire's words ("running", "error"): read back with RunState.parse
     counts: dict[str, Any]
     origin: str
     message: str
@@ -70,18 +69,10 @@ def origin_text(origin: Any) -> str:
     return " / ".join(str(v) for v in (user, host) if v)
 
 
-def run_result(status: Mapping[str, Any]) -> str | None:
-    """The run's result a status tells, or None when the status says nothing about a run (idle heartbeat)."""
-    state, phase = status.get("status"), status.get("phase")
-    if state == "running":
-        return "running"
-    if state == "paused":
-        return phase if phase in ("stopped", "interrupted") else "paused"
-    if state in ("completed", "error"):
-        return str(state)
-    if state == "idle" and phase == "refused":
-        return "refused"
-    return None
+def run_result(status: Mapping[str, Any]) -> RunState | None:
+    """The run's state a status tells, or None when the status says nothing about a run (idle heartbeat)."""
+    state = RunState.from_wire(status.get("status"), status.get("phase"))
+    return None if state is RunState.IDLE else state
 
 
 def mode_of(command: str, params: Mapping[str, Any]) -> str:
@@ -159,7 +150,7 @@ class HistoryStore:
             self._rekey(status)
             existing = self._db.execute("SELECT result, counts FROM runs WHERE run_key = ?", (key,)).fetchone()
             counts = json.dumps(status.get("counts") or {}, ensure_ascii=False)
-            ended = stamp if result in FINAL_RESULTS else None
+            ended = stamp if result.ended else None
             if existing is None:
                 self._insert(str(key), status, result, counts, stamp, ended)
                 return True
@@ -216,6 +207,7 @@ class HistoryStore:
                 return []
             rows = self._db.execute("SELECT * FROM runs ORDER BY started_at DESC LIMIT ?", (limit,)).fetchall()
         return [
-            RunRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], json.loads(r[9] or "{}"), r[10], r[11])
+            RunRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], RunState.parse(r[8]), json.loads(r[9] or "{}"),
+                   r[10], r[11])
             for r in rows
         ]

@@ -13,7 +13,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sync.model import LATE_AFTER_S, OFFLINE_AFTER_S
+from sync.model import LATE_AFTER_S, OFFLINE_AFTER_S, Role, RunState
+from sync.words import Situation
 
 
 @dataclass
@@ -37,15 +38,18 @@ class Agent:
     def age(self, now: float) -> float | None:
         return None if self.last_status_at is None else max(0.0, now - self.last_status_at)
 
-    def display_state(self, online: bool) -> str:
-        """The docs/ui.md states: offline, standby, running, pausing, stopping, paused, completed, error, idle."""
+    @property
+    def run_state(self) -> RunState:
+        """The state its last status tells, in the core's words (the same the agent's own windows use)."""
+        return RunState.from_wire(self.status, self.phase)
+
+    def display_state(self, online: bool) -> RunState | Situation:
+        """What its pill shows: no agent, in reserve, or its run's state (docs/ui.md, "States")."""
         if not online:
-            return "offline"
-        if self.role == "standby":
-            return "standby"
-        if self.status == "running" and self.phase in ("pausing", "stopping"):
-            return self.phase
-        return self.status or "idle"
+            return Situation.NO_AGENT
+        if self.role == Role.STANDBY:
+            return Situation.STANDBY
+        return self.run_state
 
 
 @dataclass(frozen=True)
@@ -57,7 +61,7 @@ class AgentView:
     online: bool
     active: bool
     legacy: bool
-    state: str
+    state: RunState | Situation
     role: str
     version: str
     age_s: float | None
@@ -84,7 +88,7 @@ class AgentRegistry:
             return None
         agent = self._get(agent_id)
         agent.hostname = str(data.get("hostname") or agent.hostname)
-        agent.role = str(data.get("role") or agent.role or "active")
+        agent.role = str(data.get("role") or agent.role or Role.ACTIVE)
         agent.status = str(data.get("status") or "")
         agent.phase = str(data.get("phase") or "")
         agent.version = str(data.get("version") or agent.version)
@@ -165,7 +169,7 @@ class AgentRegistry:
         """The online FerraSync agent that says it is active (the freshest one if several do)."""
         candidates = [
             a for a in self._agents.values()
-            if not a.legacy and a.last_status_at is not None and self.online(a, now) and a.role != "standby"
+            if not a.legacy and a.last_status_at is not None and self.online(a, now) and a.role != Role.STANDBY
         ]  # fmt: skip
         return max(candidates, key=lambda a: a.last_status_at or 0.0, default=None)
 

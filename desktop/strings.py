@@ -10,31 +10,8 @@ from qtshared.strings import TARGET
 
 APP_TITLE = "FerraSync — Control"
 
-# ----------------------------------------------------------------------------- states (docs/ui.md)
-STATE_LABELS = {
-    "running": "Sincronizando…",
-    "pausing": "Pausando…",
-    "stopping": "Deteniendo…",
-    "paused": "Pausado",
-    "completed": "Finalizado",
-    "idle": "En espera",
-    "error": "Error",
-    "offline": "Sin agente",
-    "disconnected": "Sin conexión",
-    "standby": "En reserva",
-}
-STATE_COLOURS = {
-    "running": "#16a34a",
-    "pausing": "#d97706",
-    "stopping": "#d97706",
-    "paused": "#d97706",
-    "completed": "#2563eb",
-    "idle": "#6b7280",
-    "error": "#dc2626",
-    "offline": "#6b7280",
-    "disconnected": "#6b7280",
-    "standby": "#6b7280",
-}
+# ----------------------------------------------------------------------------- colours and names
+# The state words and colours are sync.words' (the same on every surface, docs/ui.md "States").
 PRODUCTION_COLOUR = "#dc2626"
 LOCAL_COLOUR = "#2563eb"
 
@@ -105,13 +82,13 @@ CODE_EMPTY = "Introduce un código de planilla (ej: 2026-886)"
 CODE_BAD = "Formato inválido. Usa el formato: AÑO-NÚMERO (ej: 2026-886)"
 YEAR_BAD = "Año no válido: escribe un año de 4 cifras entre 1990 y 2100 (ej: 2025)"
 ALREADY_RUNNING = "Ya hay una sincronización en curso ({progress}). Espera a que termine o paúsala primero."
+WHY_PAUSED = "Hay una sincronización pausada: reanúdala o detenla antes de empezar otra."
 
 # ----------------------------------------------------------------------------- live status
-PROGRESS_FORMAT = "{done} / {total}"
+PROGRESS_FORMAT = "{progress} planillas"
 PROGRESS_ANALYSING = "analizando…"
 REMAINING = "quedan ~{eta}"
 ELAPSED = "transcurrido {elapsed}"
-COUNTS_LINE = "nuevas {nuevas} · modificadas {modificadas} · lotes {ok} ✓ {failed} ✗"
 AGENT_HEADER = "{host} ({role})"
 TARGET_SHOWN = "→ {target}"
 YEAR_SHOWN = "Año: {year}"
@@ -178,26 +155,16 @@ TAB_EVENTS = "Eventos"
 TAB_LOG = "Registro"
 TAB_ERRORS = "Errores"
 TAB_AUTOSYNC = "Auto-sync"
-HISTORY_COLUMNS = ("Inicio", "Fin", "Modo", "Destino", "Resultado", "Planillas", "Nuevas/mod.", "Lotes",
-                   "Agente", "Origen")  # fmt: skip
+HISTORY_COLUMNS = ("Inicio", "Fin", "Modo", "Destino", "Resultado", "Planillas", "Agente", "Origen", "Detalle")
 HISTORY_COLUMN_TIPS = ("Cuándo empezó", "Cuándo terminó", "Qué se sincronizó", "Producción o Local",
                        "Cómo terminó (pase el ratón para ver el mensaje)", "Planillas hechas / planeadas",
-                       "Planillas nuevas / modificadas", "Lotes correctos ✓ / con error ✗",
-                       "El PC que la ejecutó", "El equipo y el usuario que la pidieron")  # fmt: skip
+                       "El PC que la ejecutó", "El equipo y el usuario que la pidieron",
+                       "Enviadas, omitidas y lotes de la sincronización")  # fmt: skip
 EVENTS_COLUMNS = ("Hora", "Tipo", "Detalle")
 EVENT_KINDS = {"command": "Comando", "ack": "Confirmación", "status": "Estado", "info": "Aviso"}
 EVENTS_FILTER_ALL = "Todos"
 ERRORS_COLUMNS = ("Hora", "Tipo", "Cerca de", "Descripción")
 NO_ERRORS = "Sin errores — Todo está funcionando correctamente"
-RESULT_LABELS = {
-    "running": "en curso",
-    "completed": "✓ completada",
-    "error": "✗ error",
-    "paused": "pausada",
-    "stopped": "detenida",
-    "interrupted": "interrumpida",
-    "refused": "rechazada",
-}
 AUTOSYNC_ENABLED = "Sincronizar automáticamente"
 AUTOSYNC_INTERVAL = "Cada"
 AUTOSYNC_MINUTES = "{n} min"

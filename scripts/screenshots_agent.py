@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "gui")]
 
 from PySide6.QtCore import QPoint, QRect, Qt  # noqa: E402
-from PySide6.QtGui import QColor, QFont, QImage, QPainter  # noqa: E402
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter  # noqa: E402
 from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 from tray_fakes import ScriptedService, sample  # noqa: E402
 
@@ -35,20 +35,24 @@ def tray_image(state: str) -> QImage:
     """The real tray icon at 16, 24 and 32 px on a dark and a light taskbar, with its tooltip."""
     snap = sample(state)
     icon = icons.tray_icon(model.visual_state(snap), model.progress_fraction(snap))
-    image = QImage(560, 2 * 48, QImage.Format.Format_ARGB32)
-    painter = QPainter(image)
     font = QFont()
     font.setPointSize(10)
+    tip = model.tooltip(snap)
+    # as wide as the whole tooltip (at most 127 characters): the picture never cuts what Windows would show
+    text_x = 12 + (16 + 12) + (24 + 12) + (32 + 12) + 8
+    width = max(560, text_x + QFontMetrics(font).horizontalAdvance(tip) + 16)
+    image = QImage(width, 2 * 48, QImage.Format.Format_ARGB32)
+    painter = QPainter(image)
     painter.setFont(font)
     for row, (bar, ink) in enumerate(TASKBARS):
         top = row * 48
-        painter.fillRect(QRect(0, top, 560, 48), QColor(bar))
+        painter.fillRect(QRect(0, top, width, 48), QColor(bar))
         x = 12
         for size in (16, 24, 32):
             painter.drawPixmap(x, top + (48 - size) // 2, icon.pixmap(size, size))
             x += size + 12
         painter.setPen(QColor(ink))
-        painter.drawText(QRect(x + 8, top, 560 - x - 12, 48), Qt.AlignmentFlag.AlignVCenter, model.tooltip(snap))
+        painter.drawText(QRect(text_x, top, width - text_x, 48), Qt.AlignmentFlag.AlignVCenter, tip)
     painter.end()
     return image
 
@@ -68,7 +72,7 @@ def main() -> int:
     logs.mkdir()
     (logs / "sync-2026-03-02.log").write_text(SAMPLE_LOG, encoding="utf-8")
     written = []
-    for state in model.VISUAL_STATES:
+    for state in model.Visual:
         path = out / f"agent-tray-{state}.png"
         tray_image(state).save(str(path))
         window = StatusWindow(logs)

@@ -113,7 +113,8 @@ def scene(ctl: Controller, name: str) -> None:
     elif name == "paused":
         pause = send_and_ack(ctl, None, "pause")
         ctl.ingest_status(status("paused", progress="150/500", counts=counts(150, 500, 12, 138, 30), elapsed_s=95,
-                                 message="Pausado en 2025-007850. Use Reanudar.", **common))  # fmt: skip
+                                 message="Pausada en 2025-007850. Use Reanudar para continuar donde se quedó.",
+                                 **common))  # fmt: skip
         assert pause
     elif name == "safety-limit":
         refusal = SafetyLimitExceeded(2688, 2000)

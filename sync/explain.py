@@ -12,10 +12,12 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sync import words
 from sync.codes import pad_code
 from sync.detection import Fingerprint
 from sync.journal import Journal
 from sync.manager import RemoteState
+from sync.model import RunState
 from sync.reconcile import (
     EQUAL,
     MODIFIED,
@@ -234,7 +236,7 @@ def explanation_lines(data: Mapping[str, Any]) -> list[str]:
     if not history:
         lines.append("  ninguna en el registro de este PC")
     for h in history:
-        state = RUN_STATE_LABELS.get(str(h.get("run_state")), str(h.get("run_state")))
+        state = _state_word(h.get("run_state"))
         target = TARGET_LABELS.get(str(h.get("target")), str(h.get("target")))
         lines.append(
             f"  {_local(h.get('started_at'))} · {h.get('mode')} → {target} · {h.get('started_by')} · "
@@ -244,9 +246,15 @@ def explanation_lines(data: Mapping[str, Any]) -> list[str]:
 
 
 RESULT_LABELS = {"confirmed": "confirmada", "failed": "con error", "skipped": "omitida", "pending": "pendiente"}
-RUN_STATE_LABELS = {"completed": "completada", "failed": "fallida", "paused": "pausada", "stopped": "detenida",
-                    "interrupted": "interrumpida", "sending": "en curso", "refused": "rechazada"}  # fmt: skip
 TARGET_LABELS = {"production": "Producción", "local": "Local"}
+
+
+def _state_word(state: Any) -> str:
+    """The run state's word (sync.words); a word this version does not know is shown as it came."""
+    try:
+        return words.state_word(RunState.parse(str(state))).rstrip("…").lower()
+    except ValueError:
+        return str(state)
 
 
 def _local(iso: Any) -> str:

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from sync.errors import ConfigError
+from sync.model import RunState
 from sync.protocol import DEFAULT_MAX_AGE_S
 
 SCHEMA = """
@@ -68,8 +69,9 @@ CREATE TABLE IF NOT EXISTS batches (
 );
 """
 
-ACTIVE_STATES = ("starting", "analysing", "sending", "pausing", "stopping", "running")
-RESUMABLE_STATES = ("paused", "stopped", "interrupted")
+# What the rows may hold for busy and resumable runs (older versions' "running" included), for SQL.
+_BUSY_WORDS = RunState.spellings(s for s in RunState if s.busy)
+_RESUMABLE_WORDS = RunState.spellings(s for s in RunState if s.resumable)
 COMMANDS_KEEP = timedelta(days=1)  # a command older than DEFAULT_MAX_AGE_S is refused as expired anyway
 assert COMMANDS_KEEP.total_seconds() > DEFAULT_MAX_AGE_S
 RETENTION_SETTING = "FERRASYNC_JOURNAL_DAYS"
@@ -98,7 +100,7 @@ class RunRecord:
     mode: str
     params: dict[str, Any]
     target: str
-    state: str
+    state: RunState
     started_at: str
     ended_at: str | None
     last_confirmed: str | None
@@ -171,8 +173,8 @@ class Journal:
         with self._tx() as db:
             db.execute(
                 "INSERT INTO runs (run_id, request_id, mode, params, target, state, started_at) "
-                "VALUES (?, ?, ?, ?, ?, 'sending', ?)",
-                (run_id, request_id, mode, json.dumps(params, sort_keys=True), target, now_iso()),
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (run_id, request_id, mode, json.dumps(params, sort_keys=True), target, RunState.SENDING, now_iso()),
             )
             db.executemany(
                 "INSERT INTO run_codes (run_id, position, code) VALUES (?, ?, ?)",
@@ -221,8 +223,11 @@ class Journal:
         with self._lock:
             return int(self._db.execute("SELECT COUNT(*) FROM batches WHERE run_id = ?", (run_id,)).fetchone()[0])
 
-    def set_state(self, run_id: str, state: str, *, counts: dict[str, Any] | None = None, error: str = "") -> None:
-        ended = None if state in ACTIVE_STATES or state in ("paused", "stopped", "interrupted") else now_iso()
+    def set_state(
+        self, run_id: str, state: RunState | str, *, counts: dict[str, Any] | None = None, error: str = ""
+    ) -> None:
+        state = RunState.parse(state)  # an unknown word raises ValueError before anything is written
+        ended = now_iso() if state.finished else None
         with self._tx() as db:
             db.execute(
                 "UPDATE runs SET state = ?, ended_at = COALESCE(?, ended_at), error = ?, "
@@ -261,8 +266,9 @@ class Journal:
         """The newest run that a `resume` continues: paused, stopped or interrupted."""
         with self._lock:
             row = self._db.execute(
-                "SELECT * FROM runs WHERE state IN ('paused', 'stopped', 'interrupted') "
-                "ORDER BY started_at DESC, rowid DESC LIMIT 1"
+                f"SELECT * FROM runs WHERE state IN ({_marks(_RESUMABLE_WORDS)}) "
+                "ORDER BY started_at DESC, rowid DESC LIMIT 1",
+                _RESUMABLE_WORDS,
             ).fetchone()
         return _run_record(row) if row else None
 
@@ -271,7 +277,6 @@ class Journal:
         moment = now or datetime.now(UTC)
         commands_before = _iso(moment - COMMANDS_KEEP)
         runs_before = _iso(moment - timedelta(days=retention_days))
-        states = ", ".join("?" for _ in ACTIVE_STATES)
         with self._tx() as db:
             kept = {
                 r[0]
@@ -283,8 +288,8 @@ class Journal:
             if resumable is not None:
                 kept.add(resumable.run_id)
             old = [r[0] for r in db.execute(
-                f"SELECT run_id FROM runs WHERE started_at < ? AND state NOT IN ({states})",
-                (runs_before, *ACTIVE_STATES)) if r[0] not in kept]  # fmt: skip
+                f"SELECT run_id FROM runs WHERE started_at < ? AND state NOT IN ({_marks(_BUSY_WORDS)})",
+                (runs_before, *_BUSY_WORDS)) if r[0] not in kept]  # fmt: skip
             deleted = {
                 "commands": db.execute("DELETE FROM commands WHERE received_at < ?", (commands_before,)).rowcount
             }
@@ -295,10 +300,10 @@ class Journal:
 
     def mark_interrupted(self) -> list[RunRecord]:
         """At start-up: runs left active by a crash become `interrupted` (reported, not re-run)."""
-        placeholders = ", ".join("?" for _ in ACTIVE_STATES)
+        busy = _marks(_BUSY_WORDS)
         with self._tx() as db:
-            rows = db.execute(f"SELECT run_id FROM runs WHERE state IN ({placeholders})", ACTIVE_STATES).fetchall()
-            db.execute(f"UPDATE runs SET state = 'interrupted' WHERE state IN ({placeholders})", ACTIVE_STATES)
+            rows = db.execute(f"SELECT run_id FROM runs WHERE state IN ({busy})", _BUSY_WORDS).fetchall()
+            db.execute(f"UPDATE runs SET state = ? WHERE state IN ({busy})", (RunState.INTERRUPTED, *_BUSY_WORDS))
         return [r for r in (self.run(row[0]) for row in rows) if r is not None]
 
 
@@ -316,6 +321,10 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def _marks(words: tuple[str, ...]) -> str:
+    return ", ".join("?" for _ in words)
+
+
 def _run_record(row: sqlite3.Row) -> RunRecord:
     return _run_record_of(dict(row))
 
@@ -323,4 +332,5 @@ def _run_record(row: sqlite3.Row) -> RunRecord:
 def _run_record_of(data: dict[str, Any]) -> RunRecord:
     data["params"] = json.loads(data["params"])
     data["counts"] = json.loads(data["counts"] or "{}")
+    data["state"] = RunState.parse(data["state"])
     return RunRecord(**data)

@@ -9,6 +9,7 @@ docs/engine.md says what each state means and how it maps to the wire; docs/ui.m
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 
 
@@ -32,6 +33,23 @@ class RunState(StrEnum):
     def parse(cls, text: str) -> RunState:
         """A state read back from a journal or a report; older FerraSync versions wrote a few aliases."""
         return cls(_STATE_ALIASES.get(text, text))
+
+    @classmethod
+    def spellings(cls, states: Iterable[RunState]) -> tuple[str, ...]:
+        """Every word a stored row may hold for these states, older aliases included (for SQL `IN (...)`)."""
+        wanted = frozenset(states)
+        return tuple(s.value for s in cls if s in wanted) + tuple(
+            alias for alias, word in _STATE_ALIASES.items() if cls(word) in wanted
+        )
+
+    @classmethod
+    def from_wire(cls, status: object, phase: object = None) -> RunState:
+        """The run state a `sync.status` tells: its phase when it agrees with its status, else the status alone
+        (the PHP listener and older agents sent no phase); an unknown status reads as idle."""
+        state = _BY_PHASE.get(str(phase))
+        if state is not None and state.wire[0] == status:
+            return state
+        return _BY_STATUS.get(str(status), RunState.IDLE)
 
     @property
     def progressing(self) -> bool:
@@ -61,6 +79,12 @@ class RunState(StrEnum):
     @property
     def can_stop(self) -> bool:
         return self.progressing or self in (RunState.PAUSING, RunState.PAUSED)
+
+    @property
+    def ended(self) -> bool:
+        """The run's thread is gone for good: it finished, or was stopped or interrupted (those two can still be
+        resumed, as a new leg of the same run); a paused run has not ended."""
+        return self.finished or self in (RunState.STOPPED, RunState.INTERRUPTED)
 
     @property
     def finished(self) -> bool:
@@ -119,6 +143,15 @@ _WIRE: dict[RunState, tuple[WireStatus, Phase]] = {
     RunState.COMPLETED: (WireStatus.COMPLETED, Phase.DONE),
     RunState.FAILED: (WireStatus.ERROR, Phase.FAILED),
     RunState.REFUSED: (WireStatus.IDLE, Phase.REFUSED),
+}
+
+_BY_PHASE = {phase.value: state for state, (_status, phase) in _WIRE.items()}
+_BY_STATUS = {
+    WireStatus.RUNNING.value: RunState.SENDING,
+    WireStatus.PAUSED.value: RunState.PAUSED,
+    WireStatus.COMPLETED.value: RunState.COMPLETED,
+    WireStatus.ERROR.value: RunState.FAILED,
+    WireStatus.IDLE.value: RunState.IDLE,
 }
 
 

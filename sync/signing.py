@@ -12,32 +12,42 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Mapping
+from enum import StrEnum
 from typing import Any
 
-REQUIRED, OPTIONAL, OFF, NO_KEY = "required", "optional", "off", "no-key"
-MODES = (REQUIRED, OPTIONAL, OFF, NO_KEY)
+
+class SigningMode(StrEnum):
+    """Whether this agent demands signed remote commands (the status's `signing` field carries the word)."""
+
+    REQUIRED = "required"
+    OPTIONAL = "optional"
+    OFF = "off"
+    NO_KEY = "no-key"
+
 
 # One Spanish sentence per mode (tray menu, --self-check, control window) and a short form (tooltips).
 MODE_TEXT = {
-    REQUIRED: "Órdenes remotas: solo se aceptan firmadas con la clave de firma",
-    OPTIONAL: "Órdenes remotas: se aceptan también sin firma (FERRASYNC_REQUIRE_SIGNED desactivado)",
-    OFF: "Órdenes remotas: sin firma (no hay clave de firma; cualquiera con la clave de Pusher puede ordenar)",
-    NO_KEY: "Órdenes remotas: se exige firma pero falta la clave de firma; se rechazan todas",
+    SigningMode.REQUIRED: "Órdenes remotas: solo se aceptan firmadas con la clave de firma",
+    SigningMode.OPTIONAL: "Órdenes remotas: se aceptan también sin firma (FERRASYNC_REQUIRE_SIGNED desactivado)",
+    SigningMode.OFF: (
+        "Órdenes remotas: sin firma (no hay clave de firma; cualquiera con la clave de Pusher puede ordenar)"
+    ),
+    SigningMode.NO_KEY: "Órdenes remotas: se exige firma pero falta la clave de firma; se rechazan todas",
 }
-MODE_SHORT = {REQUIRED: "solo órdenes firmadas", OPTIONAL: "acepta órdenes sin firma",
-              OFF: "acepta órdenes sin firma", NO_KEY: "falta la clave de firma"}  # fmt: skip
+MODE_SHORT = {SigningMode.REQUIRED: "solo órdenes firmadas", SigningMode.OPTIONAL: "acepta órdenes sin firma",
+              SigningMode.OFF: "acepta órdenes sin firma", SigningMode.NO_KEY: "falta la clave de firma"}  # fmt: skip
 
 PROOF_FIELD = "proof"  # in a presence member's user_info
 SOCKET_FIELD = "socket_id"
 
 
-def mode(signing_key: str | None, required: bool) -> str:
+def mode(signing_key: str | None, required: bool) -> SigningMode:
     if required:
-        return REQUIRED if signing_key else NO_KEY
-    return OPTIONAL if signing_key else OFF
+        return SigningMode.REQUIRED if signing_key else SigningMode.NO_KEY
+    return SigningMode.OPTIONAL if signing_key else SigningMode.OFF
 
 
-def settings_mode(settings: Any) -> str:
+def settings_mode(settings: Any) -> SigningMode:
     return mode(settings.signing_key, bool(getattr(settings, "require_signed", False)))
 
 

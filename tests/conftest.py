@@ -529,7 +529,7 @@ class ControlFakeAgent:
             if phase == "pausing":
                 with self._lock:
                     self.phase = "paused"
-                self.status(f"Pausado en 2026-{self.total - self.done + 1:06d}. Use Reanudar.")
+                self.status(f"Pausada en 2026-{self.total - self.done + 1:06d}. Use Reanudar.")
                 self._wake.clear()
                 self._wake.wait(30)
                 continue

@@ -1,10 +1,9 @@
 """What the tray shows for an agent snapshot: visual state, colours, tooltip, menu and window texts.
 
-Kept whole: one table of rules from a snapshot to what the tray and its windows show; the rules
-read the same fields, and tests check them together against docs/ui.md.
-
-Qt-free on purpose, so every rule of docs/ui.md is tested without a display. The snapshot is read by
-attribute (agent.service.AgentSnapshot, or any object with the same fields).
+Kept whole: one cohesive thing, the tray's view model (hence over 400 lines): every decision the tray icon, its menu
+and the status window make about a snapshot, Qt-free so every rule of docs/ui.md is tested without a
+display. The words and the counts text come from sync.words, shared with the control window. The
+snapshot is read by attribute (agent.snapshot.AgentSnapshot, or any object with the same fields).
 """
 
 from __future__ import annotations
@@ -13,28 +12,40 @@ import re
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from agent.ui import strings as S
-from sync import signing
+from sync import signing, words
+from sync.model import Connection, Role, RunState
+from sync.words import Situation
 
-VISUAL_STATES = ("running", "pausing", "paused", "completed", "idle", "error", "disconnected", "standby")
-COLORS = {
-    "running": "#16a34a",
-    "pausing": "#d97706",
-    "paused": "#d97706",
-    "completed": "#2563eb",
-    "idle": "#6b7280",
-    "error": "#dc2626",
-    "disconnected": "#6b7280",
-    "standby": "#6b7280",
+
+class Visual(StrEnum):
+    """What the icon and the pill show (docs/ui.md, "States"): a UI notion, coarser than RunState."""
+
+    RUNNING = "running"
+    PAUSING = "pausing"
+    PAUSED = "paused"
+    COMPLETED = "completed"
+    IDLE = "idle"
+    ERROR = "error"
+    DISCONNECTED = "disconnected"
+    STANDBY = "standby"
+
+
+COLORS = {  # the icon's disc (resources/icons): the colours of sync.words
+    Visual.RUNNING: words.GREEN,
+    Visual.PAUSING: words.AMBER,
+    Visual.PAUSED: words.AMBER,
+    Visual.COMPLETED: words.BLUE,
+    Visual.IDLE: words.GREY,
+    Visual.ERROR: words.RED,
+    Visual.DISCONNECTED: words.GREY,
+    Visual.STANDBY: words.GREY,
 }
-RUNNING = ("starting", "analysing", "sending")
-ACTIVE = (*RUNNING, "pausing", "stopping")  # a run thread is busy
-HALTED = ("paused", "stopped", "interrupted")  # a run that can be resumed
-STARTABLE = ("idle", "completed", "failed", "refused", "stopped", "interrupted")
-FORCE_STOP_AFTER_S = 15.0  # docs/ui.md, "Tray menu": offer "Forzar detención" after this (times FERRASYNC_TIME_SCALE)
-TOOLTIP_MAX = 120  # Windows cuts tray tooltips at 127 characters
+FORCE_STOP_AFTER_S = 15.0  # docs/ui.md: offer "Forzar detención" after this (times FERRASYNC_TIME_SCALE)
+TOOLTIP_MAX = 127  # Windows cuts a tray tooltip longer than this (NOTIFYICONDATA.szTip holds 128 with the NUL)
 
 
 def _get(obj: Any, name: str, default: Any = None) -> Any:
@@ -43,45 +54,65 @@ def _get(obj: Any, name: str, default: Any = None) -> Any:
     return getattr(obj, name, default)
 
 
-def visual_state(snap: Any) -> str:
-    """One of VISUAL_STATES: what the icon and the pill show. A run's state wins over the connection."""
-    state = _get(snap, "state", "idle")
-    if state in ("pausing",):
-        return "pausing"
-    if state in ACTIVE:
-        return "running"
-    if state in HALTED:
-        return "paused"
-    if state == "failed" or _get(snap, "connection") == "failed":
-        return "error"
-    if _get(snap, "role") == "standby" or _get(snap, "legacy_listener"):
-        return "standby"
-    if _get(snap, "connection") == "disconnected":
-        return "disconnected"
-    if state == "completed":
-        return "completed"
-    return "idle"
+def run_state(snap: Any) -> RunState:
+    return RunState.parse(str(_get(snap, "state") or RunState.IDLE))
+
+
+def _standby(snap: Any) -> bool:
+    return _get(snap, "role") == Role.STANDBY or bool(_get(snap, "legacy_listener"))
+
+
+def visual_state(snap: Any) -> Visual:
+    """What the icon and the pill show. A run's state wins over the connection."""
+    state, connection = run_state(snap), _get(snap, "connection")
+    if state is RunState.PAUSING:
+        return Visual.PAUSING
+    if state.busy:
+        return Visual.RUNNING
+    if state.resumable:
+        return Visual.PAUSED
+    if state is RunState.FAILED or connection == Connection.FAILED:
+        return Visual.ERROR
+    if _standby(snap):
+        return Visual.STANDBY
+    if connection == Connection.DISCONNECTED:
+        return Visual.DISCONNECTED
+    if state is RunState.COMPLETED:
+        return Visual.COMPLETED
+    return Visual.IDLE
+
+
+def situation(snap: Any) -> RunState | Situation:
+    """Whose word the pill shows: the run's state, or what stands in for it (standby, no connection…)."""
+    visual, state = visual_state(snap), run_state(snap)
+    if visual is Visual.ERROR and state is not RunState.FAILED:
+        return Situation.CONNECTION_FAILED
+    if visual is Visual.STANDBY:
+        return Situation.STANDBY
+    if visual is Visual.DISCONNECTED:
+        return Situation.DISCONNECTED
+    if visual is Visual.IDLE and state is RunState.IDLE and _get(snap, "connection") == Connection.CONNECTING:
+        return Situation.CONNECTING
+    return state
 
 
 def label(snap: Any) -> str:
-    """The state word (docs/ui.md), with the finer words for stopping/stopped/interrupted/connecting."""
-    state = _get(snap, "state", "idle")
-    finer = {"stopping": S.LABEL_STOPPING, "stopped": S.LABEL_STOPPED, "interrupted": S.LABEL_INTERRUPTED}
-    if state in finer:
-        return finer[state]
-    visual = visual_state(snap)
-    if visual == "idle" and _get(snap, "connection") == "connecting":
-        return S.LABEL_CONNECTING
-    return S.LABELS[visual]
+    """The state word (docs/ui.md), the same one every surface shows for this state (sync.words)."""
+    return words.state_word(situation(snap))
+
+
+def shows_run(snap: Any) -> bool:
+    """The snapshot's counts belong to a run worth drawing: going, resumable, or just ended."""
+    state = run_state(snap)
+    return state.busy or state.resumable or state in (RunState.COMPLETED, RunState.FAILED)
 
 
 def progress_fraction(snap: Any) -> float | None:
     """Done/total for the progress ring and bar; None when no run is going or the total is unknown."""
-    counts = _get(snap, "progress")
-    total = int(_get(counts, "total", 0) or 0)
-    if _get(snap, "state") not in (*ACTIVE, *HALTED) or total <= 0:
+    done, total = _progress_pair(snap)
+    if not (run_state(snap).busy or run_state(snap).resumable) or total <= 0:
         return None
-    return min(1.0, max(0.0, int(_get(counts, "done", 0) or 0) / total))
+    return min(1.0, max(0.0, done / total))
 
 
 def _progress_pair(snap: Any) -> tuple[int, int]:
@@ -112,34 +143,42 @@ def _last_run(snap: Any) -> Any:
 
 def status_text(snap: Any) -> str:
     """The state sentence without the app name: the tooltip body and the menu's status line."""
-    state, visual = _get(snap, "state", "idle"), visual_state(snap)
-    done, total = _progress_pair(snap)
+    state, visual = run_state(snap), visual_state(snap)
     code = _get(snap, "code") or ""
-    if state == "analysing" or (state in RUNNING and total <= 0):
+    if state is RunState.ANALYSING or (state.progressing and _progress_pair(snap)[1] <= 0):
         return S.TIP_ANALYSING
-    if state == "stopping":
+    if state is RunState.STOPPING:
         return S.TIP_STOPPING
-    if visual == "running":
-        return S.TIP_RUNNING.format(done=done, total=total) + (f" · {code}" if code else "")
-    if visual == "pausing":
+    if visual is Visual.RUNNING:
+        progress = S.TIP_RUNNING.format(progress=words.progress_text(_get(snap, "progress")))
+        return progress + (f" · {code}" if code else "")
+    if visual is Visual.PAUSING:
         return S.TIP_PAUSING
-    if visual == "paused":
-        text = S.TIP_PAUSED.format(code=code) if code else S.TIP_PAUSED_NO_CODE
-        return text if state == "paused" else f"{label(snap)}" + (f" en {code}" if code else "")
-    if visual == "error":
-        return S.TIP_ERROR.format(detail=_error_detail(snap))
-    if visual == "standby":
+    if visual is Visual.PAUSED:
+        return label(snap) + (f" en {code}" if code else "")
+    if visual is Visual.ERROR:
+        return _unrepeated(label(snap), _error_detail(snap))
+    if visual is Visual.STANDBY:
         return _standby_text(snap)
-    if visual == "disconnected":
-        detail = _get(snap, "connection_detail") or ""
-        return S.TIP_DISCONNECTED + (f", {detail}" if detail else "")
+    if visual is Visual.DISCONNECTED:
+        return _unrepeated(S.TIP_DISCONNECTED, _get(snap, "connection_detail") or "")
     return _idle_text(snap)
 
 
+def _unrepeated(head: str, detail: str) -> str:
+    """ "head: detail", without saying twice what the detail already starts with ("Error: Error de…")."""
+    if not detail:
+        return head
+    first = head.split()[0].lower()
+    if detail.split()[0].lower().strip(",:") == first:
+        return detail[:1].upper() + detail[1:]
+    return f"{head}: {detail}"
+
+
 def _error_detail(snap: Any) -> str:
-    if _get(snap, "state") != "failed" and _get(snap, "connection") == "failed":
-        return _get(snap, "connection_detail") or _get(snap, "message") or ""
-    return _get(snap, "message") or _get(snap, "connection_detail") or ""
+    if run_state(snap) is not RunState.FAILED and _get(snap, "connection") == Connection.FAILED:
+        return str(_get(snap, "connection_detail") or _get(snap, "message") or "")
+    return str(_get(snap, "message") or _get(snap, "connection_detail") or "")
 
 
 def _standby_text(snap: Any) -> str:
@@ -147,7 +186,7 @@ def _standby_text(snap: Any) -> str:
     if legacy:
         return S.LEGACY.format(host=legacy)
     active = _get(snap, "active_agent")
-    return S.TIP_STANDBY.format(active=active) if active else S.TIP_STANDBY_UNKNOWN
+    return S.TIP_STANDBY.format(active=active) if active else words.state_word(Situation.STANDBY)
 
 
 def _idle_text(snap: Any) -> str:
@@ -155,35 +194,54 @@ def _idle_text(snap: Any) -> str:
     if last is not None:
         counts = _get(last, "counts") or {}
         when = _clock(_get(last, "ended_at") or _get(last, "started_at"))
-        if when:
-            return S.TIP_LAST.format(time=when, count=int(_get(counts, "total", 0) or 0))
-    if _get(snap, "state") == "refused" and _get(snap, "message"):
+        progress = words.progress_text(counts)
+        if when and progress:
+            # the state first when it is the last run's own ("Completada 10:42 · 37/37 planillas")
+            lead = label(snap) if run_state(snap) is not RunState.IDLE else S.TIP_LAST_LEAD
+            return S.TIP_LAST.format(lead=lead, time=when, progress=progress)
+    if run_state(snap) is RunState.REFUSED and _get(snap, "message"):
         return str(_get(snap, "message"))
-    return S.LABEL_CONNECTING if _get(snap, "connection") == "connecting" else S.TIP_IDLE
+    return label(snap)
 
 
 def window_message(snap: Any) -> str:
     """The sentence under the status window's header ("" when the pill says it all)."""
-    visual, state = visual_state(snap), _get(snap, "state", "idle")
-    if visual == "error":
-        return str(_error_detail(snap))
-    if visual in ("standby", "disconnected"):
+    visual, state = visual_state(snap), run_state(snap)
+    if visual is Visual.ERROR:
+        return _error_detail(snap)
+    if visual in (Visual.STANDBY, Visual.DISCONNECTED):
         return status_text(snap)
-    if state in ("refused", *HALTED, "completed"):
+    if state.resumable or state in (RunState.REFUSED, RunState.COMPLETED):
         return str(_get(snap, "message") or "")
     return ""
 
 
+def _signing_mode(snap: Any) -> signing.SigningMode | None:
+    text = _get(snap, "signing") or ""
+    return signing.SigningMode(text) if text in tuple(signing.SigningMode) else None
+
+
 def signing_text(snap: Any) -> str:
     """The menu's line on remote commands: whether they must be signed ("" for a snapshot without it)."""
-    return signing.MODE_TEXT.get(_get(snap, "signing") or "", "")
+    mode = _signing_mode(snap)
+    return signing.MODE_TEXT[mode] if mode else ""
 
 
 def tooltip(snap: Any) -> str:
-    mode = _get(snap, "signing") or ""
-    short = f" · {signing.MODE_SHORT[mode]}" if mode in signing.MODE_SHORT else ""
-    text = f"{S.APP} — {status_text(snap)}{short}"
-    return text if len(text) <= TOOLTIP_MAX else text[: TOOLTIP_MAX - 1] + "…"
+    """At most TOOLTIP_MAX characters, the state first: what does not fit goes, the signing note before the
+    state sentence, which is cut at a word with "…" only when it alone is too long."""
+    body = status_text(snap)
+    mode = _signing_mode(snap)
+    prefix = f"{S.APP} — "
+    if mode in signing.MODE_SHORT:
+        full = f"{prefix}{body} · {signing.MODE_SHORT[mode]}"
+        if len(full) <= TOOLTIP_MAX:
+            return full
+    text = prefix + body
+    if len(text) <= TOOLTIP_MAX:
+        return text
+    cut = text[: TOOLTIP_MAX - 1].rsplit(" ", 1)[0].rstrip(" ,.:;·—")
+    return cut + "…"
 
 
 # ------------------------------------------------------------------------------------------------ menu
@@ -206,7 +264,7 @@ SEPARATOR = MenuItem("separator")
 
 def force_stop_offered(snap: Any, stopping_for_s: float | None, time_scale: float = 1.0) -> bool:
     return (
-        _get(snap, "state") == "stopping"
+        run_state(snap) is RunState.STOPPING
         and stopping_for_s is not None
         and (stopping_for_s >= FORCE_STOP_AFTER_S * time_scale)
     )
@@ -214,32 +272,30 @@ def force_stop_offered(snap: Any, stopping_for_s: float | None, time_scale: floa
 
 def _blocked_reason(snap: Any) -> str:
     """Why a new run cannot start from here ("" when it can)."""
-    state = _get(snap, "state", "idle")
-    if _get(snap, "role") == "standby" or _get(snap, "legacy_listener"):
+    state = run_state(snap)
+    if _standby(snap):
         return S.WHY_STANDBY.format(active=_get(snap, "active_agent") or _get(snap, "legacy_listener") or "otro PC")
-    if state in ACTIVE:
-        return S.WHY_RUNNING
-    if state == "paused":
+    if state is RunState.PAUSED:
         return S.WHY_PAUSED
-    return "" if state in STARTABLE else S.WHY_RUNNING
+    return "" if state.can_start else S.WHY_RUNNING
 
 
 def pause_item(snap: Any) -> MenuItem:
-    state = _get(snap, "state", "idle")
-    if state in HALTED:
+    state = run_state(snap)
+    if state.resumable:
         return MenuItem("resume", S.MENU_RESUME, tip=S.TIP_BTN_RESUME)
-    if state == "pausing":
+    if state is RunState.PAUSING:
         return MenuItem("pause", S.MENU_PAUSING, enabled=False)
-    return MenuItem("pause", S.MENU_PAUSE, enabled=state in RUNNING, tip=S.TIP_BTN_PAUSE)
+    return MenuItem("pause", S.MENU_PAUSE, enabled=state.progressing, tip=S.TIP_BTN_PAUSE)
 
 
 def stop_item(snap: Any, stopping_for_s: float | None, time_scale: float = 1.0) -> MenuItem:
-    state = _get(snap, "state", "idle")
-    if state == "stopping":
+    state = run_state(snap)
+    if state is RunState.STOPPING:
         if force_stop_offered(snap, stopping_for_s, time_scale):
             return MenuItem("kill", S.MENU_FORCE_STOP, tip=S.TIP_BTN_FORCE)
         return MenuItem("stop", S.MENU_STOPPING, enabled=False)
-    return MenuItem("stop", S.MENU_STOP, enabled=state in (*RUNNING, "pausing", "paused"), tip=S.TIP_BTN_STOP)
+    return MenuItem("stop", S.MENU_STOP, enabled=state.can_stop, tip=S.TIP_BTN_STOP)
 
 
 def menu_items(
@@ -305,13 +361,21 @@ def format_duration(seconds: float | None) -> str:
 
 
 def progress_text(snap: Any) -> str:
-    state = _get(snap, "state", "idle")
-    done, total = _progress_pair(snap)
-    if state in (*ACTIVE, *HALTED) and total > 0:
-        return S.PROGRESS.format(done=done, total=total)
-    if state in ACTIVE:
+    """The bar's words: the run's progress whenever the bar draws one (a finished run keeps its full bar)."""
+    shown = words.progress_text(_get(snap, "progress")) if shows_run(snap) else ""
+    if shown:
+        return S.PROGRESS.format(progress=shown)
+    if run_state(snap).busy:
         return S.PROGRESS_ANALYSING
     return S.PROGRESS_NONE
+
+
+def bar_values(snap: Any) -> tuple[int, int] | None:
+    """(value, maximum) of the status window's bar; None for a busy bar (the plan is not known yet)."""
+    done, total = _progress_pair(snap)
+    if total > 0 and shows_run(snap):
+        return min(done, total), total
+    return None if run_state(snap).busy else (0, 1)
 
 
 def current_text(snap: Any) -> str:
@@ -322,27 +386,22 @@ def current_text(snap: Any) -> str:
 
 
 def counters_text(snap: Any) -> str:
-    counts = _get(snap, "progress")
-    return S.COUNTERS.format(
-        nuevas=_get(counts, "nuevas", 0) or 0,
-        modificadas=_get(counts, "modificadas", 0) or 0,
-        ok=_get(counts, "batchesOk", 0) or 0,
-        bad=_get(counts, "batchesFailed", 0) or 0,
-    )
+    return words.counts_text(_get(snap, "progress"))
 
 
 def timing_text(snap: Any) -> str:
     elapsed, eta = _get(snap, "elapsed_s"), _get(snap, "eta_s")
-    if not elapsed and _get(snap, "state") not in ACTIVE:
+    busy = run_state(snap).busy
+    if not elapsed and not busy:
         return ""
     parts = [S.ELAPSED.format(elapsed=format_duration(elapsed or 0))]
-    if eta is not None and _get(snap, "state") in ACTIVE:
+    if eta is not None and busy:
         parts.append(S.REMAINING.format(eta=format_duration(eta)))
     return " · ".join(parts)
 
 
 def pc_role_text(snap: Any) -> str:
-    role = _get(snap, "role") or "active"
+    role = _get(snap, "role") or Role.ACTIVE
     return S.PC_ROLE.format(host=_get(snap, "hostname") or _get(snap, "agent_id") or "", role=S.ROLE.get(role, role))
 
 
@@ -361,7 +420,8 @@ class RunRow:
     target: str  # display text
     target_key: str  # production | local (for the colour: Producción red, Local blue)
     result: str
-    result_state: str
+    result_state: RunState
+    progress: str
     counts: str
 
 
@@ -370,20 +430,17 @@ def run_rows(snap: Any, limit: int = 8) -> list[RunRow]:
     for run in (_get(snap, "recent_runs") or [])[:limit]:
         counts = _get(run, "counts") or {}
         target = _get(run, "target") or "production"
-        state = _get(run, "state") or ""
+        state = RunState.parse(str(_get(run, "state") or RunState.IDLE))
         rows.append(
             RunRow(
                 start=_start_text(_get(run, "started_at")),
                 mode=mode_text(_get(run, "mode") or "", _get(run, "params")),
                 target=S.TARGET.get(target, target),
                 target_key=target,
-                result=S.RESULT.get(state, state),
+                result=words.state_word(state),
                 result_state=state,
-                counts=S.RUN_COUNTS.format(
-                    total=_get(counts, "total", 0) or 0,
-                    nuevas=_get(counts, "nuevas", 0) or 0,
-                    modificadas=_get(counts, "modificadas", 0) or 0,
-                ),
+                progress=words.progress_text(counts) or "—",
+                counts=words.counts_text(counts),
             )
         )
     return rows

@@ -25,9 +25,10 @@ from agent.snapshot import AgentSnapshot
 from agent.ui import icons, model
 from agent.ui import strings as S
 from agent.ui.logtail import LogTail
+from sync import words
 
 TARGET_COLORS = {"production": "#dc2626", "local": "#2563eb"}  # docs/ui.md: Producción red, Local blue
-RESULT_COLORS = {"completed": "#2563eb", "failed": "#dc2626", "refused": "#dc2626"}
+
 LOG_POLL_MS = 2000
 
 
@@ -67,7 +68,9 @@ class StatusWindow(QWidget):
         self.current = QLabel()
         self.current.setToolTip("Última planilla procesada: código · cliente — obra")
         self.counters = QLabel()
-        self.counters.setToolTip("Planillas nuevas y modificadas enviadas; lotes confirmados por Manager y con error")
+        self.counters.setToolTip(
+            "Planillas enviadas (nuevas y modificadas), omitidas y con error; lotes confirmados por Manager y con error"
+        )
         self.timing = QLabel()
         for label in (self.current, self.counters, self.timing):
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -144,14 +147,14 @@ class StatusWindow(QWidget):
     ) -> None:
         visual = model.visual_state(snap)
         self.pill.setText(f"  {model.label(snap)}  ")
-        color = model.COLORS[visual]
+        color = words.state_colour(model.situation(snap))  # the control window's pill has the same
         self.pill.setStyleSheet(f"QLabel {{ background: {color}; color: white; border-radius: 8px; padding: 4px; }}")
         self.pc.setText(model.pc_role_text(snap))
         self._set_message(snap, visual)
         self._set_progress(snap)
         self.current.setText(model.current_text(snap))
         self.counters.setText(model.counters_text(snap))
-        has_run = getattr(snap, "state", "") in (*model.ACTIVE, *model.HALTED, "completed", "failed")
+        has_run = model.shows_run(snap)
         self.counters.setVisible(has_run)
         self.current.setVisible(has_run)
         self.timing.setText(model.timing_text(snap))
@@ -160,21 +163,18 @@ class StatusWindow(QWidget):
 
     def _set_message(self, snap: AgentSnapshot, visual: str) -> None:
         text = model.window_message(snap)
-        color = "#dc2626" if visual == "error" else "palette(text)"
+        color = words.RED if visual is model.Visual.ERROR else "palette(text)"
         self.message.setStyleSheet(f"QLabel {{ color: {color}; }}")
         self.message.setText(text)
         self.message.setVisible(bool(text))
 
     def _set_progress(self, snap: AgentSnapshot) -> None:
-        fraction = model.progress_fraction(snap)
-        state = getattr(snap, "state", "idle")
-        if fraction is None and state in model.ACTIVE:
+        values = model.bar_values(snap)
+        if values is None:
             self.bar.setRange(0, 0)  # busy: the plan is not known yet
         else:
-            counts = getattr(snap, "progress", None)
-            total = int(getattr(counts, "total", 0) or 0)
-            self.bar.setRange(0, max(total, 1))
-            self.bar.setValue(int(getattr(counts, "done", 0) or 0) if total else 0)
+            self.bar.setRange(0, values[1])
+            self.bar.setValue(values[0])
         self.bar.setFormat(model.progress_text(snap))
 
     def _set_buttons(self, snap: AgentSnapshot, stopping_for_s: float | None, time_scale: float) -> None:
@@ -192,10 +192,10 @@ class StatusWindow(QWidget):
         rows = model.run_rows(snap)
         self.recent.clear()
         for row in rows:
-            item = QTreeWidgetItem([row.start, row.mode, row.target, row.result, row.counts])
+            item = QTreeWidgetItem([row.start, row.mode, row.target, row.result, row.progress, row.counts])
+            item.setToolTip(5, row.counts)
             item.setForeground(2, QBrush(QColor(TARGET_COLORS.get(row.target_key, "#6b7280"))))
-            if row.result_state in RESULT_COLORS:
-                item.setForeground(3, QBrush(QColor(RESULT_COLORS[row.result_state])))
+            item.setForeground(3, QBrush(QColor(words.state_colour(row.result_state))))
             self.recent.addTopLevelItem(item)
         self.recent.setVisible(bool(rows))
         self.recent_empty.setVisible(not rows)

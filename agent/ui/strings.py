@@ -18,22 +18,6 @@ APP_AGENT = "FerraSync Agent"
 ALREADY_RUNNING = "FerraSync Agent ya estaba en marcha: esta es su ventana."
 ALREADY_RUNNING_UNREACHABLE = "FerraSync Agent ya está en marcha, pero no responde para mostrar su ventana.\n\n{detail}"
 
-# State labels, one per visual state (docs/ui.md, "States").
-LABELS = {
-    "running": "Sincronizando…",
-    "pausing": "Pausando…",
-    "paused": "Pausado",
-    "completed": "Finalizado",
-    "idle": "En espera",
-    "error": "Error",
-    "disconnected": "Sin conexión",
-    "standby": "En reserva",
-}
-LABEL_STOPPING = "Deteniendo…"
-LABEL_STOPPED = "Detenido"
-LABEL_INTERRUPTED = "Interrumpido"
-LABEL_CONNECTING = "Conectando…"
-
 ROLE = {"active": "activo", "standby": "en reserva"}
 MODE = {
     "incremental": "Incremental",
@@ -42,34 +26,15 @@ MODE = {
     "rebuild": "Todo (reconstruir)",
     "especifica": "Planilla {codigo}",
 }
-RESULT = {
-    "completed": "Finalizado",
-    "failed": "Error",
-    "paused": "Pausado",
-    "stopped": "Detenido",
-    "interrupted": "Interrumpido",
-    "refused": "Rechazado",
-    "running": "En curso",
-    "sending": "En curso",
-    "analysing": "En curso",
-    "starting": "En curso",
-    "pausing": "En curso",
-    "stopping": "En curso",
-}
-
-# Tooltip (docs/ui.md, "Tooltip").
-TIP_RUNNING = "Sincronizando {done}/{total}"
+# Tooltip (docs/ui.md examples); the state words themselves are sync.words'.
+TIP_RUNNING = "Sincronizando {progress}"
 TIP_ANALYSING = "Sincronizando 0/? · analizando cambios en FerraWin"
 TIP_PAUSING = "Pausando tras la planilla actual"
-TIP_PAUSED = "Pausado en {code}"
-TIP_PAUSED_NO_CODE = "Pausado"
 TIP_STOPPING = "Deteniendo tras la planilla actual"
-TIP_LAST = "Última sincronización {time} · {count} planillas"
-TIP_IDLE = "En espera"
-TIP_ERROR = "Error: {detail}"
+TIP_LAST = "{lead} {time} · {progress} planillas"
+TIP_LAST_LEAD = "Última sincronización"
 TIP_DISCONNECTED = "Sin conexión con el canal remoto"
 TIP_STANDBY = "En reserva: {active} está activo"
-TIP_STANDBY_UNKNOWN = "En reserva"
 
 # Tray menu (docs/ui.md, "Tray menu").
 MENU_SYNC_NOW = "Sincronizar ahora"
@@ -125,17 +90,15 @@ SETTINGS_INVALID_TITLE = "Configuración no válida"
 
 # Status window (docs/ui.md, "Agent status window").
 WINDOW_TITLE = "FerraSync — Estado del agente"
-PROGRESS = "{done} de {total} planillas"
+PROGRESS = "{progress} planillas"
 PROGRESS_ANALYSING = "Analizando cambios en FerraWin…"
 PROGRESS_NONE = "Sin sincronización en curso"
 CURRENT = "{code} · {info}"
-COUNTERS = "nuevas {nuevas} · modificadas {modificadas} · lotes correctos {ok} · lotes con error {bad}"
 ELAPSED = "Transcurrido {elapsed}"
 REMAINING = "quedan ~{eta}"
 RECENT = "Últimas sincronizaciones"
-RECENT_HEADERS = ("Inicio", "Modo", "Destino", "Resultado", "Planillas")
+RECENT_HEADERS = ("Inicio", "Modo", "Destino", "Resultado", "Planillas", "Detalle")
 RECENT_NONE = "Todavía no se ha sincronizado nada en este PC."
-RUN_COUNTS = "{total} ({nuevas} nuevas, {modificadas} modificadas)"
 LOG = "Registro"
 LOG_EMPTY = "(sin registros todavía)"
 BTN_PAUSE = "&Pausar"

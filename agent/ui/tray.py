@@ -19,6 +19,7 @@ from agent.ui import icons, model
 from agent.ui import strings as S
 from qtshared.about import show_about
 from sync import protocol
+from sync.model import AckResult, RunState
 
 log = logging.getLogger("ferrasync.agent.tray")
 PULSE_MS = 600
@@ -56,8 +57,8 @@ def ack_request_id(ack: Any) -> str:
 def ack_outcome(ack: Ack) -> tuple[str, str]:
     """(result, reason) of whatever submit returned: a dict (wire ack) or an object with those fields."""
     if isinstance(ack, Mapping):
-        return str(ack.get("result", "accepted")), str(ack.get("reason") or "")
-    return str(getattr(ack, "result", "accepted")), str(getattr(ack, "reason", "") or "")
+        return str(ack.get("result", AckResult.ACCEPTED)), str(ack.get("reason") or "")
+    return str(getattr(ack, "result", AckResult.ACCEPTED)), str(getattr(ack, "reason", "") or "")
 
 
 class TrayController(QObject):
@@ -110,16 +111,16 @@ class TrayController(QObject):
         visual = model.visual_state(snap)
         self.tray.setIcon(icons.tray_icon(visual, model.progress_fraction(snap)))
         self.tray.setToolTip(model.tooltip(snap))
-        if visual == "pausing" and not self._pulse.isActive():
+        if visual is model.Visual.PAUSING and not self._pulse.isActive():
             self._pulse.start()
-        elif visual != "pausing":
+        elif visual is not model.Visual.PAUSING:
             self._pulse.stop()
         if visual != self.visual:
             self.visual = visual
             self.icon_changed.emit(visual)
 
     def _track_stopping(self, snap: AgentSnapshot) -> None:
-        if getattr(snap, "state", "") != "stopping":
+        if model.run_state(snap) is not RunState.STOPPING:
             self._stopping_since = None
             self._force_timer.stop()
         elif self._stopping_since is None:
@@ -143,7 +144,7 @@ class TrayController(QObject):
 
     def _pulse_step(self) -> None:
         self._pulse_on = not self._pulse_on
-        self.tray.setIcon(icons.tray_icon("paused" if self._pulse_on else "pausing", None))
+        self.tray.setIcon(icons.tray_icon(model.Visual.PAUSED if self._pulse_on else model.Visual.PAUSING, None))
 
     @Slot(object)
     def show_notice(self, notice: Notice) -> None:
@@ -219,16 +220,16 @@ class TrayController(QObject):
             ack = self.service.submit(command, params)
         except Exception as exc:  # the service reports its own failures in snapshots; this is a last guard
             log.exception("submit %s failed", command)
-            ack = {"result": "rejected", "reason": str(exc)}
+            ack = {"result": AckResult.REJECTED, "reason": str(exc)}
         result, reason = ack_outcome(ack)
-        if command == "start" and result != "rejected":
+        if command == "start" and result != AckResult.REJECTED:
             self._starts[ack_request_id(ack)] = dict(params or {})
-        if result == "rejected":
+        if result == AckResult.REJECTED:
             self.inform(S.REJECTED_TITLE, S.REJECTED.format(command=command, reason=reason))
         self.update_snapshot(self.service.snapshot())
 
     def _quit(self) -> None:
-        if getattr(self.snap, "state", "") in model.ACTIVE and not self.confirm(S.CONFIRM_QUIT_TITLE, S.CONFIRM_QUIT):
+        if model.run_state(self.snap).busy and not self.confirm(S.CONFIRM_QUIT_TITLE, S.CONFIRM_QUIT):
             return
         self.quit_requested.emit()
 

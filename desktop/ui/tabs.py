@@ -30,10 +30,11 @@ from desktop.controller import Controller, EventEntry
 from desktop.errorlist import ErrorEntry
 from desktop.history import RunRow
 from desktop.ui.widgets import paint_target, target_colour, target_html
+from sync import words
 
 INTERVALS = (2, 5, 15, 30, 60, 120, 240)
 FIELD_WIDTH = 220  # px: the auto-sync form's choosers, wide enough for "Producción" and "cada 240 min"
-HISTORY_WHOLE = (0, 1, 3, 5, 6, 7)  # when, where to and how many are never cut; names and words may end in "…"
+HISTORY_WHOLE = (0, 1, 3, 5)  # when, where to and how many are never cut; names, words and the detail may end in "…"
 MIN_COLUMN = 48  # px: below this a column shows only "…"
 LOG_COLOURS = {"ERROR": "#f87171", "WARNING": "#fbbf24", "OK": "#4ade80", "INFO": "#93c5fd"}
 
@@ -98,6 +99,9 @@ class HistoryTab(QWidget):
             if header_item is not None:
                 header_item.setToolTip(tip)
         self.table.setToolTip("Sincronizaciones vistas desde esta ventana (se guardan en este PC)")
+        # The counts line is the longest cell: it takes the room left and is elided, whole in its tooltip.
+        self.table.horizontalHeader().setSectionResizeMode(len(strings.HISTORY_COLUMNS) - 1,
+                                                           QHeaderView.ResizeMode.Stretch)  # fmt: skip
         QVBoxLayout(self).addWidget(self.table)
 
     def update_runs(self, runs: list[RunRow]) -> None:
@@ -107,20 +111,16 @@ class HistoryTab(QWidget):
             mode = strings.MODE_LABELS.get(run.mode, run.mode or "—")
             if run.mode == "historico" and run.year:
                 mode = f"Año {run.year}"
-            result_colour = {"completed": "#2563eb", "error": "#dc2626", "running": "#16a34a"}.get(
-                run.result, "#d97706"
-            )
             values = [
                 cell(formatting.local_time(run.started_at, "%d/%m %H:%M"), tip=run.started_at),
                 cell(formatting.local_time(run.ended_at, "%H:%M") if run.ended_at else "—", tip=run.ended_at),
                 cell(mode),
                 cell(formatting.target_label(run.target) if run.target else "—", target_colour(run.target)),
-                cell(strings.RESULT_LABELS.get(run.result, run.result), result_colour, run.message),
-                cell(f"{counts.get('done', 0)}/{counts.get('total', 0)}"),
-                cell(f"{counts.get('nuevas', 0)} / {counts.get('modificadas', 0)}"),
-                cell(f"{counts.get('batchesOk', 0)} ✓ {counts.get('batchesFailed', 0)} ✗"),
+                cell(words.state_word(run.result), words.state_colour(run.result), run.message),
+                cell(words.progress_text(counts) or "—"),
                 cell(run.agent),
                 cell(run.origin or "—"),
+                cell(words.counts_text(counts)),
             ]
             for col, item in enumerate(values):
                 self.table.setItem(row, col, item)

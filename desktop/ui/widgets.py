@@ -22,10 +22,15 @@ from PySide6.QtWidgets import (
 
 from desktop import formatting, strings
 from desktop.registry import AgentView
-from sync import signing
-from sync.model import HEARTBEAT_S, OFFLINE_AFTER_S
+from sync import signing, words
+from sync.model import HEARTBEAT_S, OFFLINE_AFTER_S, Role, RunState
+from sync.words import Situation
 
 MESSAGE_LINES = 3  # the status message's lines the panel reserves room for
+
+
+def _busy(state: RunState | Situation) -> bool:
+    return isinstance(state, RunState) and state.busy
 
 
 def dot_icon(colour: str, hollow: bool = False, size: int = 12) -> QIcon:
@@ -45,18 +50,18 @@ class StatePill(QLabel):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.state = ""
-        self.set_state("offline")
+        self.state: RunState | Situation = Situation.NO_AGENT
+        self.set_state(Situation.NO_AGENT)
 
-    def set_state(self, state: str) -> None:
+    def set_state(self, state: RunState | Situation) -> None:
         self.state = state
-        colour = strings.STATE_COLOURS.get(state, "#6b7280")
-        self.setText(f"● {strings.STATE_LABELS.get(state, state)}")
+        colour = words.state_colour(state)
+        self.setText(f"● {words.state_word(state)}")
         self.setStyleSheet(
             f"QLabel {{ background: {colour}; color: white; border-radius: 12px; padding: 4px 12px; "
             "font-weight: bold; }"
         )
-        self.setToolTip(strings.STATE_LABELS.get(state, state))
+        self.setToolTip(words.state_word(state))
 
 
 def target_colour(target: str) -> str:
@@ -120,14 +125,14 @@ class AgentsPanel(QFrame):
     def _item(agent: AgentView) -> QListWidgetItem:
         role = strings.ROLE_LABELS.get(agent.role, agent.role) if agent.online else strings.AGENT_OFFLINE
         age = formatting.duration(agent.age_s) if agent.age_s is not None else strings.NEVER
-        state = strings.STATE_LABELS.get(agent.state, agent.state)
-        second = role if agent.state in ("standby", "offline") else f"{role} · {state}"
+        state = words.state_word(agent.state)
+        second = role if isinstance(agent.state, Situation) else f"{role} · {state}"
         lines = [agent.name, second, (strings.HEARTBEAT_LATE if agent.late else strings.HEARTBEAT_AGE).format(age=age)]
         if agent.version:
             lines[-1] += f" · v{agent.version}"
         item = QListWidgetItem("\n".join(lines))
-        colour = strings.STATE_COLOURS.get(agent.state, "#6b7280")
-        item.setIcon(dot_icon(colour, hollow=not agent.online or agent.state == "standby"))
+        colour = words.state_colour(agent.state)
+        item.setIcon(dot_icon(colour, hollow=not agent.online or agent.state is Situation.STANDBY))
         if not agent.online:
             item.setForeground(QColor("#9ca3af"))
         elif agent.late:
@@ -195,7 +200,7 @@ class StatusPanel(QFrame):
 
     def show_nobody(self, connection_text: str | None) -> None:
         """No active agent (or no connection): said in words, with no empty progress pretending otherwise."""
-        self.pill.set_state("disconnected" if connection_text else "offline")
+        self.pill.set_state(Situation.DISCONNECTED if connection_text else Situation.NO_AGENT)
         self.agent.setText("")
         self.target.setText("")
         for widget in (self.bar, self.times, self.planilla, self.counts):
@@ -210,11 +215,11 @@ class StatusPanel(QFrame):
             widget.setVisible(has_run)
         self.message.setStyleSheet("color: #374151;" if has_run else "color: #374151; font-size: 15px; padding: 8px 0;")
         self.pill.set_state(agent.state)
-        role = strings.ROLE_LABELS.get(agent.role or "active", agent.role)
+        role = strings.ROLE_LABELS.get(agent.role or Role.ACTIVE, agent.role)
         header = strings.AGENT_HEADER.format(host=agent.name, role=role)
         self.agent.setText(header + (f" {strings.UNVERIFIED}" if formatting.unverified(status) else ""))
         self.target.setText(
-            ("→ " if agent.state in ("running", "pausing", "stopping") else "")
+            ("→ " if _busy(agent.state) else "")
             + target_html(str(status.get("target") or "production"))
             if status.get("progress") else ""
         )  # fmt: skip
@@ -222,13 +227,8 @@ class StatusPanel(QFrame):
         self._times(status, agent.state)
         code, info = status.get("lastPlanilla"), status.get("lastPlanillaInfo")
         self.planilla.setText(" · ".join(str(p) for p in (code, info) if p))
-        counts = status.get("counts") if isinstance(status.get("counts"), Mapping) else None
-        self.counts.setText(
-            strings.COUNTS_LINE.format(
-                nuevas=counts.get("nuevas", 0), modificadas=counts.get("modificadas", 0),
-                ok=counts.get("batchesOk", 0), failed=counts.get("batchesFailed", 0),
-            ) if counts else ""
-        )  # fmt: skip
+        counts = status.get("counts")
+        self.counts.setText(words.counts_text(counts) if isinstance(counts, Mapping) else "")
         year = (
             status.get("year") if str(status.get("year") or "").isdigit() else None
         )  # the agent may put the mode here
@@ -250,11 +250,12 @@ class StatusPanel(QFrame):
             return
         self.bar.setRange(0, max(total, 1))
         self.bar.setValue(min(done, max(total, 1)))
-        self.bar.setFormat(strings.PROGRESS_FORMAT.format(done=done, total=total))
+        shown = words.progress_text({"done": done, "total": total}) or f"{done}/{total}"
+        self.bar.setFormat(strings.PROGRESS_FORMAT.format(progress=shown))
 
-    def _times(self, status: Mapping[str, Any], state: str) -> None:
+    def _times(self, status: Mapping[str, Any], state: RunState | Situation) -> None:
         parts = []
-        if state in ("running", "pausing", "stopping") and status.get("etaS") is not None:
+        if _busy(state) and status.get("etaS") is not None:
             parts.append(strings.REMAINING.format(eta=formatting.duration(float(status["etaS"]))))
         if status.get("elapsedS") is not None:
             parts.append(strings.ELAPSED.format(elapsed=formatting.duration(float(status["elapsedS"]))))

@@ -22,13 +22,13 @@ from qtshared.settings_dialog import SettingsDialog
 ROOT = Path(__file__).resolve().parent.parent.parent
 
 
-@pytest.mark.parametrize("visual", model.VISUAL_STATES)
-def test_status_window_renders_each_state(qtbot: Any, tmp_path: Path, visual: str) -> None:
+@pytest.mark.parametrize("visual", list(model.Visual))
+def test_status_window_renders_each_state(qtbot: Any, tmp_path: Path, visual: model.Visual) -> None:
     window = StatusWindow(tmp_path / "logs")
     qtbot.addWidget(window)
     snap = sample(visual)
     window.update_snapshot(snap)
-    assert window.pill.text().strip() == S.LABELS[visual]
+    assert window.pill.text().strip() == model.label(snap)
     assert model.COLORS[visual] in window.pill.styleSheet()
     assert window.bar.format() == model.progress_text(snap)
     assert window.pause_button.isEnabled() == (visual in ("running", "paused"))
@@ -201,9 +201,7 @@ def test_screenshots_exist_differ_and_are_not_blank(tmp_path: Path) -> None:
     out = tmp_path / "shots"
     subprocess.run([sys.executable, str(ROOT / "scripts" / "screenshots_agent.py"), str(out)], check=True,
                    timeout=120, capture_output=True, cwd=str(ROOT))  # fmt: skip
-    names = [f"agent-tray-{s}.png" for s in model.VISUAL_STATES] + [
-        f"agent-status-{s}.png" for s in model.VISUAL_STATES
-    ]
+    names = [f"agent-tray-{s}.png" for s in model.Visual] + [f"agent-status-{s}.png" for s in model.Visual]
     names += ["agent-menu.png", "agent-settings.png"]
     blobs = {}
     for name in names:

@@ -10,8 +10,8 @@ from pathlib import Path
 from PySide6.QtGui import QImage
 
 ROOT = Path(__file__).resolve().parents[2]
-STATES = {"idle": "idle", "running": "running", "paused": "paused", "error": "error", "no-agent": "offline",
-          "offline": "disconnected", "safety-limit": "error"}
+STATES = {"idle": "idle", "running": "sending", "paused": "paused", "error": "failed", "no-agent": "no-agent",
+          "offline": "disconnected", "safety-limit": "failed"}
 
 
 def colours(image: QImage) -> set[int]:

@@ -35,6 +35,8 @@ from desktop.ui.window import ControlWindow
 from qtshared.settings_dialog import SettingsDialog
 from sync.config.loading import load_settings
 from sync.devstack.complete_sync import expected_holdings
+from sync.model import RunState
+from sync.words import Situation
 
 TIMINGS = Timings(deadline_s=1.5, presence_poll_s=0.2, liveness_s=1.5, kill_after_s=0.6)
 WAIT = 15_000  # ms
@@ -62,7 +64,14 @@ def make_window(qtbot: Any, control_settings: Any) -> Iterator[Callable[..., Con
 
 
 def wait_state(qtbot: Any, window: ControlWindow, state: str, timeout: int = WAIT) -> None:
-    qtbot.waitUntil(lambda: window.status_panel.pill.state == state, timeout=timeout)
+    """Until the pill shows `state`: a RunState word, "running" for any step of a going run, "offline" for none."""
+    def shown() -> bool:
+        now = window.status_panel.pill.state
+        if state == "running":
+            return isinstance(now, RunState) and now.progressing
+        return now == (Situation.NO_AGENT if state == "offline" else state)
+
+    qtbot.waitUntil(shown, timeout=timeout)
 
 
 def delivery(window: ControlWindow) -> str:
@@ -115,15 +124,15 @@ def test_start_from_the_window_completes_with_the_right_counts_real_agent(
     expected = expected_holdings(agent.db)
     assert held(manager_stub) == expected
     table = window.history_tab.table
-    wait_shown(qtbot, lambda: table.rowCount() >= 1 and table.item(0, 4).text() == "✓ completada")
-    wait_shown(qtbot, lambda: window.status_panel.bar.text() == f"{len(expected)} / {len(expected)}")
+    wait_shown(qtbot, lambda: table.rowCount() >= 1 and table.item(0, 4).text() == "Completada")
+    wait_shown(qtbot, lambda: window.status_panel.bar.text() == f"{len(expected)}/{len(expected)} planillas")
     run = next(r for r in window.controller.runs() if r.result == "completed")
     assert (run.mode, run.target, run.counts["sent"], run.counts["total"]) == (
         "incremental", "production", len(expected), len(expected),
     )  # fmt: skip
     assert run.counts["nuevas"] == len(expected) and run.counts["batchesFailed"] == 0
     assert len(window.controller.runs()) == 1  # the statuses before the runId was known are the same run
-    assert table.item(0, 4).text() == "✓ completada" and table.item(0, 5).text() == f"{len(expected)}/{len(expected)}"
+    assert table.item(0, 4).text() == "Completada" and table.item(0, 5).text() == f"{len(expected)}/{len(expected)}"
     assert commands_of(agent) == [("start", "accepted")]
 
 
@@ -155,7 +164,7 @@ def test_pause_and_resume(
     assert commands_of(agent) == [("start", "accepted"), ("pause", "accepted"), ("resume", "accepted")]
     assert [(r["mode"], r["state"]) for r in agent.runs()] == [("nuevas", "completed")]  # one run, resumed
     table = window.history_tab.table
-    wait_shown(qtbot, lambda: table.rowCount() == 1 and table.item(0, 4).text() == "✓ completada")
+    wait_shown(qtbot, lambda: table.rowCount() == 1 and table.item(0, 4).text() == "Completada")
     assert table.item(0, 5).text() == f"{len(expected)}/{len(expected)}"
 
 
@@ -236,7 +245,7 @@ def test_closing_and_reopening_keeps_the_history(
     again = make_window()
     table = again.history_tab.table
     assert table.rowCount() == 1
-    assert (table.item(0, 2).text(), table.item(0, 4).text()) == ("Solo nuevas", "✓ completada")
+    assert (table.item(0, 2).text(), table.item(0, 4).text()) == ("Solo nuevas", "Completada")
     assert table.item(0, 5).text() == f"{total}/{total}"
     assert (again.width(), again.height()) == (900, 620)  # the window remembers its size (default 1000×680)
     wait_state(qtbot, again, "completed")  # the agent answers the new window's status request: the same run

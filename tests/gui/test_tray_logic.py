@@ -101,7 +101,7 @@ def test_pause_through_menu_changes_icon_via_bridge(make_app: Any, qtbot: Any) -
     with qtbot.waitSignal(app.tray.icon_changed, timeout=3000, check_params_cb=lambda v: v == "paused"):
         action(app.tray.menu, "Pausar").trigger()  # pausing now; paused arrives from a timer thread
     assert service.commands == [("pause", None)]
-    assert app.tray.tray.toolTip() == "FerraSync — Pausado en 2025-007850"
+    assert app.tray.tray.toolTip() == "FerraSync — Pausada en 2025-007850"
     app.tray.menu.aboutToShow.emit()
     action(app.tray.menu, "Reanudar").trigger()
     assert service.commands[-1] == ("resume", None) and app.tray.visual == "running"

@@ -16,13 +16,18 @@ from agent.snapshot import AgentSnapshot, AutoSyncView, Notice
 from sync.journal import RunRecord
 from sync.runmodel import Counts
 
+# The journal's counts of three runs as the engine leaves them (Counts.as_dict()): a year or a rebuild has no
+# nuevas/modificadas split; done counts the skipped planillas too.
 RECENT = (
     RunRecord("r3", "q3", "incremental", {}, "production", "completed", "2026-03-02T09:40:00Z",
-              "2026-03-02T09:41:20Z", "2026-000010", {"total": 37, "nuevas": 12, "modificadas": 25}),
+              "2026-03-02T09:41:20Z", "2026-000010",
+              Counts(total=37, done=37, nuevas=12, modificadas=25, sent=37, batchesOk=8).as_dict()),
     RunRecord("r2", "q2", "historico", {"anio": 2025}, "local", "failed", "2026-03-01T17:05:00Z",
-              "2026-03-01T17:09:00Z", None, {"total": 120, "nuevas": 0, "modificadas": 4}, "timeout"),
+              "2026-03-01T17:09:00Z", None,
+              Counts(total=120, done=40, sent=36, failed=4, batchesOk=7, batchesFailed=1).as_dict(), "timeout"),
     RunRecord("r1", "q1", "rebuild", {}, "production", "stopped", "2026-03-01T08:00:00Z",
-              "2026-03-01T08:30:00Z", "2025-007000", {"total": 900, "nuevas": 500, "modificadas": 0}),
+              "2026-03-01T08:30:00Z", "2025-007000",
+              Counts(total=900, done=280, sent=270, skipped=10, batchesOk=54).as_dict()),
 )  # fmt: skip
 BASE = AgentSnapshot(
     state="idle", role="active", connection="connected", agent_id="PC-OFICINA", hostname="PC-OFICINA",
@@ -47,7 +52,8 @@ def sample(visual: str) -> AgentSnapshot:
     if visual == "pausing":
         return replace(BASE, state="pausing", message="Pausando tras la planilla actual", **RUN)
     if visual == "paused":
-        return replace(BASE, state="paused", message="Pausado en 2025-007850. Use Reanudar para continuar.", **RUN)
+        message = "Pausada en 2025-007850. Use Reanudar para continuar donde se quedó."
+        return replace(BASE, state="paused", message=message, **RUN)
     if visual == "completed":
         return replace(BASE, state="completed", code="2026-000010",
                        message="Sincronización completada: 37 planillas (12 nuevas, 25 modificadas) en 1 min 20 s",
@@ -57,7 +63,7 @@ def sample(visual: str) -> AgentSnapshot:
     if visual == "error":
         return replace(BASE, state="failed", code="2025-007850",
                        message="Error de sincronización en 2025-007850: el servidor tardó más de 5 minutos en "
-                       "responder. Revise la conexión con Manager y use Reanudar.")  # fmt: skip
+                       "responder. Revise la conexión con Manager y vuelva a sincronizar.")  # fmt: skip
     if visual == "disconnected":
         return replace(BASE, connection="disconnected", connection_detail="reintentando en 8 s")
     if visual == "standby":

@@ -11,16 +11,28 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "gui"))
 from tray_fakes import sample
 
+from agent.snapshot import AgentSnapshot
 from agent.ui import model
 from agent.ui import strings as S
+from sync import words
+from sync.model import Connection, Role, RunState
+from sync.runmodel import Counts
 
-ALL = model.VISUAL_STATES
+ALL = tuple(model.Visual)
+WORDS = {"running": "Sincronizando…", "pausing": "Pausando…", "paused": "Pausada", "completed": "Completada",
+         "idle": "En espera", "error": "Error", "disconnected": "Sin conexión", "standby": "En reserva"}  # fmt: skip
 
 
 @pytest.mark.parametrize("visual", ALL)
-def test_every_sample_maps_to_its_visual_state(visual: str) -> None:
+def test_every_sample_maps_to_its_visual_state(visual: model.Visual) -> None:
     assert model.visual_state(sample(visual)) == visual
-    assert model.label(sample(visual)) == S.LABELS[visual]
+    assert model.label(sample(visual)) == WORDS[visual]
+
+
+@pytest.mark.parametrize("state", list(RunState))
+def test_the_pill_says_the_state_word_every_surface_uses(state: RunState) -> None:
+    snap = replace(sample("idle"), state=state, connection=Connection.CONNECTED)
+    assert model.label(snap) == words.STATE_WORDS[state]
 
 
 def test_run_state_wins_over_connection_and_finer_labels() -> None:
@@ -36,12 +48,15 @@ def test_run_state_wins_over_connection_and_finer_labels() -> None:
 def test_tooltips_match_ui_examples() -> None:
     assert model.tooltip(sample("running")) == "FerraSync — Sincronizando 150/500 · 2025-007850"
     assert model.tooltip(sample("pausing")) == "FerraSync — Pausando tras la planilla actual"
-    assert model.tooltip(sample("paused")) == "FerraSync — Pausado en 2025-007850"
+    assert model.tooltip(sample("paused")) == "FerraSync — Pausada en 2025-007850"
+    assert model.tooltip(replace(sample("paused"), state="stopped")) == "FerraSync — Detenida en 2025-007850"
     assert model.tooltip(sample("standby")) == "FerraSync — En reserva: PC-OFICINA2 está activo"
-    assert model.tooltip(sample("disconnected")) == "FerraSync — Sin conexión con el canal remoto, reintentando en 8 s"
-    assert model.tooltip(sample("completed")).startswith("FerraSync — Última sincronización ")
-    assert model.tooltip(sample("completed")).endswith(" · 37 planillas")
-    assert model.tooltip(sample("error")).startswith("FerraSync — Error: Error de sincronización en 2025-007850")
+    assert model.tooltip(sample("disconnected")) == "FerraSync — Sin conexión con el canal remoto: reintentando en 8 s"
+    assert model.tooltip(sample("completed")).startswith("FerraSync — Completada ")
+    assert model.tooltip(sample("completed")).endswith(" · 37/37 planillas")
+    assert model.tooltip(replace(sample("completed"), state="idle")).startswith("FerraSync — Última sincronización ")
+    assert model.tooltip(sample("error")).startswith("FerraSync — Error de sincronización en 2025-007850")
+    assert model.tooltip(sample("error")).endswith("…") and model.tooltip(sample("error")).count("Error") == 1
     assert len(model.tooltip(sample("error"))) <= model.TOOLTIP_MAX
     analysing = replace(sample("running"), state="analysing", progress=replace(sample("running").progress, total=0))
     assert "0/?" in model.tooltip(analysing)
@@ -119,9 +134,9 @@ def test_autostart_item() -> None:
 
 def test_window_texts() -> None:
     snap = sample("running")
-    assert model.progress_text(snap) == "150 de 500 planillas"
+    assert model.progress_text(snap) == "150/500 planillas"
     assert model.current_text(snap) == "2025-007850 · CONSTRUCCIONES ÁLVAREZ — OBRA PEÑÍSCOLA"
-    assert model.counters_text(snap) == "nuevas 12 · modificadas 138 · lotes correctos 30 · lotes con error 0"
+    assert model.counters_text(snap) == "150 enviadas (12 nuevas · 138 modificadas) · lotes 30 ✓ 0 ✗"
     assert model.timing_text(snap) == "Transcurrido 2 min 10 s · quedan ~4 min 10 s"
     assert model.pc_role_text(snap) == "PC-OFICINA · activo"
     assert model.progress_fraction(snap) == pytest.approx(0.3)
@@ -129,14 +144,61 @@ def test_window_texts() -> None:
     assert model.progress_text(sample("idle")) == "Sin sincronización en curso"
 
 
+def test_a_finished_run_keeps_its_numbers_under_a_full_bar() -> None:
+    """A full bar is never labelled "Sin sincronización en curso": the finished run's count stays with it."""
+    done = sample("completed")
+    assert model.bar_values(done) == (37, 37)
+    assert model.progress_text(done) == "37/37 planillas"
+    idle = sample("idle")
+    assert model.bar_values(idle) == (0, 1) and model.progress_text(idle) == "Sin sincronización en curso"
+    analysing = replace(sample("running"), state="analysing", progress=Counts())
+    assert model.bar_values(analysing) is None and model.progress_text(analysing) == S.PROGRESS_ANALYSING
+
+
+def test_a_rebuild_shows_what_was_sent_and_skipped_not_an_empty_split() -> None:
+    rebuild = replace(sample("completed"), progress=Counts(total=1500, done=1500, sent=1479, skipped=21, batchesOk=30))
+    assert model.progress_text(rebuild) == "1500/1500 planillas"
+    assert model.counters_text(rebuild) == "1479 enviadas · 21 omitidas · lotes 30 ✓ 0 ✗"
+    assert "nuevas" not in model.counters_text(rebuild)
+
+
+def _every_tray_state() -> list[AgentSnapshot]:
+    """Every run state × connection × role, with the longest texts an agent can carry."""
+    long_detail = ("no se pudo conectar con el canal remoto (ws-eu.pusher.com): el servidor no responde; "
+                   "reintentando en 28 s")  # fmt: skip
+    long_message = ("Error de sincronización en 2025-007850: Manager respondió 500 (Internal Server Error) al lote "
+                    "de 2025-007850, 2025-007851, 2025-007852 tras 3 intentos; revise Manager")  # fmt: skip
+    snaps = []
+    for state in RunState:
+        for connection in Connection:
+            for role in Role:
+                for signing in ("", "required", "optional", "off", "no-key"):
+                    snaps.append(replace(sample("running"), state=state, connection=connection, role=role,
+                                         connection_detail=long_detail, message=long_message, signing=signing,
+                                         active_agent="PC-OFICINA-CON-UN-NOMBRE-MUY-LARGO-2"))  # fmt: skip
+    return snaps
+
+
+def test_every_tooltip_fits_windows_limit_says_the_state_first_and_repeats_no_word() -> None:
+    for snap in _every_tray_state():
+        tip = model.tooltip(snap)
+        assert len(tip) <= 127, (snap.state, snap.connection, snap.role, tip)
+        body = tip.removeprefix("FerraSync — ")
+        situation_word = model.label(snap).rstrip("…").split()[0]
+        assert body.startswith(situation_word) or body.startswith("Última"), (snap.state, tip)
+        first_words = body.lower().replace(":", " ").split()
+        assert first_words[0] not in first_words[1:4], tip  # "Error: Error de…", "Sin conexión … sin conexión"
+
+
 def test_run_rows() -> None:
     rows = model.run_rows(sample("running"))
-    assert [(r.mode, r.target, r.result) for r in rows] == [
-        ("Incremental", "Producción", "Finalizado"),
-        ("Año 2025", "Local", "Error"),
-        ("Todo (reconstruir)", "Producción", "Detenido"),
+    assert [(r.mode, r.target, r.result, r.progress) for r in rows] == [
+        ("Incremental", "Producción", "Completada", "37/37"),
+        ("Año 2025", "Local", "Error", "40/120"),
+        ("Todo (reconstruir)", "Producción", "Detenida", "280/900"),
     ]
-    assert rows[0].counts == "37 (12 nuevas, 25 modificadas)"
+    assert rows[0].counts == "37 enviadas (12 nuevas · 25 modificadas) · lotes 8 ✓ 0 ✗"
+    assert rows[2].counts == "270 enviadas · 10 omitidas · lotes 54 ✓ 0 ✗"
     assert rows[0].target_key == "production" and rows[1].target_key == "local"
 
 
