@@ -16,7 +16,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from agent.outbox import ManagerReporter, PusherOutbox
-from sync import __version__, protocol
+from sync import __version__, protocol, protocol_encode, signing
+from sync.model import AckResult, RunState
 
 if TYPE_CHECKING:
     from agent.service import AgentService
@@ -95,7 +96,8 @@ class StatusPublisher:
         self.dirty = False
         if self.outbox is not None:
             try:
-                self.outbox.put(protocol.EVENT_STATUS, protocol.encode_status(status, self.svc.settings.signing_key))
+                encoded = protocol_encode.encode_status(status, self.svc.settings.signing_key)
+                self.outbox.put(protocol.EVENT_STATUS, encoded)
             except protocol.PayloadTooLarge as exc:
                 log.error("Status not published: %s", exc.reason)
         self.write_listener_status()
@@ -105,7 +107,7 @@ class StatusPublisher:
         self._last_manager = time.monotonic()
         # Only the active agent reports to Manager: a standby's "idle" would overwrite the real status.
         if self.reporter is not None and self.svc.role == "active":
-            self.reporter.post(protocol.manager_status_body(self.svc.build_status()))
+            self.reporter.post(protocol_encode.manager_status_body(self.svc.build_status()))
 
     def tick(self, running: bool) -> None:
         now = time.monotonic()
@@ -124,7 +126,7 @@ class StatusPublisher:
         svc = self.svc
         snap, now = svc.snapshot(), protocol.iso_utc(protocol.now_utc())
         svc.files.write_status({
-            "state": snap.state, "role": snap.role, "status": protocol.wire_state(snap.state)[0],
+            "state": snap.state, "role": snap.role, "status": RunState.parse(snap.state).wire[0],
             "connection": snap.connection, "progress": snap.progress_text or None, "message": snap.message,
             "run_id": snap.run_id, "hostname": svc.hostname, "agent": svc.agent_id, "pid": os.getpid(),
             "version": __version__, "active_agent": snap.active_agent, "legacy_listener": snap.legacy_listener,
@@ -133,15 +135,15 @@ class StatusPublisher:
 
     # -- acks --------------------------------------------------------------------------------------
 
-    def ack(self, request_id: str, result: protocol.Result, reason: str | None) -> protocol.Ack:
+    def ack(self, request_id: str, result: AckResult | str, reason: str | None) -> protocol.Ack:
         svc = self.svc
         return protocol.build_ack(request_id, result, agent=svc.agent_id, hostname=svc.hostname, reason=reason)
 
-    def send_ack(self, request_id: str, result: protocol.Result, reason: str | None) -> protocol.Ack:
+    def send_ack(self, request_id: str, result: AckResult | str, reason: str | None) -> protocol.Ack:
         ack = self.ack(request_id, result, reason)
         if self.outbox is not None:
-            signed = protocol.sign_event(ack.to_wire(), self.svc.settings.signing_key)  # a window tells forgeries
-            self.outbox.put(protocol.EVENT_ACK, protocol.encode_event(signed, "la confirmación"))
+            signed = signing.sign_event(ack.to_wire(), self.svc.settings.signing_key)  # a window tells forgeries
+            self.outbox.put(protocol.EVENT_ACK, protocol_encode.encode_event(signed, "la confirmación"))
         if result != "accepted":
             log.info("Ack %s %s: %s", result, request_id, reason)
         return ack

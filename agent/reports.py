@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agent import strings
-from sync import protocol
+from sync import protocol, protocol_encode
 from sync.errors import FerraSyncError
 
 if TYPE_CHECKING:
@@ -41,8 +41,8 @@ class ReportWorker:
     def _answer(self, cmd: protocol.Command) -> None:
         svc = self.svc
         try:
-            report = protocol.build_report(cmd.request_id, cmd.command, agent=svc.agent_id, hostname=svc.hostname,
-                                           result=self._result(cmd))  # fmt: skip
+            report = protocol_encode.build_report(cmd.request_id, cmd.command, agent=svc.agent_id,
+                                                  hostname=svc.hostname, result=self._result(cmd))  # fmt: skip
         except FerraSyncError as exc:
             report = self._error(cmd, exc.message)
         except Exception as exc:  # reported, never silent: the window is waiting for an answer
@@ -52,14 +52,14 @@ class ReportWorker:
         if outbox is None:
             return
         try:
-            outbox.put(protocol.EVENT_REPORT, protocol.encode_report(report, svc.settings.signing_key))
+            outbox.put(protocol.EVENT_REPORT, protocol_encode.encode_report(report, svc.settings.signing_key))
         except protocol.PayloadTooLarge as exc:
-            outbox.put(protocol.EVENT_REPORT, protocol.encode_report(self._error(cmd, exc.reason),
+            outbox.put(protocol.EVENT_REPORT, protocol_encode.encode_report(self._error(cmd, exc.reason),
                                                                      svc.settings.signing_key))  # fmt: skip
 
     def _error(self, cmd: protocol.Command, message: str) -> dict[str, Any]:
         svc = self.svc
-        return protocol.build_report(cmd.request_id, cmd.command, agent=svc.agent_id, hostname=svc.hostname,
+        return protocol_encode.build_report(cmd.request_id, cmd.command, agent=svc.agent_id, hostname=svc.hostname,
                                      error=message)  # fmt: skip
 
     def _result(self, cmd: protocol.Command) -> dict[str, Any]:

@@ -27,7 +27,7 @@ from desktop.delivery import ACCEPTED, DUPLICATE, REJECTED, VERIFIED, DeliveryTr
 from desktop.errorlist import ErrorEntry, ErrorList
 from desktop.history import FILE_NAME, HistoryStore, RunRow
 from desktop.registry import AgentRegistry, AgentView
-from sync import protocol
+from sync import protocol, protocol_parse, signing
 from sync.errors import FerraSyncError
 from sync.pusher.publisher import Publisher
 from sync.pusher.subscriber import SUBSCRIBED, Subscriber, subscriber_from_settings
@@ -166,7 +166,7 @@ class Controller:
         self, command: str, params: protocol.Params = None, *, agent: str | None = None, auto: bool = False
     ) -> TrackedCommand:
         """Build (validated by the agent's own rules), track and publish a command."""
-        wire = protocol.build_command(
+        wire = protocol_parse.build_command(
             command, params, agent=agent, origin=self.origin, signing_key=self.settings.signing_key
         )
         with self._lock:
@@ -181,7 +181,7 @@ class Controller:
 
     def start_sync(self, modo: str, target: str, **fields: Any) -> TrackedCommand:
         """A `start` from the form; validation.InputError (nothing sent) on bad input."""
-        return self.send("start", validation.start_params(modo, target, **fields))
+        return self.send("start", validation.start_request(modo, target, **fields))
 
     def configure_autosync(self, enabled: bool, interval: int, target: str) -> TrackedCommand:
         return self.send("configure-auto-sync", protocol.AutoSyncParams(enabled, interval, target))
@@ -232,7 +232,7 @@ class Controller:
         """The event with VERIFIED set by us (whatever the sender wrote there): True/False with a signing key,
         None without one (nothing to check against: an unsigned setup reads as before)."""
         key = self.settings.signing_key
-        return {**data, VERIFIED: protocol.signature_valid(data, key) if key else None}
+        return {**data, VERIFIED: signing.signature_valid(data, key) if key else None}
 
     def ingest_ack(self, data: Mapping[str, Any]) -> None:
         data = self._checked(data)
@@ -248,7 +248,7 @@ class Controller:
 
     def ingest_status(self, data: Mapping[str, Any]) -> None:
         try:
-            status = self._checked(protocol.parse_status(data))
+            status = self._checked(protocol_parse.parse_status(data))
         except protocol.ProtocolError as exc:
             log.warning("ignored a malformed status: %s", exc.reason)
             return
@@ -271,7 +271,7 @@ class Controller:
     def ingest_report(self, data: Mapping[str, Any]) -> None:
         """The answer to an explain/reconcile; kept only for commands this window sent."""
         try:
-            report = self._checked(protocol.parse_report(data))
+            report = self._checked(protocol_parse.parse_report(data))
         except protocol.ProtocolError as exc:
             log.warning("ignored a malformed report: %s", exc.reason)
             return
@@ -300,7 +300,7 @@ class Controller:
     def ingest_command(self, data: Mapping[str, Any]) -> None:
         """A command another window (or Manager) sent: remembered so its run gets a mode and an author."""
         try:
-            command = protocol.parse_command(data, max_age_s=float("inf"), max_ahead_s=float("inf"))
+            command = protocol_parse.parse_command(data, max_age_s=float("inf"), max_ahead_s=float("inf"))
         except protocol.ProtocolError:
             return
         wire = command.to_wire()

@@ -30,9 +30,11 @@ from sync.detection_cache import MAX_AGE_S as RESCAN_DEFAULT_S
 from sync.errors import FerraSyncError
 from sync.journal import Journal
 from sync.manager import ManagerClient, ManagerError
+from sync.model import Mode, Phase, RunState
+from sync.request import StartRequest, StartRequestError
 from sync.runcontrol import Action, Killed, RemotePoller, RunControl
 from sync.runlock import RunLock
-from sync.runmodel import Counts, Progress, RunRequest, RunRequestError, RunSummary
+from sync.runmodel import Counts, Progress, RunSummary
 from sync.sender import (
     FINAL_PASS_DELAYS_S,
     FINAL_PASS_WAIT_S,
@@ -59,7 +61,7 @@ T = TypeVar("T")
 class Source(Protocol):
     """FerraWin as the engine sees it (implemented in sync/ferrawin/source.py)."""
 
-    def list_codes(self, *, anio: str | None = None, desde_codigo: str | None = None) -> list[str]: ...
+    def list_codes(self, *, year: int | None = None, desde_codigo: str | None = None) -> list[str]: ...
     def fingerprints(self) -> dict[str, Fingerprint]: ...
     def sin_obra(self) -> set[str]: ...
     def read_planillas(self, codes: list[str]) -> list[dict[str, Any]]: ...
@@ -113,8 +115,12 @@ class Engine:
             self._source_threads.append(cancel)  # interrupting a closed sqlite3 connection is not safe either
             cancel.start()
 
-    def run(self, request: RunRequest) -> RunSummary:
-        run = _Run(self, request)
+    def run(
+        self, request: StartRequest, *, request_id: str | None = None, resume_run_id: str | None = None
+    ) -> RunSummary:
+        """One run of `request`; with `resume_run_id`, that paused run continues with the request it was
+        started with (the journal's), and `request` is not used. `request_id` is the command that asked."""
+        run = _Run(self, request, request_id, resume_run_id)
         with RunLock(self.options.data_dir):
             try:
                 return run.execute()
@@ -144,10 +150,14 @@ def unexpected_error_message(exc: BaseException) -> str:
 class _Run:
     """The state of one run; lives only inside Engine.run."""
 
-    def __init__(self, engine: Engine, request: RunRequest) -> None:
+    def __init__(
+        self, engine: Engine, request: StartRequest, request_id: str | None, resume_run_id: str | None
+    ) -> None:
         self.e = engine
         self.request = request
-        self.run_id = request.resume_run_id or uuid.uuid4().hex[:12]
+        self.request_id = request_id
+        self.resume_run_id = resume_run_id
+        self.run_id = resume_run_id or uuid.uuid4().hex[:12]
         self.counts = Counts()
         self.started = time.monotonic()
         self.updates: set[str] = set()
@@ -158,56 +168,56 @@ class _Run:
     # -- flow --------------------------------------------------------------------------------------
 
     def execute(self) -> RunSummary:
-        self.report("starting", message="Iniciando sincronización")
+        self.report(Phase.STARTING, message="Iniciando sincronización")
         try:
-            request = self.request.validated() if not self.request.resume_run_id else self.request
             self.e._source_threads = []
             source = self.e._source = self.e.open_source()
             self.e.client.check_status()
-            codes, plan = self.plan(source, request)
+            codes, plan = self.plan(source, self.request)
+            request = self.request  # a resumed run's own request, read back from the journal
             if request.dry_run and self.e.options.dump_dir is not None:
                 self.dump_dry_run(source, codes)
             if request.dry_run:
-                return self.summary("dry-run", f"Se sincronizarían {len(codes)} planillas.", planned=codes, plan=plan)
+                message = f"Se sincronizarían {len(codes)} planillas."
+                return self.summary(RunState.COMPLETED, message, planned=codes, plan=plan, dry_run=True)
             if not codes:
-                return self.finish("completed", "No hay planillas para sincronizar.")
+                return self.finish(RunState.COMPLETED, "No hay planillas para sincronizar.")
             refusal = self.take_claim()
             if refusal:
-                return self.summary("refused", refusal)
+                return self.summary(RunState.REFUSED, refusal)
             return self.send_all(source, request, codes)
         except Killed:
             return self.finish(
-                "stopped", "Sincronización detenida a la fuerza; lo no confirmado se reenviará al reanudar."
+                RunState.STOPPED, "Sincronización detenida a la fuerza; lo no confirmado se reenviará al reanudar."
             )
-        except (RunRequestError, ManagerError, FerraSyncError) as exc:
-            return self.finish("failed", exc.message)
+        except (ManagerError, FerraSyncError) as exc:
+            return self.finish(RunState.FAILED, exc.message)
         except Exception as exc:  # a bug or an unforeseen driver error: a failed run, never a traceback
             log.exception("Run %s failed unexpectedly", self.run_id)
-            return self.finish("failed", unexpected_error_message(exc))
+            return self.finish(RunState.FAILED, unexpected_error_message(exc))
 
-    def plan(self, source: Source, request: RunRequest) -> tuple[list[str], Plan | None]:
-        if request.resume_run_id:
-            return self.plan_resume(request.resume_run_id), None
-        self.report("analysing", message="Analizando cambios en FerraWin...")
+    def plan(self, source: Source, request: StartRequest) -> tuple[list[str], Plan | None]:
+        if self.resume_run_id:
+            return self.plan_resume(self.resume_run_id), None
+        self.report(Phase.ANALYSING, message="Analizando cambios en FerraWin...")
         plan: Plan | None = None
-        if request.mode == "especifica":
-            assert request.codigo is not None
-            codes = [c for c in self.query(source.list_codes) if c == request.codigo]
+        if request.mode is Mode.ESPECIFICA:
+            codes = [c for c in self.query(source.list_codes) if c == request.code]
             if not codes:
-                raise RunRequestError(f"La planilla {request.codigo} no existe en FerraWin.")
-        elif request.mode in ("historico", "rebuild"):
-            codes = self.query(lambda: source.list_codes(anio=request.anio, desde_codigo=request.desde_codigo))
+                raise StartRequestError(f"La planilla {request.code} no existe en FerraWin.")
+        elif request.mode in (Mode.HISTORICO, Mode.REBUILD):
+            codes = self.query(lambda: source.list_codes(year=request.year, desde_codigo=request.from_code))
         else:
             manager = call_abandonable(self.e.client.existing_codes, self.e.control)
-            listing, fingerprints, sin_obra = self.detect(source, need_fingerprints=request.mode != "nuevas")
-            if request.desde_codigo:
-                listing = [c for c in listing if c <= request.desde_codigo]
-            plan = plan_incremental(listing, fingerprints, manager, sin_obra, nuevas_only=request.mode == "nuevas")
+            listing, fingerprints, sin_obra = self.detect(source, need_fingerprints=request.mode is not Mode.NUEVAS)
+            if request.from_code:
+                listing = [c for c in listing if c <= request.from_code]
+            plan = plan_incremental(listing, fingerprints, manager, sin_obra, nuevas_only=request.mode is Mode.NUEVAS)
             codes = plan.codes
             self.updates = set(plan.modificadas)
             self.counts.nuevas, self.counts.modificadas = len(plan.nuevas), len(plan.modificadas)
             if len(codes) > self.e.options.safety_limit and not request.force:
-                raise RunRequestError(
+                raise StartRequestError(
                     f"Se detectaron {len(codes)} planillas para sincronizar, más que el límite de seguridad "
                     f"({self.e.options.safety_limit}). No se ha enviado nada. Si es correcto, repita con «forzar» "
                     "(--force en la línea de órdenes)."
@@ -233,7 +243,7 @@ class _Run:
                 self.detection = "cache"
                 log.info("FerraWin unchanged since the scan of %s: detection from the cache", _stamp(snapshot.taken_at))
                 self.report(
-                    "analysing", message="FerraWin sin cambios desde el último análisis: se compara con Manager"
+                    Phase.ANALYSING, message="FerraWin sin cambios desde el último análisis: se compara con Manager"
                 )
                 return list(snapshot.listing), snapshot.fingerprints, set(snapshot.sin_obra)
         self.detection = "scan"
@@ -256,26 +266,26 @@ class _Run:
     def plan_resume(self, run_id: str) -> list[str]:
         record = self.e.journal.run(run_id)
         if record is None:
-            raise RunRequestError(f"No existe la sincronización {run_id} en el registro.")
-        if record.state not in ("paused", "stopped", "interrupted"):
-            raise RunRequestError(f"La sincronización {run_id} está «{record.state}»; solo se reanuda una pausada.")
-        self.request = RunRequest(**{**record.params, "resume_run_id": run_id, "request_id": record.request_id})
+            raise StartRequestError(f"No existe la sincronización {run_id} en el registro.")
+        if not RunState.parse(record.state).resumable:
+            raise StartRequestError(f"La sincronización {run_id} está «{record.state}»; solo se reanuda una pausada.")
+        self.request = StartRequest.from_params(record.params)
         counts = self.e.journal.code_counts(run_id)
         self.counts.done = counts.get("confirmed", 0) + counts.get("skipped", 0)
         self.counts.sent = counts.get("confirmed", 0)
         return self.e.journal.pending_codes(run_id)
 
-    def send_all(self, source: Source, request: RunRequest, codes: list[str]) -> RunSummary:
+    def send_all(self, source: Source, request: StartRequest, codes: list[str]) -> RunSummary:
         journal = self.e.journal
-        if request.resume_run_id:
-            journal.set_state(self.run_id, "sending")
+        if self.resume_run_id:
+            journal.set_state(self.run_id, RunState.SENDING)
             self.counts.total = self.counts.done + len(codes)
         else:
             journal.start_run(
                 self.run_id,
-                request_id=request.request_id,
+                request_id=self.request_id,
                 mode=request.mode,
-                params=request.params(),
+                params=request.to_params(),
                 target=request.target,
                 codes=codes,
             )
@@ -335,7 +345,7 @@ class _Run:
                 pending = Batch(codes=[], planillas=[], elements=0)
         if pending.codes:
             dump.write(source.encode_body(pending.planillas, modo))
-        self.report("done", message=f"Escritos {len(dump.written)} lotes en {self.e.options.dump_dir} (sin enviar)")
+        self.report(Phase.DONE, message=f"Escritos {len(dump.written)} lotes en {self.e.options.dump_dir} (sin enviar)")
 
     def batch_full(self, pending: Batch) -> bool:
         return len(pending.codes) >= self.e.options.batch_planillas or pending.elements >= self.e.options.batch_elements
@@ -420,13 +430,13 @@ class _Run:
             self.e.journal.mark_codes(self.run_id, [code], "skipped")
             self.counts.skipped += 1
             self.counts.done += 1
-            self.report("sending", code=code, message=f"OMITIDA {code}: sin obra válida en FerraWin")
+            self.report(Phase.SENDING, code=code, message=f"OMITIDA {code}: sin obra válida en FerraWin")
             return
         pending.codes.append(code)
         pending.planillas.append(planilla)
         pending.elements += len(planilla.get("elementos") or [])
         self.counts.done += 1
-        self.report("sending", code=code, info=_info(planilla), is_update=code in self.updates)
+        self.report(Phase.SENDING, code=code, info=_info(planilla), is_update=code in self.updates)
 
     def flush(self, pipeline: SendPipeline, batch: Batch, *, final: bool = False) -> None:
         """Post a batch (once if a pause/stop flush); a slot is freed first by recording the oldest outcome."""
@@ -463,10 +473,10 @@ class _Run:
             self.counts.batchesFailed += 1
             if not outcome.final:
                 self.failed.append(batch)
-            self.report("sending", message=f"Error en lote ({', '.join(batch.codes)}): {exc.message}")
+            self.report(Phase.SENDING, message=f"Error en lote ({', '.join(batch.codes)}): {exc.message}")
             return
         self.count(outcome.confirmed)  # already in the journal: the batch's thread recorded it
-        self.report("sending", message=f"Lote correcto: {len(batch.codes)} planillas")
+        self.report(Phase.SENDING, message=f"Lote correcto: {len(batch.codes)} planillas")
 
     def record(self, confirmed: list[tuple[Batch, dict[str, Any]]]) -> None:
         """Confirmed (sub-)batches into the journal, one transaction each (called on the batch's thread)."""
@@ -482,7 +492,7 @@ class _Run:
     def final_pass(self, sender: BatchSender) -> None:
         if not self.failed:
             return
-        self.report("sending", message=f"Pasada final: reintentando {len(self.failed)} lotes fallidos")
+        self.report(Phase.SENDING, message=f"Pasada final: reintentando {len(self.failed)} lotes fallidos")
         self.e.control.sleep(FINAL_PASS_WAIT_S * self.e.options.time_scale, wake_on_request=True)
         for batch in self.failed:
             if self.e.control.requested is not Action.CONTINUE:
@@ -530,9 +540,9 @@ class _Run:
     def halt(self, action: Action) -> RunSummary:
         if action is Action.PAUSE:
             return self.finish(
-                "paused", f"Pausado en {self.e.journal.run(self.run_id) and self.last_code()}. Use Reanudar."
+                RunState.PAUSED, f"Pausado en {self.e.journal.run(self.run_id) and self.last_code()}. Use Reanudar."
             )
-        return self.finish("stopped", "Sincronización detenida. Use Reanudar para continuar donde se quedó.")
+        return self.finish(RunState.STOPPED, "Sincronización detenida. Use Reanudar para continuar donde se quedó.")
 
     def complete(self) -> RunSummary:
         failed = self.e.journal.code_counts(self.run_id).get("failed", 0)
@@ -542,24 +552,28 @@ class _Run:
             f"Total: {c.total} | OK: {c.sent} | Errores: {failed} | Omitidas: {c.skipped} | "
             f"Lotes: {c.batchesOk} ✓ {c.batchesFailed} ✗ | Duración: {duration:.1f}s"
         )
-        return self.finish("completed", message)
+        return self.finish(RunState.COMPLETED, message)
 
-    def finish(self, state: str, message: str) -> RunSummary:
+    def finish(self, state: RunState, message: str) -> RunSummary:
         if self.e.journal.run(self.run_id) is not None:
             self.e.journal.set_state(
-                self.run_id, state, counts=self.counts.as_dict(), error=message if state == "failed" else ""
+                self.run_id, state, counts=self.counts.as_dict(), error=message if state is RunState.FAILED else ""
             )
-        if self.last_claim and state != "paused":
+        if self.last_claim and state is not RunState.PAUSED:
             self.release_claim()
-        phase = {"completed": "done", "failed": "failed"}.get(state, state)
-        self.report(phase, message=message)
+        self.report(state.wire[1], message=message)
         return self.summary(state, message)
 
     def summary(
-        self, state: str, message: str, planned: list[str] | None = None, plan: Plan | None = None
+        self,
+        state: RunState,
+        message: str,
+        planned: list[str] | None = None,
+        plan: Plan | None = None,
+        dry_run: bool = False,
     ) -> RunSummary:
         failed_codes: list[str] = []
-        if self.e.journal.run(self.run_id) is not None and state == "completed":
+        if self.e.journal.run(self.run_id) is not None and state is RunState.COMPLETED and not dry_run:
             failed_codes = self.e.journal.pending_codes(self.run_id)
         return RunSummary(
             run_id=self.run_id,
@@ -570,16 +584,17 @@ class _Run:
             failed_codes=failed_codes,
             planned=planned or [],
             reasons=plan.reasons if plan else {},
+            dry_run=dry_run,
         )
 
     def last_code(self) -> str:
         record = self.e.journal.run(self.run_id)
         return record.last_confirmed or "" if record else ""
 
-    def report(self, phase: str, **fields: Any) -> None:
+    def report(self, phase: Phase, **fields: Any) -> None:
         elapsed = time.monotonic() - self.started
         eta = None
-        if phase == "sending" and self.counts.done and self.counts.total:
+        if phase is Phase.SENDING and self.counts.done and self.counts.total:
             eta = elapsed / self.counts.done * (self.counts.total - self.counts.done)
         self.e.on_progress(Progress(self.run_id, phase, self.counts, elapsed_s=elapsed, eta_s=eta, **fields))
 

@@ -9,14 +9,15 @@ import argparse
 import json
 from pathlib import Path
 
-from sync import codes
+from sync.codes import normalise_code
 from sync.config import Settings, load_settings
 from sync.errors import ConfigError
 from sync.explain import Explanation, explain, explanation_lines
 from sync.journal import Journal
+from sync.model import Target
 from sync.reconcile import CHANGING_NOTE, Reconciliation, classify, read_ferrawin, summary_lines
+from sync.request import parse_target
 from sync.run_cli import JOURNAL_NAME, manager_client
-from sync.runmodel import TARGETS, RunRequestError
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -31,29 +32,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--target", default="production", help=f"{' o '.join(TARGETS)} (por defecto production)")
+    p.add_argument("--target", default="production", help=f"{' o '.join(Target)} (por defecto production)")
     p.add_argument("--json", action="store_true", help="imprime un objeto JSON")
     p.add_argument("--ferrawin", metavar="URL", help="base de datos FerraWin (anula FERRAWIN_URL)")
-
-
-def checked_target(target: str) -> str:
-    if target not in TARGETS:
-        raise RunRequestError(f"Destino desconocido {target!r}: use production o local.")
-    return target
-
-
-def checked_code(text: str) -> str:
-    code = codes.parse_user_code(text)
-    if code is None:
-        raise ConfigError(f"Código de planilla no válido {text!r}: use AAAA-NNNNNN, por ejemplo 2026-000886")
-    return code
 
 
 def explain_planilla(settings: Settings, target: str, codigo: str) -> Explanation:
     """One planilla explained (codigo already padded): FerraWin, Manager, the run's decision, the journal."""
     from sync.ferrawin.source import open_source
 
-    client = manager_client(settings, checked_target(target))
+    client = manager_client(settings, parse_target(target))
     source = open_source(settings.ferrawin_database())
     journal = Journal(settings.home / JOURNAL_NAME)
     try:
@@ -68,7 +56,7 @@ def reconcile_all(settings: Settings, target: str) -> Reconciliation:
     """Every planilla of both sides sorted; nothing is sent nor locked."""
     from sync.ferrawin.source import open_source
 
-    client = manager_client(settings, checked_target(target))
+    client = manager_client(settings, parse_target(target))
     source = open_source(settings.ferrawin_database())
     try:
         manager = client.existing_codes()
@@ -83,8 +71,8 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def explain_command(args: argparse.Namespace) -> int:
-    codigo = checked_code(args.codigo)
-    target = checked_target(args.target)
+    codigo = normalise_code(args.codigo)
+    target = parse_target(args.target)
     result = explain_planilla(_settings(args), target, codigo)
     if args.json:
         print(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
@@ -95,7 +83,7 @@ def explain_command(args: argparse.Namespace) -> int:
 
 
 def reconcile_command(args: argparse.Namespace) -> int:
-    target = checked_target(args.target)
+    target = parse_target(args.target)
     result = reconcile_all(_settings(args), target)
     if args.csv:
         path = Path(args.csv)
