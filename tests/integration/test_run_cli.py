@@ -62,11 +62,11 @@ def env(ferrawin: str, manager_stub: Any, tmp_path: Path) -> dict[str, str]:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--modo", "todo"], "Modo desconocido 'todo'"),
-        (["--target", "staging"], "Destino desconocido 'staging'"),
+        (["--modo", "todo"], "Modo desconocido: 'todo'"),
+        (["--target", "staging"], "Destino desconocido: 'staging'"),
         (["--modo", "especifica", "--codigo", "20X6-1"], "Código de planilla no válido: '20X6-1'"),
         (["--modo", "especifica"], "necesita el código de la planilla"),
-        (["--modo", "historico", "--anio", "20x5"], "necesita un año de 4 cifras"),
+        (["--modo", "historico", "--anio", "20x5"], "Año no válido: '20x5'"),
         (["--modo", "historico"], "necesita un año de 4 cifras"),
         (["--desde-codigo", "ayer"], "Código de planilla no válido: 'ayer'"),
         (["--safety-limit", "muchas"], "--safety-limit: se esperaba un número de planillas mayor que 0"),
