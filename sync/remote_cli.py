@@ -27,7 +27,7 @@ from typing import Any, TextIO
 
 from sync import protocol, protocol_parse
 from sync.errors import FerraSyncError
-from sync.model import CommandName, Mode, Target
+from sync.model import AUTOSYNC_MAX_MINUTES, AUTOSYNC_MIN_MINUTES, CommandName, Mode, Target
 from sync.pusher.publisher import Publisher, PublishError
 from sync.pusher.subscriber import FAILED, Subscriber, subscriber_from_settings
 from sync.request import StartRequest, StartRequestError
@@ -60,7 +60,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     onoff = p.add_mutually_exclusive_group()
     onoff.add_argument("--enable", dest="enabled", action="store_true", default=None, help="auto-sync activado")
     onoff.add_argument("--disable", dest="enabled", action="store_false", help="auto-sync desactivado")
-    p.add_argument("--interval", type=int, help="configure-auto-sync: minutos entre sincronizaciones (2–1440)")
+    minutes = f"{AUTOSYNC_MIN_MINUTES}–{AUTOSYNC_MAX_MINUTES}"
+    p.add_argument("--interval", type=int, help=f"configure-auto-sync: minutos entre sincronizaciones ({minutes})")
     p.add_argument("--agent", help="id del agente destino (por defecto: el agente activo)")
     p.add_argument("--request-id", help="reintenta un comando no entregado con el mismo requestId")
     p.add_argument("--wait", action="store_true", help="sigue el estado hasta el final")
