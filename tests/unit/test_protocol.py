@@ -351,3 +351,23 @@ def test_a_start_with_command_line_only_fields_is_never_sent() -> None:
     for request in (StartRequest(limit=5), StartRequest(dry_run=True)):
         with pytest.raises(ValueError, match="command-line only"):
             build_command("start", request, timestamp=NOW)
+
+
+@pytest.mark.parametrize(
+    ("request_", "params"),
+    [
+        (StartRequest(), {"modo": "incremental", "target": "production"}),
+        (StartRequest(Mode.NUEVAS, Target.LOCAL), {"modo": "nuevas", "target": "local"}),
+        (StartRequest(Mode.HISTORICO, year=2024, from_code="2024-000012", force=True),
+         {"modo": "historico", "target": "production", "anio": 2024, "desde_codigo": "2024-000012", "force": True}),
+        (StartRequest(Mode.ESPECIFICA, code="2026-000886"),
+         {"modo": "especifica", "target": "production", "codigo_especifico": "2026-000886"}),
+        (StartRequest(Mode.REBUILD), {"modo": "rebuild", "target": "production"}),
+    ],
+)
+def test_a_start_request_travels_as_the_same_wire_keys_and_comes_back_equal(
+    request_: StartRequest, params: dict[str, Any]
+) -> None:
+    wire = build_command("start", request_, timestamp=NOW, request_id=RID)
+    assert json.dumps(wire["params"]) == json.dumps(params)  # keys, order and value types as before
+    assert parse(json.dumps(wire)).params == request_
