@@ -184,7 +184,7 @@ class Controller:
         return self.send("start", validation.start_request(modo, target, **fields))
 
     def configure_autosync(self, enabled: bool, interval: int, target: str) -> TrackedCommand:
-        return self.send("configure-auto-sync", protocol.AutoSyncParams(enabled, interval, target))
+        return self.send("configure-auto-sync", protocol.AutoSyncParams(enabled, interval, validation.target(target)))
 
     def retry(self, request_id: str) -> TrackedCommand:
         """Send the same command again with the same requestId: an agent that got it answers `duplicate`."""
@@ -288,10 +288,10 @@ class Controller:
 
     def explain(self, codigo: str, target: str) -> TrackedCommand:
         """Ask the active agent about one planilla; validation.InputError (nothing sent) on a bad code."""
-        return self.send("explain", protocol.ExplainParams(validation.planilla_code(codigo), target))
+        return self.send("explain", protocol.ExplainParams(validation.planilla_code(codigo), validation.target(target)))
 
     def reconcile(self, target: str) -> TrackedCommand:
-        return self.send("reconcile", protocol.ReconcileParams(target))
+        return self.send("reconcile", protocol.ReconcileParams(validation.target(target)))
 
     def report_for(self, request_id: str) -> dict[str, Any] | None:
         with self._lock:

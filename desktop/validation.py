@@ -10,7 +10,8 @@ from __future__ import annotations
 from desktop import strings
 from sync.codes import CodeError, normalise_code
 from sync.errors import FerraSyncError
-from sync.request import StartRequest, StartRequestError, parse_year
+from sync.model import Target
+from sync.request import StartRequest, StartRequestError, parse_target, parse_year
 
 
 class InputError(FerraSyncError):
@@ -35,6 +36,14 @@ def year(text: str | int) -> int:
     if value is None:
         raise InputError(strings.YEAR_BAD)
     return value
+
+
+def target(text: str) -> Target:
+    """The Manager a command is for (the form's choice, always one of them; the request's sentence otherwise)."""
+    try:
+        return parse_target(text)
+    except StartRequestError as exc:
+        raise InputError(exc.message) from None
 
 
 def start_request(

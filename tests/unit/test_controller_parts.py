@@ -12,7 +12,7 @@ from desktop.delivery import DeliveryTracker
 from desktop.errorlist import ErrorList, classify
 from desktop.history import HistoryStore
 from desktop.registry import AgentRegistry
-from desktop.validation import InputError, planilla_code, start_request, year
+from desktop.validation import InputError, planilla_code, start_request, target, year
 from sync import protocol, protocol_parse
 from sync.model import Mode, Target
 from sync.request import StartRequest
@@ -38,6 +38,9 @@ def test_years_and_start_params() -> None:
         start_request("especifica", "production", codigo="x")
     with pytest.raises(InputError, match="Modo desconocido"):  # the request's own rule, in its own words
         start_request("todo", "production")
+    assert target("local") is Target.LOCAL
+    with pytest.raises(InputError, match="Destino desconocido"):
+        target("staging")
 
 
 def test_liveness_presence_or_a_recent_status() -> None:
