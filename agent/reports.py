@@ -54,13 +54,13 @@ class ReportWorker:
         try:
             outbox.put(protocol.EVENT_REPORT, protocol_encode.encode_report(report, svc.settings.signing_key))
         except protocol.PayloadTooLarge as exc:
-            outbox.put(protocol.EVENT_REPORT, protocol_encode.encode_report(self._error(cmd, exc.reason),
-                                                                     svc.settings.signing_key))  # fmt: skip
+            error = self._error(cmd, exc.reason)
+            outbox.put(protocol.EVENT_REPORT, protocol_encode.encode_report(error, svc.settings.signing_key))
 
     def _error(self, cmd: protocol.Command, message: str) -> dict[str, Any]:
         svc = self.svc
         return protocol_encode.build_report(cmd.request_id, cmd.command, agent=svc.agent_id, hostname=svc.hostname,
-                                     error=message)  # fmt: skip
+                                            error=message)  # fmt: skip
 
     def _result(self, cmd: protocol.Command) -> dict[str, Any]:
         from sync.reconcile_cli import explain_planilla, reconcile_all
