@@ -94,10 +94,8 @@ def parse_command(
     require_signature: bool = False,
 ) -> Command:
     """Validate a `sync.command`; raises ProtocolError with the reason (and the requestId when known)."""
-    if (
-        isinstance(data, str | bytes)
-        and len(data if isinstance(data, bytes) else data.encode("utf-8")) > MAX_EVENT_BYTES
-    ):
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    if isinstance(raw, bytes) and len(raw) > MAX_EVENT_BYTES:
         raise PayloadTooLarge(f"el comando supera el límite de {MAX_EVENT_BYTES} bytes de Pusher")
     obj = decode_data(data, "el comando")
     request_id = parse_request_id(obj.get("requestId"))
@@ -301,9 +299,7 @@ def _code(value: Any) -> str | None:
 
 
 def _year(value: Any, name: str) -> int | None:
-    if isinstance(value, bool):  # JSON true is not 1
-        raise ProtocolError(f"{name} debe ser un año (AAAA)")
-    return _field(name, parse_year, value)
+    return _field(name, parse_year, value)  # JSON true is not a year: parse_year refuses booleans
 
 
 def _target(value: Any) -> Target:

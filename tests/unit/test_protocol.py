@@ -115,7 +115,7 @@ def test_agent_and_origin() -> None:
         (cmd(params={"modo": "historico"}), "El modo histórico necesita un año"),
         (cmd(params={"modo": "historico", "anio": "25"}), "anio: Año no válido"),
         (cmd(params={"modo": "historico", "anio": 3025}), "anio: Año no válido"),
-        (cmd(params={"modo": "historico", "anio": True}), "anio debe ser un año"),
+        (cmd(params={"modo": "historico", "anio": True}), "anio: Año no válido: 'True'"),
         (cmd(params={"modo": "incremental", "anio": 2025}), "El año solo se usa con el modo histórico"),
         (cmd(params={"modo": "especifica"}), "El modo especifica necesita el código"),
         (cmd(params={"modo": "especifica", "codigo_especifico": "2026-1234567"}), "codigo_especifico: Código"),
