@@ -20,14 +20,14 @@ from agent.presence import PresenceWiring
 from agent.publishing import StatusPublisher
 from agent.reports import ReportWorker
 from agent.runs import RunSupervisor, who
-from sync import protocol
+from sync import protocol, protocol_parse, signing
 from sync.config.model import Settings
 from sync.config.saving import save_settings
 from sync.errors import FerraSyncError
 from sync.journal import Journal
-from sync.model import CommandName, RunState
+from sync.model import AckResult, CommandName, RunState
+from sync.request import StartRequest
 from sync.runcontrol import Action
-from sync.runmodel import RunRequest
 
 log = logging.getLogger("ferrasync.agent")
 
@@ -64,7 +64,7 @@ class CommandHandler:
         """Validate, decide whether this agent answers, dedupe, execute, ack. None = not ours (silent)."""
         journal, publisher = self.journal(), self.publisher
         try:
-            cmd = protocol.parse_command(
+            cmd = protocol_parse.parse_command(
                 data,
                 signing_key=None if local else self.settings.signing_key,
                 require_signature=self.require_signature and not local,
@@ -111,7 +111,7 @@ class CommandHandler:
     def _reject_invalid(self, data: Any, exc: protocol.ProtocolError, local: bool) -> protocol.Ack | None:
         raw: dict[str, Any] = {}
         with contextlib.suppress(protocol.ProtocolError):
-            raw = protocol.decode_data(data)
+            raw = protocol_parse.decode_data(data)
         target = raw.get("agent") if isinstance(raw.get("agent"), str) else None
         if not self._answers(str(raw.get("command")), target, local):
             return None
@@ -124,11 +124,11 @@ class CommandHandler:
             return publisher.send_ack(exc.request_id, "duplicate", strings.DUPLICATE.format(outcome=prior.outcome))
         # Only an authenticated command may take a requestId in the journal: else anyone could poison the id
         # a control window's «Reintentar» reuses. An unauthenticated one is simply refused again if resent.
-        if local or protocol.signature_valid(raw, self.settings.signing_key):
+        if local or signing.signature_valid(raw, self.settings.signing_key):
             journal.record_command(exc.request_id, str(raw.get("command") or "?")[:40], "rejected", exc.reason)
         return publisher.send_ack(exc.request_id, "rejected", exc.reason)
 
-    def _execute(self, cmd: protocol.Command, origin: Origin, addressed: bool) -> tuple[protocol.Result, str | None]:
+    def _execute(self, cmd: protocol.Command, origin: Origin, addressed: bool) -> tuple[AckResult | str, str | None]:
         """`addressed`: a signed command naming this agent; presence never makes it refuse one (a forged member
         could otherwise keep every agent in reserve)."""
         runs = self.runs
@@ -155,12 +155,8 @@ class CommandHandler:
         reason = (None if addressed else self.presence.standby_reason()) or self.runs.busy_reason()
         if reason:
             return reason
-        p = cmd.params
-        assert isinstance(p, protocol.StartParams)
-        request = RunRequest(mode=p.modo, target=p.target, anio=str(p.anio) if p.anio else None,
-                             codigo=p.codigo_especifico, desde_codigo=p.desde_codigo, force=p.force,
-                             request_id=cmd.request_id)  # fmt: skip
-        return self.runs.start(request, cmd.request_id, origin)
+        assert isinstance(cmd.params, StartRequest)
+        return self.runs.start(cmd.params, cmd.request_id, origin)
 
     def _resume(self, cmd: protocol.Command, origin: Origin, addressed: bool) -> str | None:
         reason = (None if addressed else self.presence.standby_reason()) or self.runs.busy_reason()
@@ -169,9 +165,7 @@ class CommandHandler:
         record = self.journal().last_resumable()
         if record is None:
             return strings.NOTHING_TO_RESUME
-        request = RunRequest(mode=record.mode, target=record.target, anio=record.params.get("anio"),
-                             codigo=record.params.get("codigo"), request_id=record.request_id,
-                             resume_run_id=record.run_id)  # fmt: skip
+        request = StartRequest.from_params(record.params)
         return self.runs.start(request, cmd.request_id, origin, record=record)
 
     def _autosync(self, cmd: protocol.Command, origin: Origin) -> str | None:

@@ -18,9 +18,9 @@ from typing import Protocol
 from agent.files import DataFiles
 from agent.outbox import ManagerReporter, PusherOutbox
 from agent.snapshot import AgentSnapshot
-from sync import __version__, protocol
+from sync import __version__, protocol, protocol_encode, signing
 from sync.config.model import Settings
-from sync.model import HEARTBEAT_S, Role
+from sync.model import HEARTBEAT_S, AckResult, Role, RunState
 
 log = logging.getLogger("ferrasync.agent")
 
@@ -110,7 +110,8 @@ class StatusPublisher:
         self.dirty = False
         if self.outbox is not None:
             try:
-                self.outbox.put(protocol.EVENT_STATUS, protocol.encode_status(status, self.settings.signing_key))
+                encoded = protocol_encode.encode_status(status, self.settings.signing_key)
+                self.outbox.put(protocol.EVENT_STATUS, encoded)
             except protocol.PayloadTooLarge as exc:
                 log.error("Status not published: %s", exc.reason)
         self.write_listener_status()
@@ -123,7 +124,7 @@ class StatusPublisher:
         status = self.source.build_status()
         # Only the active agent reports to Manager: a standby's "idle" would overwrite the real status.
         if status.role == Role.ACTIVE:
-            self.reporter.post(protocol.manager_status_body(status))
+            self.reporter.post(protocol_encode.manager_status_body(status))
 
     def tick(self, running: bool) -> None:
         now = time.monotonic()
@@ -141,7 +142,7 @@ class StatusPublisher:
         self._last_listener_status = time.monotonic()
         snap, now = self.source.snapshot(), protocol.iso_utc(protocol.now_utc())
         self.files.write_status({
-            "state": snap.state, "role": snap.role, "status": protocol.wire_state(snap.state)[0],
+            "state": snap.state, "role": snap.role, "status": RunState.parse(snap.state).wire[0],
             "connection": snap.connection, "progress": snap.progress_text or None, "message": snap.message,
             "run_id": snap.run_id, "hostname": self.hostname, "agent": self.agent_id, "pid": os.getpid(),
             "version": __version__, "active_agent": snap.active_agent, "legacy_listener": snap.legacy_listener,
@@ -150,14 +151,14 @@ class StatusPublisher:
 
     # -- acks --------------------------------------------------------------------------------------
 
-    def ack(self, request_id: str, result: protocol.Result, reason: str | None) -> protocol.Ack:
+    def ack(self, request_id: str, result: AckResult | str, reason: str | None) -> protocol.Ack:
         return protocol.build_ack(request_id, result, agent=self.agent_id, hostname=self.hostname, reason=reason)
 
-    def send_ack(self, request_id: str, result: protocol.Result, reason: str | None) -> protocol.Ack:
+    def send_ack(self, request_id: str, result: AckResult | str, reason: str | None) -> protocol.Ack:
         ack = self.ack(request_id, result, reason)
         if self.outbox is not None:
-            signed = protocol.sign_event(ack.to_wire(), self.settings.signing_key)  # a window tells forgeries
-            self.outbox.put(protocol.EVENT_ACK, protocol.encode_event(signed, "la confirmación"))
+            signed = signing.sign_event(ack.to_wire(), self.settings.signing_key)  # a window tells forgeries
+            self.outbox.put(protocol.EVENT_ACK, protocol_encode.encode_event(signed, "la confirmación"))
         if result != "accepted":
             log.info("Ack %s %s: %s", result, request_id, reason)
         return ack

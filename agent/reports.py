@@ -15,7 +15,7 @@ from typing import Any
 
 from agent import strings
 from agent.outbox import PusherOutbox
-from sync import protocol
+from sync import protocol, protocol_encode
 from sync.config.model import Settings
 from sync.errors import FerraSyncError
 
@@ -42,8 +42,8 @@ class ReportWorker:
 
     def _answer(self, cmd: protocol.Command) -> None:
         try:
-            report = protocol.build_report(cmd.request_id, cmd.command, agent=self.agent_id, hostname=self.hostname,
-                                           result=self._result(cmd))  # fmt: skip
+            report = protocol_encode.build_report(cmd.request_id, cmd.command, agent=self.agent_id,
+                                                  hostname=self.hostname, result=self._result(cmd))  # fmt: skip
         except FerraSyncError as exc:
             report = self._error(cmd, exc.message)
         except Exception as exc:  # reported, never silent: the window is waiting for an answer
@@ -53,13 +53,13 @@ class ReportWorker:
         if outbox is None:
             return
         try:
-            outbox.put(protocol.EVENT_REPORT, protocol.encode_report(report, key))
+            outbox.put(protocol.EVENT_REPORT, protocol_encode.encode_report(report, key))
         except protocol.PayloadTooLarge as exc:
-            outbox.put(protocol.EVENT_REPORT, protocol.encode_report(self._error(cmd, exc.reason), key))
+            outbox.put(protocol.EVENT_REPORT, protocol_encode.encode_report(self._error(cmd, exc.reason), key))
 
     def _error(self, cmd: protocol.Command, message: str) -> dict[str, Any]:
-        return protocol.build_report(cmd.request_id, cmd.command, agent=self.agent_id, hostname=self.hostname,
-                                     error=message)  # fmt: skip
+        return protocol_encode.build_report(cmd.request_id, cmd.command, agent=self.agent_id,
+                                            hostname=self.hostname, error=message)  # fmt: skip
 
     def _result(self, cmd: protocol.Command) -> dict[str, Any]:
         from sync.lookups import explain_planilla, reconcile_all

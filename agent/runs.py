@@ -25,9 +25,10 @@ from sync.engine import Engine
 from sync.errors import FerraSyncError
 from sync.journal import Journal, RunRecord
 from sync.model import RunState
+from sync.request import StartRequest
 from sync.runcontrol import Action
 from sync.runlock import RunLock
-from sync.runmodel import Counts, Progress, RunRequest, RunSummary
+from sync.runmodel import Counts, Progress, RunSummary
 
 log = logging.getLogger("ferrasync.agent")
 runlog = logging.getLogger("ferrasync.run")
@@ -124,9 +125,10 @@ class RunSupervisor:
     # -- start -------------------------------------------------------------------------------------
 
     def start(
-        self, request: RunRequest, request_id: str, origin: dict[str, Any] | None, record: RunRecord | None = None
+        self, request: StartRequest, request_id: str, origin: dict[str, Any] | None, record: RunRecord | None = None
     ) -> str | None:
-        """Launch a run; returns why not (another process holds the run lock, settings unusable) or None."""
+        """Launch a run (with `record`, resume that journal run); returns why not (another process holds the
+        run lock, settings unusable) or None."""
         from sync.runlock import RunLockBusy
         from sync.runsetup import build_engine
 
@@ -153,21 +155,24 @@ class RunSupervisor:
         self.pause.set(False)
         self.files.write_pid(SYNC_PID)
         self.set_state(RunState.STARTING, strings.STARTING)
-        runlog.info("Run %s: %s → %s (%s)", "resume " + str(request.resume_run_id) if request.resume_run_id
-                    else request.mode, request.target, who(origin, False), request_id)  # fmt: skip
-        self.worker = self.start_worker(lambda: self._work(engine, request, token))
+        resume_run_id = record.run_id if record else None
+        runlog.info("Run %s: %s → %s (%s)", f"resume {resume_run_id}" if resume_run_id else request.mode,
+                    request.target, who(origin, False), request_id)  # fmt: skip
+        self.worker = self.start_worker(lambda: self._work(engine, request, request_id, resume_run_id, token))
         return None
 
-    def _work(self, engine: Engine, request: RunRequest, token: int) -> None:
+    def _work(
+        self, engine: Engine, request: StartRequest, request_id: str, resume_run_id: str | None, token: int
+    ) -> None:
         """Runs in the worker: the engine, then the summary handed back to the service thread."""
         try:
-            summary = engine.run(request)
+            summary = engine.run(request, request_id=request_id, resume_run_id=resume_run_id)
         except FerraSyncError as exc:
-            summary = RunSummary(run_id=request.resume_run_id or "", state="failed", counts=Counts(),
+            summary = RunSummary(run_id=resume_run_id or "", state=RunState.FAILED, counts=Counts(),
                                  message=exc.message)  # fmt: skip
         except Exception as exc:  # never leave the agent believing a run is still going
             runlog.exception("Run crashed")
-            summary = RunSummary(run_id=request.resume_run_id or "", state="failed", counts=Counts(),
+            summary = RunSummary(run_id=resume_run_id or "", state=RunState.FAILED, counts=Counts(),
                                  message=f"error interno ({type(exc).__name__}); revise el registro")  # fmt: skip
         self.post(RunEnded(token, summary))
 

@@ -9,7 +9,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from sync.journal import RunRecord
-from sync.runmodel import Counts, Progress, RunRequest
+from sync.request import StartRequest
+from sync.runmodel import Counts, Progress
 
 
 class WorkerHandle(Protocol):
@@ -84,15 +85,17 @@ def year_label(mode: str | None, anio: str | None = None, codigo: str | None = N
 
 
 def view_for_request(
-    request: RunRequest, request_id: str | None, origin: dict[str, str | None] | None, started_at: str
+    request: StartRequest, request_id: str | None, origin: dict[str, str | None] | None, started_at: str
 ) -> RunView:
+    """A new run's view, before the engine has given it an id."""
+    year = None if request.year is None else str(request.year)  # the status's `year` is text
     return RunView(
-        run_id=request.resume_run_id,
+        run_id=None,
         request_id=request_id,
         origin=origin,
         mode=request.mode,
         target=request.target,
-        year=year_label(request.mode, request.anio, request.codigo),
+        year=year_label(request.mode, year, request.code),
         started_at=started_at,
         started_mono=time.monotonic(),
     )

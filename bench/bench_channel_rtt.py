@@ -25,10 +25,12 @@ from typing import Any
 import requests
 import websocket
 
-from sync import protocol
+from sync import protocol, protocol_encode, protocol_parse
+from sync.model import Mode
 from sync.pusher import auth
 from sync.pusher.publisher import Publisher
 from sync.pusher.subscriber import Endpoint, Subscriber
+from sync.request import StartRequest
 
 APP_ID, KEY, SECRET = "777001", "benchkey", "benchsecret"
 RAW_CHANNEL = "private-bench-raw"
@@ -113,7 +115,7 @@ def agent_main(port: int, mode: str) -> None:
         def on_ours(channel: str, event: str, data: Any) -> None:
             if event != protocol.EVENT_COMMAND:
                 return
-            command = protocol.parse_command(data)
+            command = protocol_parse.parse_command(data)
             ack = protocol.build_ack(command.request_id, "accepted", agent="BENCH", hostname="bench")
             pub.trigger(protocol.CHANNEL, protocol.EVENT_ACK, ack.to_wire(), socket_id=sub.socket_id)
             sent[command.request_id] = time.monotonic()
@@ -121,7 +123,7 @@ def agent_main(port: int, mode: str) -> None:
                 "sending", agent="BENCH", hostname="bench", version="bench", request_id=command.request_id,
                 progress="1/2", year="2025",
             )  # fmt: skip
-            text = protocol.encode_status(status)
+            text = protocol_encode.encode_status(status)
             pub.trigger(protocol.CHANNEL, protocol.EVENT_STATUS, text, socket_id=sub.socket_id)
 
         sub = Subscriber(
@@ -170,12 +172,12 @@ class OursSender:
 
     def _on_event(self, channel: str, event: str, data: Any) -> None:
         if event == protocol.EVENT_ACK:
-            self.waiter.got(self.waiter.acks, protocol.parse_ack(data).request_id)
+            self.waiter.got(self.waiter.acks, protocol_parse.parse_ack(data).request_id)
         elif event == protocol.EVENT_STATUS:
-            self.waiter.got(self.waiter.statuses, str(protocol.parse_status(data)["requestId"]))
+            self.waiter.got(self.waiter.statuses, str(protocol_parse.parse_status(data)["requestId"]))
 
     def one(self) -> tuple[str, float]:
-        wire = protocol.build_command("start", protocol.StartParams(modo="historico", anio=2025))
+        wire = protocol_parse.build_command("start", StartRequest(Mode.HISTORICO, year=2025))
         started = time.monotonic()
         self.pub.trigger(protocol.CHANNEL, protocol.EVENT_COMMAND, wire, socket_id=self.sub.socket_id)
         rid = str(wire["requestId"])

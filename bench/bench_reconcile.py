@@ -33,8 +33,9 @@ from bench_sync import Bench, database, start_stub  # noqa: E402
 
 from sync.explain import explain  # noqa: E402
 from sync.ferrawin.source import open_source  # noqa: E402
+from sync.model import Mode  # noqa: E402
 from sync.reconcile import Reconciliation, classify, read_ferrawin  # noqa: E402
-from sync.runmodel import RunRequest  # noqa: E402
+from sync.request import StartRequest  # noqa: E402
 
 LIMIT_RATIO = 1.5
 EXPLAIN_LIMIT_S = 1.0
@@ -77,11 +78,11 @@ def main() -> int:
             stub, stub_url = start_stub(home)
             try:
                 b = Bench(db_url, stub_url, stub, home)
-                summary, seconds, _ = b.timed(b.engine(in_flight=2), RunRequest(mode="rebuild"))
+                summary, seconds, _ = b.timed(b.engine(in_flight=2), StartRequest(Mode.REBUILD))
                 print(f"rebuild: {summary.counts.sent:,} planillas into the stub in {seconds:.0f} s")
 
                 def cycle() -> float:
-                    run, took, _ = b.timed(b.engine(), RunRequest())
+                    run, took, _ = b.timed(b.engine(), StartRequest())
                     if run.counts.total:
                         raise RuntimeError(f"a no-change cycle planned {run.counts.total} planillas")
                     return took

@@ -56,7 +56,8 @@ from sync.ferrawin.source import open_source  # noqa: E402
 from sync.ferrawin.urls import parse_database_url  # noqa: E402
 from sync.journal import Journal  # noqa: E402
 from sync.manager import ManagerClient  # noqa: E402
-from sync.runmodel import RunRequest, RunSummary  # noqa: E402
+from sync.request import StartRequest  # noqa: E402
+from sync.runmodel import RunSummary  # noqa: E402
 
 ADMIN = os.environ.get("FERRASYNC_BENCH_PG", "postgresql://ferrasync:ferrasync@127.0.0.1:5432/postgres")
 TOKEN = "bench-token"
@@ -162,7 +163,7 @@ class Bench:
                                 batches_in_flight=in_flight)  # fmt: skip
         return Engine(lambda: open_source(url), client, self.journal, options)
 
-    def timed(self, engine: Engine, request: RunRequest) -> tuple[RunSummary, float, float]:
+    def timed(self, engine: Engine, request: StartRequest) -> tuple[RunSummary, float, float]:
         """(summary, seconds, stub CPU seconds during the run); the bench process's CPU in self.own_cpu."""
         cpu = self.stub.cpu()
         own = _own_cpu()
@@ -199,7 +200,7 @@ def historico(b: Bench, year: str, sample: int, label: str, db_url: str | None =
           f"{per:.2f} queries per planilla (+{base.run_queries} per run): {kinds}")
     for depth in in_flight:
         summary, seconds, stub_cpu = b.timed(b.engine(db_url=db_url, stub_url=stub_url, in_flight=depth),
-                                             RunRequest(mode="historico", anio=year))  # fmt: skip
+                                             StartRequest.parse(mode="historico", year=year))  # fmt: skip
         c = summary.counts
         rate = c.done / seconds
         base_seconds = base.run_seconds + c.done * per_planilla_s
@@ -237,7 +238,7 @@ def incremental(b: Bench, label: str, db_url: str | None = None, stub_url: str |
     url = db_url or b.db_url
 
     def engine_cycle(cache: bool) -> float:
-        summary, seconds, _ = b.timed(b.engine(cache=cache, db_url=db_url, stub_url=stub_url), RunRequest())
+        summary, seconds, _ = b.timed(b.engine(cache=cache, db_url=db_url, stub_url=stub_url), StartRequest())
         if summary.counts.total:
             raise RuntimeError(f"a no-change cycle planned {summary.counts.total} planillas")
         return seconds

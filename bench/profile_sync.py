@@ -33,7 +33,7 @@ import bench_sync  # noqa: E402
 
 from sync import journal, manager, sender  # noqa: E402
 from sync.ferrawin import payload, source  # noqa: E402
-from sync.runmodel import RunRequest  # noqa: E402
+from sync.request import StartRequest  # noqa: E402
 
 CPU: collections.Counter[str] = collections.Counter()
 WALL: collections.Counter[str] = collections.Counter()
@@ -93,7 +93,7 @@ def main() -> int:
                 b = bench_sync.Bench(db_url, stub_url, stub, home)
                 before = resource.getrusage(resource.RUSAGE_SELF)
                 summary, seconds, stub_cpu = b.timed(b.engine(in_flight=args.in_flight),
-                                                     RunRequest(mode="historico", anio=args.year))  # fmt: skip
+                                                     StartRequest.parse(mode="historico", year=args.year))  # fmt: skip
                 after = resource.getrusage(resource.RUSAGE_SELF)
             finally:
                 stub.stop()

@@ -31,12 +31,13 @@ from desktop.delivery import ACCEPTED, DUPLICATE, REJECTED, VERIFIED, DeliveryTr
 from desktop.errorlist import ErrorEntry, ErrorList
 from desktop.history import FILE_NAME, HistoryStore, RunRow
 from desktop.registry import AgentRegistry, AgentView
-from sync import protocol
+from sync import protocol, protocol_parse, signing
 from sync.config.model import Settings
 from sync.errors import FerraSyncError
 from sync.model import LATE_AFTER_S, OFFLINE_AFTER_S, CommandName, Role, RunState
 from sync.pusher.publisher import Publisher
 from sync.pusher.subscriber import SUBSCRIBED, Subscriber, subscriber_from_settings
+from sync.request import StartRequest
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +125,7 @@ class Controller:
         self._status_round_at: float | None = None
         self.reports: dict[str, dict[str, Any]] = {}  # requestId → the agent's sync.report (explain/reconcile)
         self._stop_requested_at: float | None = None
-        self._starts: dict[str, protocol.StartParams] = {}  # requestId → the params of a start sent from here
+        self._starts: dict[str, StartRequest] = {}  # requestId → the params of a start sent from here
         self.force_offer: ForceOffer | None = None  # the safety-limit question to ask now ("force" topic)
         self._force_offered: set[str] = set()
 
@@ -185,14 +186,14 @@ class Controller:
         self, command: str, params: protocol.Params = None, *, agent: str | None = None, auto: bool = False
     ) -> TrackedCommand:
         """Build (validated by the agent's own rules), track and publish a command."""
-        wire = protocol.build_command(
+        wire = protocol_parse.build_command(
             command, params, agent=agent, origin=self.origin, signing_key=self.settings.signing_key
         )
         with self._lock:
             tracked = self.tracker.add(wire, self.clock(), auto=auto)
             if command == "status":
                 self._status_round_at = self.clock()
-            if isinstance(params, protocol.StartParams):
+            if isinstance(params, StartRequest):
                 self._starts[tracked.request_id] = params
             self._event("command", formatting.command_text(command, tracked.params), tracked.request_id)
         self.history.record_command(wire)
@@ -202,7 +203,7 @@ class Controller:
 
     def start_sync(self, modo: str, target: str, **fields: Any) -> TrackedCommand:
         """A `start` from the form; validation.InputError (nothing sent) on bad input."""
-        return self.send("start", validation.start_params(modo, target, **fields))
+        return self.send("start", validation.start_request(modo, target, **fields))
 
     def take_force_offer(self) -> ForceOffer | None:
         """The pending safety-limit question, handed out once."""
@@ -230,7 +231,7 @@ class Controller:
         return True
 
     def configure_autosync(self, enabled: bool, interval: int, target: str) -> TrackedCommand:
-        return self.send("configure-auto-sync", protocol.AutoSyncParams(enabled, interval, target))
+        return self.send("configure-auto-sync", protocol.AutoSyncParams(enabled, interval, validation.target(target)))
 
     def retry(self, request_id: str) -> TrackedCommand:
         """Send the same command again with the same requestId: an agent that got it answers `duplicate`."""
@@ -278,7 +279,7 @@ class Controller:
         """The event with VERIFIED set by us (whatever the sender wrote there): True/False with a signing key,
         None without one (nothing to check against: an unsigned setup reads as before)."""
         key = self.settings.signing_key
-        return {**data, VERIFIED: protocol.signature_valid(data, key) if key else None}
+        return {**data, VERIFIED: signing.signature_valid(data, key) if key else None}
 
     def ingest_ack(self, data: Mapping[str, Any]) -> None:
         data = self._checked(data)
@@ -295,7 +296,7 @@ class Controller:
 
     def ingest_status(self, data: Mapping[str, Any]) -> None:
         try:
-            status = self._checked(protocol.parse_status(data))
+            status = self._checked(protocol_parse.parse_status(data))
         except protocol.ProtocolError as exc:
             log.warning("ignored a malformed status: %s", exc.reason)
             return
@@ -319,7 +320,7 @@ class Controller:
     def ingest_report(self, data: Mapping[str, Any]) -> None:
         """The answer to an explain/reconcile; kept only for commands this window sent."""
         try:
-            report = self._checked(protocol.parse_report(data))
+            report = self._checked(protocol_parse.parse_report(data))
         except protocol.ProtocolError as exc:
             log.warning("ignored a malformed report: %s", exc.reason)
             return
@@ -336,10 +337,10 @@ class Controller:
 
     def explain(self, codigo: str, target: str) -> TrackedCommand:
         """Ask the active agent about one planilla; validation.InputError (nothing sent) on a bad code."""
-        return self.send("explain", protocol.ExplainParams(validation.planilla_code(codigo), target))
+        return self.send("explain", protocol.ExplainParams(validation.planilla_code(codigo), validation.target(target)))
 
     def reconcile(self, target: str) -> TrackedCommand:
-        return self.send("reconcile", protocol.ReconcileParams(target))
+        return self.send("reconcile", protocol.ReconcileParams(validation.target(target)))
 
     def report_for(self, request_id: str) -> dict[str, Any] | None:
         with self._lock:
@@ -348,7 +349,7 @@ class Controller:
     def ingest_command(self, data: Mapping[str, Any]) -> None:
         """A command another window (or Manager) sent: remembered so its run gets a mode and an author."""
         try:
-            command = protocol.parse_command(data, max_age_s=float("inf"), max_ahead_s=float("inf"))
+            command = protocol_parse.parse_command(data, max_age_s=float("inf"), max_ahead_s=float("inf"))
         except protocol.ProtocolError:
             return
         wire = command.to_wire()

@@ -8,7 +8,7 @@ from typing import Any
 
 from desktop import strings
 from desktop.delivery import VERIFIED
-from sync import protocol, words
+from sync import protocol, protocol_parse, words
 from sync.model import RunState, WireStatus
 
 
@@ -49,7 +49,7 @@ def local_time(iso: str | None, fmt: str = "%H:%M") -> str:
     if not iso:
         return ""
     try:
-        return protocol.parse_timestamp(iso).astimezone().strftime(fmt)
+        return protocol_parse.parse_timestamp(iso).astimezone().strftime(fmt)
     except protocol.ProtocolError:
         return str(iso)
 
@@ -61,7 +61,7 @@ def target_label(target: Any) -> str:
 def command_text(command: str, params: Mapping[str, Any]) -> str:
     """`start incremental → Producción`, `start año 2025 → Local`, `pause`."""
     if command == "start":
-        modo = protocol.parse_start_params(params).modo if params else "incremental"
+        modo = str(protocol_parse.parse_start_request(params).mode) if params else "incremental"
         label = strings.MODE_LABELS.get(modo, modo).lower()
         if params.get("anio"):
             label = f"año {params['anio']}"

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sync import protocol
-from sync.model import RunState
+from sync import protocol, protocol_parse
+from sync.model import Mode, RunState
 
 FILE_NAME = "control-history.db"
 
@@ -79,7 +79,7 @@ def mode_of(command: str, params: Mapping[str, Any]) -> str:
     if command != "start":
         return ""
     try:
-        return protocol.parse_start_params(params).modo
+        return str(protocol_parse.parse_start_request(params).mode)
     except protocol.ProtocolError:
         return str(params.get("modo") or "")
 
@@ -89,7 +89,7 @@ def mode_from_status(year: Any) -> tuple[str, str]:
     fills it as the PHP listener did ("rebuild", "incremental", "nuevas", or a year). A bare year is taken as
     a year run; a specific planilla's run also shows its year there and cannot be told apart."""
     text = str(year or "").strip()
-    if text in protocol.MODOS:
+    if text in {str(mode) for mode in Mode}:
         return text, ""
     if len(text) == 4 and text.isdigit():
         return "historico", text

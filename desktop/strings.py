@@ -7,6 +7,7 @@ Where the situation is the same as in Manager's web monitor, its sentences are r
 from __future__ import annotations
 
 from qtshared.strings import TARGET
+from sync.model import MAX_YEAR, MIN_YEAR
 
 APP_TITLE = "FerraSync — Control"
 
@@ -80,7 +81,7 @@ NO_REASON = "sin motivo indicado"
 # --------------------------------------------------------------------------- input validation (the web monitor's words)
 CODE_EMPTY = "Introduce un código de planilla (ej: 2026-886)"
 CODE_BAD = "Formato inválido. Usa el formato: AÑO-NÚMERO (ej: 2026-886)"
-YEAR_BAD = "Año no válido: escribe un año de 4 cifras entre 1990 y 2100 (ej: 2025)"
+YEAR_BAD = f"Año no válido: escribe un año de 4 cifras entre {MIN_YEAR} y {MAX_YEAR} (ej: 2025)"
 ALREADY_RUNNING = "Ya hay una sincronización en curso ({progress}). Espera a que termine o paúsala primero."
 WHY_PAUSED = "Hay una sincronización pausada: reanúdala o detenla antes de empezar otra."
 

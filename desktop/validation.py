@@ -1,17 +1,17 @@
-"""What a person types in the command forms, checked before anything is sent.
+"""What a person types in the command forms, checked before anything is sent (docs/ui.md).
 
 Each function returns the normalised value or raises InputError with the sentence to show next to the
-field; nothing is sent while an input is wrong.
+field; nothing is sent while an input is wrong. The rules are the core's (`sync.request`, `sync.codes`):
+only the sentences are the window's.
 """
 
 from __future__ import annotations
 
-import re
-
 from desktop import strings
-from sync import protocol
-from sync.codes import parse_user_code
+from sync.codes import CodeError, normalise_code
 from sync.errors import FerraSyncError
+from sync.model import Target
+from sync.request import StartRequest, StartRequestError, parse_target, parse_year
 
 
 class InputError(FerraSyncError):
@@ -22,20 +22,31 @@ def planilla_code(text: str) -> str:
     """`2026-886` → `2026-000886` (the web monitor's normalisation)."""
     if not text or not text.strip():
         raise InputError(strings.CODE_EMPTY)
-    code = parse_user_code(text)
-    if code is None:
-        raise InputError(strings.CODE_BAD)
-    return code
+    try:
+        return normalise_code(text)
+    except CodeError:
+        raise InputError(strings.CODE_BAD) from None
 
 
 def year(text: str | int) -> int:
-    value = str(text).strip()
-    if not re.fullmatch(r"\d{4}", value) or not protocol.MIN_YEAR <= int(value) <= protocol.MAX_YEAR:
+    try:
+        value = parse_year(text)
+    except StartRequestError:
+        value = None
+    if value is None:
         raise InputError(strings.YEAR_BAD)
-    return int(value)
+    return value
 
 
-def start_params(
+def target(text: str) -> Target:
+    """The Manager a command is for (the form's choice, always one of them; the request's sentence otherwise)."""
+    try:
+        return parse_target(text)
+    except StartRequestError as exc:
+        raise InputError(exc.message) from None
+
+
+def start_request(
     modo: str,
     target: str,
     *,
@@ -43,18 +54,16 @@ def start_params(
     codigo: str | None = None,
     desde: str | None = None,
     force: bool = False,
-) -> protocol.StartParams:
-    """The params of a `start`, validated by the form rules first, then by the agent's own rules."""
-    raw: dict[str, object] = {"modo": modo, "target": target}
+) -> StartRequest:
+    """The `start` the form asks for: each field in the form's words first, then the request's own rules."""
+    fields: dict[str, object] = {"mode": modo, "target": target, "force": force}
     if modo == "historico":
-        raw["anio"] = year(anio if anio is not None else "")
+        fields["year"] = year(anio if anio is not None else "")
     if modo == "especifica":
-        raw["codigo_especifico"] = planilla_code(codigo or "")
+        fields["code"] = planilla_code(codigo or "")
     if desde is not None:
-        raw["desde_codigo"] = planilla_code(desde)
-    if force:
-        raw["force"] = True
+        fields["from_code"] = planilla_code(desde)
     try:
-        return protocol.parse_start_params(raw)
-    except protocol.ProtocolError as exc:
-        raise InputError(exc.reason) from None
+        return StartRequest.parse(**fields)
+    except StartRequestError as exc:
+        raise InputError(exc.message) from None

@@ -3,7 +3,7 @@ and the names of the two targets (docs/ui.md: the users' words)."""
 
 from __future__ import annotations
 
-from sync.runmodel import thousands
+from sync.words import thousands
 
 TARGET = {"production": "Producción", "local": "Local"}
 

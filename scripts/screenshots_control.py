@@ -36,11 +36,12 @@ from desktop.ui.dialogs import ConfirmDialog  # noqa: E402
 from desktop.ui.report_dialog import ReportDialog  # noqa: E402
 from desktop.ui.window import ControlWindow  # noqa: E402
 from qtshared.settings_dialog import SettingsDialog  # noqa: E402
-from sync import protocol  # noqa: E402
+from sync import protocol, protocol_encode, protocol_parse  # noqa: E402
 from sync.config.loading import load_settings  # noqa: E402
 from sync.explain import Explanation, FerraWinSide, ManagerSide  # noqa: E402
+from sync.planner import SafetyLimitExceeded  # noqa: E402
 from sync.reconcile import REASON_JUNK, REASON_SIN_OBRA, Reconciliation  # noqa: E402
-from sync.runmodel import SafetyLimitExceeded  # noqa: E402
+from sync.request import StartRequest  # noqa: E402
 
 STATES = ("idle", "running", "paused", "error", "no-agent", "offline", "safety-limit")
 INFO = "CONSTRUCCIONES ÁLVAREZ — OBRA PEÑÍSCOLA"
@@ -51,7 +52,7 @@ AUTOSYNC = protocol.AutoSync(True, 30, "production", protocol.iso_utc(datetime.n
 def status(state: str, agent: str = "PC-OFICINA", **fields: Any) -> dict[str, Any]:
     fields.setdefault("autosync", AUTOSYNC)
     built = protocol.build_status(state, agent=agent, hostname=agent, version="0.1.0", **fields)
-    return dict(protocol.decode_data(protocol.encode_status(built)))
+    return dict(protocol_parse.decode_data(protocol_encode.encode_status(built)))
 
 
 def counts(done: int, total: int, nuevas: int, modificadas: int, ok: int, failed: int = 0) -> protocol.Counts:
@@ -104,7 +105,7 @@ def scene(ctl: Controller, name: str) -> None:
                                  progress=None))  # fmt: skip
         send_and_ack(ctl, None, "status")
         return
-    rid = send_and_ack(ctl, protocol.StartParams("incremental", "production"))
+    rid = send_and_ack(ctl, StartRequest())
     common = {"request_id": rid, "run_id": rid, "started_at": iso(3), "target": "production", "years": years,
               "last_planilla": "2025-007850", "last_planilla_info": INFO}  # fmt: skip
     if name == "running":
@@ -245,7 +246,7 @@ def render_dialog(name: str, out: Path, home: Path) -> ReportDialog:
     else:
         params, title = protocol.ReconcileParams(), "FerraWin ↔ Manager (Producción)"
     rid = send_and_ack(ctl, params, name)
-    ctl.ingest_report(protocol.build_report(rid, name, agent="PC-OFICINA", hostname="PC-OFICINA",
+    ctl.ingest_report(protocol_encode.build_report(rid, name, agent="PC-OFICINA", hostname="PC-OFICINA",
                                             result=sample_result(name)))  # fmt: skip
     dialog = ReportDialog(window, title, rid)
     dialog.refresh(ctl)

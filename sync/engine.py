@@ -31,12 +31,13 @@ from sync.detection_cache import MAX_AGE_S as RESCAN_DEFAULT_S
 from sync.errors import FerraSyncError
 from sync.journal import Journal
 from sync.manager import ManagerClient, ManagerError
-from sync.planner import Listing, Planner, PlannerOptions
+from sync.model import Phase, RunState
+from sync.planner import Listing, Planner, PlannerOptions, SafetyLimitExceeded
 from sync.readahead import read_ahead
-from sync.request import StartRequest
+from sync.request import StartRequest, StartRequestError
 from sync.runcontrol import Action, Killed, RemotePoller, RunControl
 from sync.runlock import RunLock
-from sync.runmodel import Counts, Progress, RunRequest, RunRequestError, RunSummary, SafetyLimitExceeded
+from sync.runmodel import Counts, Progress, RunSummary
 from sync.sender import (
     FINAL_PASS_DELAYS_S,
     FINAL_PASS_WAIT_S,
@@ -119,8 +120,12 @@ class Engine:
         self._source = self.open_source()
         return self._source, self._source_threads
 
-    def run(self, request: RunRequest) -> RunSummary:
-        run = _Run(self, request)
+    def run(
+        self, request: StartRequest, *, request_id: str | None = None, resume_run_id: str | None = None
+    ) -> RunSummary:
+        """One run of `request`; with `resume_run_id`, that paused run continues with the request it was
+        started with (the journal's), and `request` is not used. `request_id` is the command that asked."""
+        run = _Run(self, request, request_id, resume_run_id)
         with RunLock(self.options.data_dir):
             try:
                 return run.execute()
@@ -150,10 +155,14 @@ def unexpected_error_message(exc: BaseException) -> str:
 class _Run:
     """The state of one run; lives only inside Engine.run."""
 
-    def __init__(self, engine: Engine, request: RunRequest) -> None:
+    def __init__(
+        self, engine: Engine, request: StartRequest, request_id: str | None, resume_run_id: str | None
+    ) -> None:
         self.e = engine
         self.request = request
-        self.run_id = request.resume_run_id or uuid.uuid4().hex[:12]
+        self.request_id = request_id
+        self.resume_run_id = resume_run_id
+        self.run_id = resume_run_id or uuid.uuid4().hex[:12]
         self.counts = Counts()
         self.started = time.monotonic()
         self.updates: set[str] = set()
@@ -166,39 +175,40 @@ class _Run:
     # -- flow --------------------------------------------------------------------------------------
 
     def execute(self) -> RunSummary:
-        self.report("starting", message="Iniciando sincronización")
+        self.report(Phase.STARTING, message="Iniciando sincronización")
         try:
-            request = self.request.validated() if not self.request.resume_run_id else self.request
             source, self.source_threads = self.e.open_run_source()
             self.e.client.check_status()
-            codes, plan = self.plan(source, request)
+            codes, plan = self.plan(source, self.request)
+            request = self.request  # a resumed run's own request, read back from the journal
             if request.dry_run and self.e.options.dump_dir is not None:
                 self.dump_dry_run(source, codes)
             if request.dry_run:
-                return self.summary("dry-run", f"Se sincronizarían {len(codes)} planillas.", planned=codes, plan=plan)
+                message = f"Se sincronizarían {len(codes)} planillas."
+                return self.summary(RunState.COMPLETED, message, planned=codes, plan=plan, dry_run=True)
             if not codes:
-                return self.finish("completed", "No hay planillas para sincronizar.")
+                return self.finish(RunState.COMPLETED, "No hay planillas para sincronizar.")
             refusal = self.turn.take()
             if refusal:
-                return self.summary("refused", refusal)
+                return self.summary(RunState.REFUSED, refusal)
             return self.send_all(source, request, codes)
         except Killed:
             return self.finish(
-                "stopped", "Sincronización detenida a la fuerza; lo no confirmado se reenviará al reanudar."
+                RunState.STOPPED, "Sincronización detenida a la fuerza; lo no confirmado se reenviará al reanudar."
             )
         except SafetyLimitExceeded as exc:
             self.safety_limit = exc.limit
             self.counts.total = exc.found  # what a window shows next to the limit
-            return self.finish("failed", exc.message)
-        except (RunRequestError, ManagerError, FerraSyncError) as exc:
-            return self.finish("failed", exc.message)
+            return self.finish(RunState.FAILED, exc.message)
+        except (ManagerError, FerraSyncError) as exc:
+            return self.finish(RunState.FAILED, exc.message)
         except Exception as exc:  # a bug or an unforeseen driver error: a failed run, never a traceback
             log.exception("Run %s failed unexpectedly", self.run_id)
-            return self.finish("failed", unexpected_error_message(exc))
+            return self.finish(RunState.FAILED, unexpected_error_message(exc))
 
-    def plan(self, source: Source, request: RunRequest) -> tuple[list[str], Plan | None]:
-        if request.resume_run_id:
-            return self.plan_resume(request.resume_run_id), None
+    def plan(self, source: Source, request: StartRequest) -> tuple[list[str], Plan | None]:
+        if self.resume_run_id:
+            return self.plan_resume(self.resume_run_id), None
         options = self.e.options
         planner = Planner(
             self.e.client,
@@ -207,8 +217,7 @@ class _Run:
             query=self.query,
             report=self.report,
         )
-        # the planner reads the typed request; RunRequest's journal params are its loose form
-        planned = planner.plan(source, StartRequest.from_params(request.params()))
+        planned = planner.plan(source, request)
         self.detection = planned.detection
         if planned.plan is not None:
             self.updates = set(planned.plan.modificadas)
@@ -222,26 +231,26 @@ class _Run:
     def plan_resume(self, run_id: str) -> list[str]:
         record = self.e.journal.run(run_id)
         if record is None:
-            raise RunRequestError(f"No existe la sincronización {run_id} en el registro.")
-        if record.state not in ("paused", "stopped", "interrupted"):
-            raise RunRequestError(f"La sincronización {run_id} está «{record.state}»; solo se reanuda una pausada.")
-        self.request = RunRequest(**{**record.params, "resume_run_id": run_id, "request_id": record.request_id})
+            raise StartRequestError(f"No existe la sincronización {run_id} en el registro.")
+        if not RunState.parse(record.state).resumable:
+            raise StartRequestError(f"La sincronización {run_id} está «{record.state}»; solo se reanuda una pausada.")
+        self.request = StartRequest.from_params(record.params)
         counts = self.e.journal.code_counts(run_id)
         self.counts.done = counts.get("confirmed", 0) + counts.get("skipped", 0)
         self.counts.sent = counts.get("confirmed", 0)
         return self.e.journal.pending_codes(run_id)
 
-    def send_all(self, source: Source, request: RunRequest, codes: list[str]) -> RunSummary:
+    def send_all(self, source: Source, request: StartRequest, codes: list[str]) -> RunSummary:
         journal = self.e.journal
-        if request.resume_run_id:
-            journal.set_state(self.run_id, "sending")
+        if self.resume_run_id:
+            journal.set_state(self.run_id, RunState.SENDING)
             self.counts.total = self.counts.done + len(codes)
         else:
             journal.start_run(
                 self.run_id,
-                request_id=request.request_id,
+                request_id=self.request_id,
                 mode=request.mode,
-                params=request.params(),
+                params=request.to_params(),
                 target=request.target,
                 codes=codes,
             )
@@ -301,7 +310,7 @@ class _Run:
                 pending = Batch(codes=[], planillas=[], elements=0)
         if pending.codes:
             dump.write(source.encode_body(pending.planillas, modo))
-        self.report("done", message=f"Escritos {len(dump.written)} lotes en {self.e.options.dump_dir} (sin enviar)")
+        self.report(Phase.DONE, message=f"Escritos {len(dump.written)} lotes en {self.e.options.dump_dir} (sin enviar)")
 
     def batch_full(self, pending: Batch) -> bool:
         return len(pending.codes) >= self.e.options.batch_planillas or pending.elements >= self.e.options.batch_elements
@@ -342,13 +351,13 @@ class _Run:
             self.e.journal.mark_codes(self.run_id, [code], "skipped")
             self.counts.skipped += 1
             self.counts.done += 1
-            self.report("sending", code=code, message=f"OMITIDA {code}: sin obra válida en FerraWin")
+            self.report(Phase.SENDING, code=code, message=f"OMITIDA {code}: sin obra válida en FerraWin")
             return
         pending.codes.append(code)
         pending.planillas.append(planilla)
         pending.elements += len(planilla.get("elementos") or [])
         self.counts.done += 1
-        self.report("sending", code=code, info=_info(planilla), is_update=code in self.updates)
+        self.report(Phase.SENDING, code=code, info=_info(planilla), is_update=code in self.updates)
 
     def flush(self, pipeline: SendPipeline, batch: Batch, *, final: bool = False) -> None:
         """Post a batch (once if a pause/stop flush); a slot is freed first by recording the oldest outcome."""
@@ -385,10 +394,10 @@ class _Run:
             self.counts.batchesFailed += 1
             if not outcome.final:
                 self.failed.append(batch)
-            self.report("sending", message=f"Error en lote ({', '.join(batch.codes)}): {exc.message}")
+            self.report(Phase.SENDING, message=f"Error en lote ({', '.join(batch.codes)}): {exc.message}")
             return
         self.count(outcome.confirmed)  # already in the journal: the batch's thread recorded it
-        self.report("sending", message=f"Lote correcto: {len(batch.codes)} planillas")
+        self.report(Phase.SENDING, message=f"Lote correcto: {len(batch.codes)} planillas")
 
     def record(self, confirmed: list[tuple[Batch, dict[str, Any]]]) -> None:
         """Confirmed (sub-)batches into the journal, one transaction each (called on the batch's thread)."""
@@ -404,7 +413,7 @@ class _Run:
     def final_pass(self, sender: BatchSender) -> None:
         if not self.failed:
             return
-        self.report("sending", message=f"Pasada final: reintentando {len(self.failed)} lotes fallidos")
+        self.report(Phase.SENDING, message=f"Pasada final: reintentando {len(self.failed)} lotes fallidos")
         self.e.control.sleep(FINAL_PASS_WAIT_S * self.e.options.time_scale, wake_on_request=True)
         for batch in self.failed:
             if self.e.control.requested is not Action.CONTINUE:
@@ -427,9 +436,9 @@ class _Run:
     def halt(self, action: Action) -> RunSummary:
         if action is Action.PAUSE:
             return self.finish(
-                "paused", f"Pausado en {self.e.journal.run(self.run_id) and self.last_code()}. Use Reanudar."
+                RunState.PAUSED, f"Pausado en {self.e.journal.run(self.run_id) and self.last_code()}. Use Reanudar."
             )
-        return self.finish("stopped", "Sincronización detenida. Use Reanudar para continuar donde se quedó.")
+        return self.finish(RunState.STOPPED, "Sincronización detenida. Use Reanudar para continuar donde se quedó.")
 
     def complete(self) -> RunSummary:
         failed = self.e.journal.code_counts(self.run_id).get("failed", 0)
@@ -439,24 +448,28 @@ class _Run:
             f"Total: {c.total} | OK: {c.sent} | Errores: {failed} | Omitidas: {c.skipped} | "
             f"Lotes: {c.batchesOk} ✓ {c.batchesFailed} ✗ | Duración: {duration:.1f}s"
         )
-        return self.finish("completed", message)
+        return self.finish(RunState.COMPLETED, message)
 
-    def finish(self, state: str, message: str) -> RunSummary:
+    def finish(self, state: RunState, message: str) -> RunSummary:
         if self.e.journal.run(self.run_id) is not None:
             self.e.journal.set_state(
-                self.run_id, state, counts=self.counts.as_dict(), error=message if state == "failed" else ""
+                self.run_id, state, counts=self.counts.as_dict(), error=message if state is RunState.FAILED else ""
             )
-        if self.turn.taken and state != "paused":
+        if self.turn.taken and state is not RunState.PAUSED:
             self.turn.release()
-        phase = {"completed": "done", "failed": "failed"}.get(state, state)
-        self.report(phase, message=message)
+        self.report(state.wire[1], message=message)
         return self.summary(state, message)
 
     def summary(
-        self, state: str, message: str, planned: list[str] | None = None, plan: Plan | None = None
+        self,
+        state: RunState,
+        message: str,
+        planned: list[str] | None = None,
+        plan: Plan | None = None,
+        dry_run: bool = False,
     ) -> RunSummary:
         failed_codes: list[str] = []
-        if self.e.journal.run(self.run_id) is not None and state == "completed":
+        if self.e.journal.run(self.run_id) is not None and state is RunState.COMPLETED and not dry_run:
             failed_codes = self.e.journal.pending_codes(self.run_id)
         return RunSummary(
             run_id=self.run_id,
@@ -468,16 +481,17 @@ class _Run:
             planned=planned or [],
             reasons=plan.reasons if plan else {},
             safety_limit=self.safety_limit,
+            dry_run=dry_run,
         )
 
     def last_code(self) -> str:
         record = self.e.journal.run(self.run_id)
         return record.last_confirmed or "" if record else ""
 
-    def report(self, phase: str, **fields: Any) -> None:
+    def report(self, phase: Phase, **fields: Any) -> None:
         elapsed = time.monotonic() - self.started
         eta = None
-        if phase == "sending" and self.counts.done and self.counts.total:
+        if phase is Phase.SENDING and self.counts.done and self.counts.total:
             eta = elapsed / self.counts.done * (self.counts.total - self.counts.done)
         self.e.on_progress(Progress(self.run_id, phase, self.counts, elapsed_s=elapsed, eta_s=eta, **fields))
 

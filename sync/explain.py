@@ -109,7 +109,7 @@ def _explain(
     from sync.ferrawin.source import PlanillaKey, detection_scan, fetch_batch
 
     year, number = code.split("-", 1)
-    listing = source.list_codes(anio=year)
+    listing = source.list_codes(year=int(year))
     found = code in listing
     raw_keys = [source.keys[code]] if found else _raw_forms(code)
     scan = detection_scan(source.conn, source.dialect, raw_keys)

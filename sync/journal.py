@@ -7,7 +7,7 @@ the codes still pending are exactly what remains, so a resume re-sends at most t
 answer never came.
 
 It stays bounded (`prune`): commands are kept a day, far past the window in which a redelivery could
-still be executed (older commands are refused as expired by `sync.protocol`); finished runs — with
+still be executed (older commands are refused as expired by `sync.protocol_parse`); finished runs — with
 their per-planilla rows and batches — are kept `FERRASYNC_JOURNAL_DAYS` days, except the newest
 `HISTORY_KEEP` runs (the history the windows show), the newest resumable run and any active run.
 """

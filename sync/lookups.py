@@ -8,21 +8,15 @@ from sync.config.model import Settings
 from sync.explain import Explanation, explain
 from sync.journal import Journal
 from sync.reconcile import Reconciliation, classify, read_ferrawin
-from sync.runmodel import TARGETS, RunRequestError
+from sync.request import parse_target
 from sync.runsetup import JOURNAL_NAME, manager_client
-
-
-def checked_target(target: str) -> str:
-    if target not in TARGETS:
-        raise RunRequestError(f"Destino desconocido {target!r}: use production o local.")
-    return target
 
 
 def explain_planilla(settings: Settings, target: str, codigo: str) -> Explanation:
     """One planilla explained (codigo already padded): FerraWin, Manager, the run's decision, the journal."""
     from sync.ferrawin.source import open_source
 
-    client = manager_client(settings, checked_target(target))
+    client = manager_client(settings, parse_target(target))
     source = open_source(settings.ferrawin_database())
     journal = Journal(settings.home / JOURNAL_NAME)
     try:
@@ -37,7 +31,7 @@ def reconcile_all(settings: Settings, target: str) -> Reconciliation:
     """Every planilla of both sides sorted; nothing is sent nor locked."""
     from sync.ferrawin.source import open_source
 
-    client = manager_client(settings, checked_target(target))
+    client = manager_client(settings, parse_target(target))
     source = open_source(settings.ferrawin_database())
     try:
         manager = client.existing_codes()

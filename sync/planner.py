@@ -17,11 +17,11 @@ from typing import Protocol, TypeVar
 from sync import detection_cache
 from sync.detection import Fingerprint, Plan, plan_incremental
 from sync.manager import ManagerClient
-from sync.model import Mode
+from sync.model import Mode, Phase
 from sync.request import StartRequest, StartRequestError
 from sync.runcontrol import RunControl
-from sync.runmodel import SafetyLimitExceeded
 from sync.sender import call_abandonable
+from sync.words import thousands
 
 # The engine's logger: planning is a step of the run, and the run log (agent/logs.py) follows this name.
 log = logging.getLogger("ferrasync.engine")
@@ -29,10 +29,24 @@ log = logging.getLogger("ferrasync.engine")
 T = TypeVar("T")
 
 
+
+class SafetyLimitExceeded(StartRequestError):
+    """An incremental run found more planillas than the safety limit; nothing was sent.
+
+    Carries both numbers so a window can ask "¿Enviarlas igualmente?" and re-send the start with force.
+    """
+
+    def __init__(self, found: int, limit: int) -> None:
+        super().__init__(
+            f"Se detectaron {thousands(found)} planillas para enviar, más que el límite de seguridad "
+            f"({thousands(limit)}). No se ha enviado nada."
+        )
+        self.found, self.limit = found, limit
+
 class Listing(Protocol):
     """The part of FerraWin the planner reads (sync.engine.Source extends it)."""
 
-    def list_codes(self, *, anio: str | None = None, desde_codigo: str | None = None) -> list[str]: ...
+    def list_codes(self, *, year: int | None = None, desde_codigo: str | None = None) -> list[str]: ...
     def fingerprints(self) -> dict[str, Fingerprint]: ...
     def sin_obra(self) -> set[str]: ...
 
@@ -69,7 +83,7 @@ class Planner:
         control: RunControl,
         options: PlannerOptions,
         query: Query,
-        report: Callable[..., None],
+        report: Callable[..., None],  # the run's report(phase: Phase, **fields)
     ) -> None:
         self.client = client
         self.control = control
@@ -79,16 +93,15 @@ class Planner:
         self.detection = ""
 
     def plan(self, source: Listing, request: StartRequest) -> Planned:
-        self.report("analysing", message="Analizando cambios en FerraWin...")
+        self.report(Phase.ANALYSING, message="Analizando cambios en FerraWin...")
         plan: Plan | None = None
-        anio = None if request.year is None else str(request.year)
         if request.mode == Mode.ESPECIFICA:
             assert request.code is not None
             codes = [c for c in self.query(source.list_codes) if c == request.code]
             if not codes:
                 raise StartRequestError(f"La planilla {request.code} no existe en FerraWin.")
         elif request.mode in (Mode.HISTORICO, Mode.REBUILD):
-            codes = self.query(lambda: source.list_codes(anio=anio, desde_codigo=request.from_code))
+            codes = self.query(lambda: source.list_codes(year=request.year, desde_codigo=request.from_code))
         else:
             manager = call_abandonable(self.client.existing_codes, self.control)
             listing, fingerprints, sin_obra = self.detect(source, need_fingerprints=request.mode != Mode.NUEVAS)
@@ -119,7 +132,7 @@ class Planner:
                 self.detection = "cache"
                 log.info("FerraWin unchanged since the scan of %s: detection from the cache", _stamp(snapshot.taken_at))
                 self.report(
-                    "analysing", message="FerraWin sin cambios desde el último análisis: se compara con Manager"
+                    Phase.ANALYSING, message="FerraWin sin cambios desde el último análisis: se compara con Manager"
                 )
                 return list(snapshot.listing), snapshot.fingerprints, set(snapshot.sin_obra)
         self.detection = "scan"

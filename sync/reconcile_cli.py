@@ -9,14 +9,15 @@ import argparse
 import json
 from pathlib import Path
 
-from sync import codes
+from sync.codes import normalise_code
 from sync.config.loading import load_settings
 from sync.config.model import Settings
 from sync.errors import ConfigError
 from sync.explain import explanation_lines
-from sync.lookups import checked_target, explain_planilla, reconcile_all
+from sync.lookups import explain_planilla, reconcile_all
+from sync.model import Target
 from sync.reconcile import CHANGING_NOTE, summary_lines
-from sync.runmodel import TARGETS
+from sync.request import parse_target
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -31,16 +32,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--target", default="production", help=f"{' o '.join(TARGETS)} (por defecto production)")
+    p.add_argument("--target", default="production", help=f"{' o '.join(Target)} (por defecto production)")
     p.add_argument("--json", action="store_true", help="imprime un objeto JSON")
     p.add_argument("--ferrawin", metavar="URL", help="base de datos FerraWin (anula FERRAWIN_URL)")
 
 
-def checked_code(text: str) -> str:
-    code = codes.parse_user_code(text)
-    if code is None:
-        raise ConfigError(f"Código de planilla no válido {text!r}: use AAAA-NNNNNN, por ejemplo 2026-000886")
-    return code
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -48,8 +44,8 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def explain_command(args: argparse.Namespace) -> int:
-    codigo = checked_code(args.codigo)
-    target = checked_target(args.target)
+    codigo = normalise_code(args.codigo)
+    target = parse_target(args.target)
     result = explain_planilla(_settings(args), target, codigo)
     if args.json:
         print(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
@@ -60,7 +56,7 @@ def explain_command(args: argparse.Namespace) -> int:
 
 
 def reconcile_command(args: argparse.Namespace) -> int:
-    target = checked_target(args.target)
+    target = parse_target(args.target)
     result = reconcile_all(_settings(args), target)
     if args.csv:
         path = Path(args.csv)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sync import protocol
+from sync import protocol, protocol_parse
 from sync.errors import FerraSyncError
 from sync.pusher.publisher import Publisher
 from sync.pusher.subscriber import FAILED, Subscriber, subscriber_from_settings
@@ -30,7 +30,7 @@ EXIT_OK, EXIT_FAILED, EXIT_NO_ACK = 0, 1, 3
 
 def _clock(value: Any) -> str:
     try:
-        return protocol.parse_timestamp(value).astimezone().strftime("%H:%M:%S")
+        return protocol_parse.parse_timestamp(value).astimezone().strftime("%H:%M:%S")
     except protocol.ProtocolError:
         return datetime.now().strftime("%H:%M:%S")
 

@@ -17,14 +17,17 @@ import queue
 import socket
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from enum import StrEnum
 from typing import Any, TextIO
 
-from sync import protocol
+from sync import protocol, protocol_parse
 from sync.errors import FerraSyncError
+from sync.model import AUTOSYNC_MAX_MINUTES, AUTOSYNC_MIN_MINUTES, CommandName, Mode, Target
 from sync.pusher.publisher import PublishError
 from sync.pusher.subscriber import FAILED
 from sync.remote import EXIT_FAILED, EXIT_NO_ACK, EXIT_OK, Remote, format_event, open_remote, outcome, report_lines
+from sync.request import StartRequest, StartRequestError
 
 log = logging.getLogger("ferrasync.remote")
 
@@ -34,19 +37,25 @@ STATUS_COLLECT_S = 2.0  # `status` is answered by every agent: listen this long 
 REPORT_TIMEOUT_S = 600.0  # explain/reconcile: how long to wait for the sync.report after the ack
 
 
+def _words(kind: Iterable[StrEnum]) -> list[str]:
+    """An enum's words as plain text: argparse shows `repr` of its choices in its error message."""
+    return [str(member) for member in kind]
+
+
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("send", help="envía un comando a los agentes por Pusher e imprime la confirmación")
-    p.add_argument("remote_command", metavar="COMANDO", choices=protocol.COMMANDS, help=", ".join(protocol.COMMANDS))
-    p.add_argument("--modo", choices=protocol.MODOS, help="start: modo (por defecto incremental)")
+    p.add_argument("remote_command", metavar="COMANDO", choices=_words(CommandName), help=", ".join(CommandName))
+    p.add_argument("--modo", choices=_words(Mode), help="start: modo (por defecto incremental)")
     p.add_argument("--anio", help="start --modo historico: año")
     p.add_argument("--codigo", help="start --modo especifica y explain: planilla, p. ej. 2026-886")
     p.add_argument("--desde-codigo", help="start: continuar desde este código (incluido)")
-    p.add_argument("--target", choices=protocol.TARGETS, help="destino: production (por defecto) o local")
+    p.add_argument("--target", choices=_words(Target), help="destino: production (por defecto) o local")
     p.add_argument("--force", action="store_true", help="start: supera el límite de seguridad")
     onoff = p.add_mutually_exclusive_group()
     onoff.add_argument("--enable", dest="enabled", action="store_true", default=None, help="auto-sync activado")
     onoff.add_argument("--disable", dest="enabled", action="store_false", help="auto-sync desactivado")
-    p.add_argument("--interval", type=int, help="configure-auto-sync: minutos entre sincronizaciones (2–1440)")
+    minutes = f"{AUTOSYNC_MIN_MINUTES}–{AUTOSYNC_MAX_MINUTES}"
+    p.add_argument("--interval", type=int, help=f"configure-auto-sync: minutos entre sincronizaciones ({minutes})")
     p.add_argument("--agent", help="id del agente destino (por defecto: el agente activo)")
     p.add_argument("--request-id", help="reintenta un comando no entregado con el mismo requestId")
     p.add_argument("--wait", action="store_true", help="sigue el estado hasta el final")
@@ -80,27 +89,20 @@ def _settings() -> Any:
 def build_params(args: argparse.Namespace) -> protocol.Params:
     """Command-line options → validated params (the agent's own rules, so bad input never leaves)."""
     command = args.remote_command
-    if command == "start":
-        raw = {
-            "modo": args.modo,
-            "anio": args.anio,
-            "codigo_especifico": args.codigo,
-            "desde_codigo": args.desde_codigo,
-            "target": args.target,
-            "force": args.force or None,
-        }
-        return protocol.parse_start_params({k: v for k, v in raw.items() if v is not None})
+    if command == CommandName.START:
+        return StartRequest.parse(mode=args.modo, target=args.target, year=args.anio, code=args.codigo,
+                                  from_code=args.desde_codigo, force=args.force)  # fmt: skip
     if command == "configure-auto-sync":
         raw = {"enabled": args.enabled, "interval": args.interval, "target": args.target}
-        return protocol.parse_autosync_params({k: v for k, v in raw.items() if v is not None})
-    if command in protocol.REPORT_COMMANDS:
+        return protocol_parse.parse_autosync_params({k: v for k, v in raw.items() if v is not None})
+    if CommandName(command).answered_by_report:
         used = [f"--{n}" for n in ("modo", "anio", "desde_codigo", "interval") if getattr(args, n)]
         if used or args.force or args.enabled is not None or (command == "reconcile" and args.codigo):
             raise protocol.ProtocolError(f"el comando {command} solo admite --target" +
                                          (" y --codigo" if command == "explain" else ""))  # fmt: skip
         if command == "explain":
-            return protocol.parse_explain_params({"codigo": args.codigo, "target": args.target})
-        return protocol.parse_reconcile_params({"target": args.target})
+            return protocol_parse.parse_explain_params({"codigo": args.codigo, "target": args.target})
+        return protocol_parse.parse_reconcile_params({"target": args.target})
     used = [f"--{n}" for n in ("modo", "anio", "codigo", "desde_codigo", "target", "interval") if getattr(args, n)]
     if used or args.force or args.enabled is not None:
         raise protocol.ProtocolError(f"el comando {command} no admite opciones de start/configure-auto-sync")
@@ -114,16 +116,16 @@ def send_command(args: argparse.Namespace, settings: Any = None, out: TextIO = s
     settings = settings or _settings()
     try:
         params = build_params(args)
-    except protocol.ProtocolError as exc:
-        print(f"error: {exc.reason}", file=sys.stderr)
+    except (protocol.ProtocolError, StartRequestError) as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
         return 2
     origin = protocol.Origin(hostname=socket.gethostname(), user=_user())
-    wire = protocol.build_command(
+    wire = protocol_parse.build_command(
         args.remote_command,
         params,
         agent=args.agent,
         origin=origin,
-        request_id=protocol.parse_request_id(args.request_id) if args.request_id else None,
+        request_id=protocol_parse.parse_request_id(args.request_id) if args.request_id else None,
         signing_key=settings.signing_key,
     )
     remote = open_remote(settings, publish=True)
@@ -156,7 +158,7 @@ class _SendSession:
 
     def run(self) -> int:
         code = self._await_acks()
-        if code is None and self.command in protocol.REPORT_COMMANDS:
+        if code is None and CommandName(self.command).answered_by_report:
             return self._await_report()
         # `status` is answered by ack + full status from every agent, already printed while collecting.
         if code is not None or not self.args.wait or self.command == "status":

@@ -56,7 +56,7 @@ class StartRequest:
         try:
             return cls(
                 mode=_member(Mode, mode, Mode.INCREMENTAL, "Modo"),
-                target=_member(Target, target, Target.PRODUCTION, "Destino"),
+                target=parse_target(target),
                 year=parse_year(year),
                 code=_code(code),
                 from_code=_code(from_code),
@@ -110,6 +110,11 @@ def parse_year(value: object) -> int | None:
             f"Año no válido: {str(value)[:20]!r}. Escriba un año de 4 cifras entre {MIN_YEAR} y {MAX_YEAR}."
         )
     return int(text)
+
+
+def parse_target(value: object) -> Target:
+    """A Manager to send to, by name (production when empty); StartRequestError names the valid ones."""
+    return _member(Target, value, Target.PRODUCTION, "Destino")
 
 
 def _problem(request: StartRequest) -> str:

@@ -18,7 +18,9 @@ from sync.engine import DEFAULT_SAFETY_LIMIT, unexpected_error_message
 from sync.errors import ConfigError, FerraSyncError
 from sync.journal import Journal
 from sync.logforward import ForwardingHandler, LogForwarder
-from sync.runmodel import MODES, TARGETS, Progress, RunRequest, RunRequestError, RunSummary
+from sync.model import Mode, Phase, RunState, Target
+from sync.request import StartRequest, StartRequestError
+from sync.runmodel import Progress, RunSummary
 from sync.runsetup import JOURNAL_NAME, SAFETY_LIMIT_SETTING, build_engine, manager_client, safety_limit_of
 
 LOG_FORWARD_SETTING = "FERRASYNC_LOG_FORWARD"
@@ -26,12 +28,12 @@ LOG_FORWARD_SETTING = "FERRASYNC_LOG_FORWARD"
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("run", help="sincroniza FerraWin → Manager una vez")
-    # modo/target are checked by RunRequest (a Spanish message), not by argparse choices (an English one)
-    p.add_argument("--modo", default="incremental", help=f"{', '.join(MODES)} (por defecto incremental)")
+    # modo/target are checked by StartRequest.parse (a Spanish message), not by argparse choices (an English one)
+    p.add_argument("--modo", default="incremental", help=f"{', '.join(Mode)} (por defecto incremental)")
     p.add_argument("--anio", help="año (modo historico)")
     p.add_argument("--codigo", help="planilla concreta (modo especifica), p. ej. 2026-886")
     p.add_argument("--desde-codigo", help="continuar desde este código (incluido, en orden descendente)")
-    p.add_argument("--target", default="production", help=f"{' o '.join(TARGETS)} (por defecto production)")
+    p.add_argument("--target", default="production", help=f"{' o '.join(Target)} (por defecto production)")
     p.add_argument("--dry-run", action="store_true", help="solo muestra lo que se enviaría")
     p.add_argument("--limit", type=int, help="como mucho N planillas")
     p.add_argument("--force", action="store_true", help="supera el límite de seguridad de planillas")
@@ -116,8 +118,8 @@ def _tracebacks_to_file(path: Path) -> Iterator[Path]:
 def _run(args: argparse.Namespace, settings: Settings) -> int:
     journal = Journal(settings.home / JOURNAL_NAME)
     journal.mark_interrupted()
-    request = _request(args, journal)
-    if request.mode == "rebuild" and not request.dry_run and not request.resume_run_id and not _confirmed(args):
+    request, resume_run_id = _request(args, journal)
+    if request.mode is Mode.REBUILD and not request.dry_run and not resume_run_id and not _confirmed(args):
         print("Cancelado: reconstruir envía todas las planillas. Repita con --yes para confirmarlo.", file=sys.stderr)
         return 1
     safety_limit = safety_limit_of(args.safety_limit, settings)
@@ -129,11 +131,11 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     if log_forwarding_enabled(settings):
         with RunLogForwarding(settings, request.target) as forwarder:
             engine.on_progress = _tee(printer.update, forwarder)
-            summary = engine.run(request)
+            summary = engine.run(request, resume_run_id=resume_run_id)
     else:
-        summary = engine.run(request)
+        summary = engine.run(request, resume_run_id=resume_run_id)
     print_summary(summary)
-    return 0 if summary.state in ("completed", "dry-run") and not summary.failed_codes else 1
+    return 0 if summary.state is RunState.COMPLETED and not summary.failed_codes else 1
 
 
 # -- sync-log forwarding (docs/manager.md) ----------------------------------------------------------
@@ -173,7 +175,7 @@ class RunLogForwarding:
 def progress_line(p: Progress) -> str:
     """A progress report as a sync-log line, in the PHP tool's wording."""
     stamp = time.strftime("%Y-%m-%d %H:%M:%S")
-    step = f"[{p.counts.done}/{p.counts.total}] " if p.phase == "sending" and p.code else ""
+    step = f"[{p.counts.done}/{p.counts.total}] " if p.phase is Phase.SENDING and p.code else ""
     if step and not p.message:
         update = " [ACTUALIZACIÓN]" if p.is_update else ""
         info = f" | {p.info}" if p.info else ""
@@ -189,25 +191,24 @@ def _tee(show: Callable[[Progress], None], forwarder: LogForwarder) -> Callable[
     return on_progress
 
 
-def _request(args: argparse.Namespace, journal: Journal) -> RunRequest:
-    resume = None
+def _request(args: argparse.Namespace, journal: Journal) -> tuple[StartRequest, str | None]:
+    """The request typed on the command line, or with --resume the paused run's own (and its id)."""
     if args.resume:
         record = journal.last_resumable() if args.resume == "last" else journal.run(args.resume)
         if record is None:
-            raise RunRequestError("No hay ninguna sincronización pausada o interrumpida que reanudar.")
-        resume = record.run_id
-    request = RunRequest(
+            raise StartRequestError("No hay ninguna sincronización pausada o interrumpida que reanudar.")
+        return StartRequest.from_params(record.params), record.run_id
+    request = StartRequest.parse(
         mode=args.modo,
         target=args.target,
-        anio=args.anio,
-        codigo=args.codigo,
-        desde_codigo=args.desde_codigo,
+        year=args.anio,
+        code=args.codigo,
+        from_code=args.desde_codigo,
         limit=args.limit,
         dry_run=args.dry_run,
         force=args.force,
-        resume_run_id=resume,
     )
-    return request if resume else request.validated()
+    return request, None
 
 
 def _confirmed(args: argparse.Namespace) -> bool:
@@ -228,7 +229,7 @@ class ProgressPrinter:
 
     def update(self, p: Progress) -> None:
         c = p.counts
-        if p.phase != "sending" or not c.total:
+        if p.phase is not Phase.SENDING or not c.total:
             if p.message:
                 self._line(f"[{p.phase}] {p.message}")
             return
@@ -253,7 +254,7 @@ def print_summary(summary: RunSummary) -> None:
     c = summary.counts
     rows = [
         ("Sincronización", summary.run_id),
-        ("Resultado", summary.state),
+        ("Resultado", summary.result_text),
         ("Planillas", f"{c.done}/{c.total}"),
         ("Nuevas / modificadas", f"{c.nuevas} / {c.modificadas}"),
         ("Enviadas", str(c.sent)),

@@ -1,16 +1,17 @@
-"""What the signing key protects beyond commands (docs/decisions.md, "Signing that is really on"):
+"""What the signing key protects (docs/protocol.md, "Signing"; docs/decisions.md, "Signing that is really on"):
 
+* commands, acks, statuses and reports: an HMAC-SHA256 over the event's canonical JSON (`sign_command`,
+  `sign_event`, checked with `signature_valid`; a command's check is part of `protocol_parse.parse_command`);
 * the signing mode an agent runs in, one word for the tray, `--self-check`, the status and the window;
 * the presence proof: an HMAC over agent id, started_at and socket id that a member puts in its `user_info`,
   so a member without the key cannot take leadership.
-
-Acks and statuses are signed like commands (`protocol.sign_event`, checked with `protocol.signature_valid`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
@@ -49,6 +50,47 @@ def mode(signing_key: str | None, required: bool) -> SigningMode:
 
 def settings_mode(settings: Any) -> SigningMode:
     return mode(settings.signing_key, bool(getattr(settings, "require_signed", False)))
+
+
+# ------------------------------------------------------------------------------------------- events
+
+
+def canonical_json(obj: Mapping[str, Any]) -> bytes:
+    """Sorted keys, no spaces, UTF-8, without `signature`: the bytes a signature covers."""
+    body = {k: v for k, v in obj.items() if k != "signature"}
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def compute_signature(obj: Mapping[str, Any], signing_key: str) -> str:
+    return hmac.new(signing_key.encode("utf-8"), canonical_json(obj), hashlib.sha256).hexdigest()
+
+
+def sign_command(wire: Mapping[str, Any], signing_key: str) -> dict[str, Any]:
+    signed = dict(wire)
+    signed["signature"] = compute_signature(wire, signing_key)
+    return signed
+
+
+def sign_event(wire: Mapping[str, Any], signing_key: str | None) -> dict[str, Any]:
+    """An ack or status with its `signature` when a key is configured; unchanged without one (a window
+    or Manager's monitor without key reads it as before)."""
+    out = {k: v for k, v in wire.items() if k != "signature"}
+    if signing_key:
+        out["signature"] = compute_signature(out, signing_key)
+    return out
+
+
+def signature_matches(signature: str, obj: Mapping[str, Any], signing_key: str) -> bool:
+    # As bytes: compare_digest refuses str with non-ASCII characters (TypeError), and a signature is any text.
+    return hmac.compare_digest(signature.lower().encode("utf-8"), compute_signature(obj, signing_key).encode())
+
+
+def signature_valid(obj: Mapping[str, Any], signing_key: str | None) -> bool:
+    """True when `obj` (any received event) carries a valid signature made with `signing_key`."""
+    signature = obj.get("signature")
+    if not signing_key or not isinstance(signature, str):
+        return False
+    return signature_matches(signature, obj, signing_key)
 
 
 # ------------------------------------------------------------------------------------------- presence

@@ -150,3 +150,8 @@ def counts_text(counts: Any) -> str:
         parts.append(f"{_count(counts, 'failed')} con error")
     parts.append(batches_text(counts))
     return " · ".join(parts)
+
+
+def thousands(n: int) -> str:
+    """2688 → "2.688": how a Spanish user writes a count of planillas."""
+    return f"{n:,}".replace(",", ".")

@@ -362,11 +362,10 @@ class ControlFakeAgent:
                  slow_stop: bool = False) -> None:  # fmt: skip
         import threading
 
-        from sync import protocol
 
         self.relay, self.agent_id, self.hostname = relay, agent_id, hostname or agent_id
         self.total, self.step_s, self.mute, self.years, self.slow_stop = total, step_s, mute, years, slow_stop
-        self.dedupe = protocol.RequestDeduper()
+        self.seen: set[str] = set()  # requestIds already executed: a duplicate is acked, not run again
         self.executed: list[object] = []
         self.received: list[str] = []  # requestIds of every command received (also duplicates)
         self.state, self.phase, self.done, self.request_id, self.run_id = "idle", "idle", 0, None, None
@@ -431,7 +430,7 @@ class ControlFakeAgent:
         self._publish(protocol.EVENT_ACK, ack.to_wire())
 
     def status(self, message: str | None = None, years: bool = False) -> None:
-        from sync import protocol
+        from sync import protocol, protocol_encode, protocol_parse
 
         with self._lock:
             total = self.total if self.phase not in ("starting", "analysing") else None
@@ -447,15 +446,15 @@ class ControlFakeAgent:
                 years=self.years if years else None,
                 autosync=protocol.AutoSync(True, 30, "production", "2026-01-01T10:10:00.000Z"),
             )  # fmt: skip
-        self._publish(protocol.EVENT_STATUS, dict(protocol.decode_data(protocol.encode_status(status))))
+        self._publish(protocol.EVENT_STATUS, dict(protocol_parse.decode_data(protocol_encode.encode_status(status))))
 
     def _on_event(self, channel: str, event: str, data: object) -> None:
-        from sync import protocol
+        from sync import protocol, protocol_parse
 
         if event != protocol.EVENT_COMMAND:
             return
         try:
-            command = protocol.parse_command(data)  # type: ignore[arg-type]
+            command = protocol_parse.parse_command(data)  # type: ignore[arg-type]
         except protocol.ProtocolError as exc:
             if exc.request_id and not self.mute:
                 self.ack(exc.request_id, "rejected", exc.reason)
@@ -463,7 +462,8 @@ class ControlFakeAgent:
         self.received.append(command.request_id)
         if self.mute:
             return
-        first, _ = self.dedupe.claim(command.request_id)
+        first = command.request_id not in self.seen
+        self.seen.add(command.request_id)
         if not first:
             self.ack(command.request_id, "duplicate")
             return

@@ -22,12 +22,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sync import protocol
 from sync.devstack.complete_sync import expected_holdings
 from sync.devstack.demo_remote import DemoRemote
 from sync.devstack.demo_stack import DemoStack, display_available, qt_problem
 from sync.devstack.ferrawin_data import generate
 from sync.devstack.ferrawin_edit import edit_day
+from sync.request import StartRequest
 
 AGENT, RESERVE = "PC-OFICINA", "PC-OFICINA2"
 START_WAIT_S = 60.0
@@ -186,7 +186,7 @@ class Checks:
 
     def start(self, title: str, modo: str) -> dict[str, Any]:
         step(title)
-        rid = self.remote.send("start", protocol.parse_start_params({"modo": modo}))
+        rid = self.remote.send("start", StartRequest.parse(mode=modo))
         ack = self.remote.wait_ack(rid)
         if ack.get("result") != "accepted":
             verdict(False, f"el agente no aceptó el comando: {ack.get('result')} {ack.get('reason') or ''}")

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any, TextIO
 
-from sync import protocol
+from sync import protocol, protocol_parse
 from sync.config.model import Settings
 from sync.remote import format_event, open_remote, outcome
 
@@ -102,7 +102,7 @@ class DemoRemote:
     # -- commands -------------------------------------------------------------------------------------
 
     def send(self, command: str, params: protocol.Params = None, *, agent: str | None = None) -> str:
-        wire = protocol.build_command(
+        wire = protocol_parse.build_command(
             command, params, agent=agent, origin=protocol.Origin(hostname=socket.gethostname(), user="demo")
         )
         self.note(f"→ {command} {_params_text(params)}(requestId {wire['requestId'][:8]})")
@@ -140,6 +140,4 @@ class DemoRemote:
 
 
 def _params_text(params: protocol.Params) -> str:
-    if params is None:
-        return ""
-    return "".join(f"{k}={v} " for k, v in params.to_wire().items() if v not in (None, False, ""))
+    return "".join(f"{k}={v} " for k, v in protocol.params_wire(params).items() if v not in (None, False, ""))

@@ -25,9 +25,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sync import codes
 from sync.codes import pad_code
-from sync.errors import ConfigError, DatabaseError
+from sync.errors import DatabaseError
 from sync.ferrawin import queries
 from sync.ferrawin.dialects import Dialect
 from sync.ferrawin.phpjson import php_round, php_trim
@@ -83,17 +82,6 @@ class PlanillaData:
         """`cliente — obra` for progress lines."""
         h = self.header or {}
         return f"{h.get('nombre_cliente') or ''} — {h.get('nombre_obra') or ''}"
-
-
-normalise_code = pad_code  # the name the queries' callers know
-
-
-def parse_user_code(text: str) -> str:
-    """A code typed by a person (`2026-886`) → the padded code (`2026-000886`), or ConfigError."""
-    code = codes.parse_user_code(text)
-    if code is None:
-        raise ConfigError(f"Código de planilla no válido {text!r}: use AAAA-NNNNNN, por ejemplo 2026-000886")
-    return code
 
 
 # --- statement execution --------------------------------------------------------------------------
@@ -164,7 +152,7 @@ def _preferred(existing: PlanillaKey | None, candidate: PlanillaKey) -> Planilla
 # --- listing, detection, sin obra -----------------------------------------------------------------
 
 
-def list_codes(conn: Any, dialect: Dialect, *, year: str | None = None,
+def list_codes(conn: Any, dialect: Dialect, *, year: int | None = None,
                desde_codigo: str | None = None) -> list[PlanillaKey]:
     """ORD_HEAD planillas with non-blank keys, newest code first (string order, descending).
 
@@ -172,8 +160,8 @@ def list_codes(conn: Any, dialect: Dialect, *, year: str | None = None,
     """
     query = queries.listing(dialect, year=year is not None)
     found: dict[str, PlanillaKey] = {}
-    for row in stream(conn, query.sql, [year] if year is not None else []):
-        key = PlanillaKey(normalise_code(row["zconta"], row["zcodigo"]), row["zconta"], row["zcodigo"])
+    for row in stream(conn, query.sql, [str(year)] if year is not None else []):  # ZCONTA is text
+        key = PlanillaKey(pad_code(row["zconta"], row["zcodigo"]), row["zconta"], row["zcodigo"])
         found[key.code] = _preferred(found.get(key.code), key)
     codes = sorted(found, reverse=True)
     if desde_codigo:
@@ -201,7 +189,7 @@ def detection_scan(conn: Any, dialect: Dialect, keys: Sequence[PlanillaKey] | No
     result: dict[str, Detection] = {}
     chosen: dict[str, PlanillaKey] = {}
     for row in _rows_for(conn, dialect, queries.detection, keys):
-        key = PlanillaKey(normalise_code(row["zconta"], row["zcodigo"]), row["zconta"], row["zcodigo"])
+        key = PlanillaKey(pad_code(row["zconta"], row["zcodigo"]), row["zconta"], row["zcodigo"])
         if _preferred(chosen.get(key.code), key) is key:
             chosen[key.code] = key
             result[key.code] = _detection(row)
@@ -327,8 +315,8 @@ class FerraWinSource:
         rows = stream(self.conn, queries.table_fingerprint(self.dialect).sql)
         return "|".join(f"{r['tabla']}:{r['filas']}:{r['ultima']}:{r['suma']}:{r['xor']}" for r in rows)
 
-    def list_codes(self, *, anio: str | None = None, desde_codigo: str | None = None) -> list[str]:
-        keys = list_codes(self.conn, self.dialect, year=anio, desde_codigo=desde_codigo)
+    def list_codes(self, *, year: int | None = None, desde_codigo: str | None = None) -> list[str]:
+        keys = list_codes(self.conn, self.dialect, year=year, desde_codigo=desde_codigo)
         self.keys.update((k.code, k) for k in keys)
         return [k.code for k in keys]
 

@@ -7,7 +7,7 @@ cluster, a timeout on every call, bounded retries on network errors and 5xx, our
 (the library's `sys.getsizeof` test is not a byte count), and Spanish errors a person can act on.
 
 A retried trigger may deliver an event twice (the first attempt can have reached Pusher before its
-answer was lost); receivers de-duplicate by requestId (`sync.protocol.RequestDeduper`).
+answer was lost); receivers de-duplicate by requestId (the agent through its journal's command table).
 """
 
 from __future__ import annotations

@@ -37,7 +37,7 @@ from typing import Any
 import requests
 from agent_harness import RemoteProbe, agent_env
 
-from sync import protocol
+from sync import protocol, signing
 from sync.config.loading import load_settings
 from sync.devstack.complete_sync import expected_holdings
 from sync.devstack.ferrawin_data import generate
@@ -313,7 +313,7 @@ class ChaosRun:
         wire = {"command": command, "params": dict(params or {}), "requestId": rid,
                 "timestamp": protocol.iso_utc(protocol.now_utc()), "origin": {"hostname": "chaos", "user": "chaos"}}
         if self.signing_key:
-            wire = protocol.sign_command(wire, self.signing_key)
+            wire = signing.sign_command(wire, self.signing_key)
         self.sends[rid] += 1
         try:
             self.probe.send(command, raw=wire)

@@ -44,7 +44,8 @@ def test_a_run_failed_by_ferrawin_has_no_batch_in_flight_after_it_ends(pg_url: s
     from sync.ferrawin.urls import parse_database_url
     from sync.journal import Journal
     from sync.manager import ManagerClient
-    from sync.runmodel import RunRequest
+    from sync.model import Mode
+    from sync.request import StartRequest
 
     generate(pg_url, 150, seed=4)
     requests.post(f"{manager_stub.url}/_faults/delay", json={"ms": 400, "count": None, "path": "sync"}, timeout=5)
@@ -53,7 +54,7 @@ def test_a_run_failed_by_ferrawin_has_no_batch_in_flight_after_it_ends(pg_url: s
     options = EngineOptions(data_dir=tmp_path, hostname="PC-T", time_scale=0.01)
     engine = Engine(lambda: open_source(pg_url), client, journal, options)
     result: list[Any] = []
-    worker = threading.Thread(target=lambda: result.append(engine.run(RunRequest(mode="rebuild"))), daemon=True)
+    worker = threading.Thread(target=lambda: result.append(engine.run(StartRequest(Mode.REBUILD))), daemon=True)
     worker.start()
     while len(manager_stub.store.received_batches()) < 3:
         time.sleep(0.02)

@@ -20,7 +20,9 @@ from sync.engine import Engine, EngineOptions
 from sync.ferrawin.source import open_source
 from sync.journal import Journal
 from sync.manager import ManagerClient
-from sync.runmodel import Progress, RunRequest
+from sync.model import Mode
+from sync.request import StartRequest
+from sync.runmodel import Progress
 
 
 def engine_for(url: str, stub: Any, home: Path, on_progress: Any = None) -> Engine:
@@ -46,7 +48,7 @@ def test_http_500s_mid_run_are_retried_and_nothing_is_lost(pg_url: str, manager_
             state["ok_at_fault"] = p.counts.batchesOk
             inject(manager_stub, "error", status=500, count=3, path="sync")
 
-    summary = engine_for(pg_url, manager_stub, tmp_path, on_progress).run(RunRequest(mode="rebuild"))
+    summary = engine_for(pg_url, manager_stub, tmp_path, on_progress).run(StartRequest(Mode.REBUILD))
     assert summary.state == "completed", summary.message
     assert state["ok_at_fault"] == 3 and summary.counts.batchesOk > 3  # confirmed batches before and after
     assert manager_stub.faults.counters()["fired"]["error"] == 3  # the fault landed, three times
@@ -72,12 +74,12 @@ def test_kill_returns_while_manager_hangs_and_resume_finishes(pg_url: str, manag
             threading.Thread(target=kill_soon, daemon=True).start()
 
     engine = engine_for(pg_url, manager_stub, tmp_path, on_progress)
-    summary = engine.run(RunRequest(mode="rebuild"))
+    summary = engine.run(StartRequest(Mode.REBUILD))
     returned_after = time.monotonic() - killed_at[0]
     assert summary.state == "stopped" and returned_after < 10, (summary.message, returned_after)
     assert 0 < len(held(manager_stub)) < len(expected_holdings(pg_url))
 
-    resumed = engine_for(pg_url, manager_stub, tmp_path).run(RunRequest(resume_run_id=summary.run_id))
+    resumed = engine_for(pg_url, manager_stub, tmp_path).run(StartRequest(), resume_run_id=summary.run_id)
     assert resumed.state == "completed" and resumed.run_id == summary.run_id, resumed.message
     assert held(manager_stub) == expected_holdings(pg_url)
 

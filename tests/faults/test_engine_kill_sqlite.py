@@ -24,7 +24,8 @@ from sync.engine import Engine, EngineOptions
 from sync.ferrawin.source import FerraWinSource, open_source
 from sync.journal import Journal
 from sync.manager import ManagerClient
-from sync.runmodel import RunRequest
+from sync.model import Mode
+from sync.request import StartRequest
 
 db_url, stub_url, token, home = sys.argv[1:5]
 QUERY_S = 1.5
@@ -59,7 +60,7 @@ client = ManagerClient(stub_url, token, timeout_scale=0.01)
 options = EngineOptions(data_dir=Path(home), hostname="PC-TEST", time_scale=0.01)
 engine = Engine(open_slow, client, Journal(Path(home) / "journal.db"), options)
 threading.Thread(target=lambda: (started.wait(30), engine.kill()), daemon=True).start()
-summary = engine.run(RunRequest(mode="rebuild"))
+summary = engine.run(StartRequest(Mode.REBUILD))
 returned = time.monotonic()
 closed.wait(10)
 print(json.dumps({

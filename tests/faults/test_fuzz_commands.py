@@ -34,8 +34,9 @@ from hypothesis import strategies as st
 
 from agent.events import CommandArrived
 from agent.service import AgentService
-from sync import protocol
+from sync import protocol, protocol_parse, signing
 from sync.config.loading import load_settings
+from sync.model import CommandName, Mode, Target
 
 AGENT = "PC-FUZZ"
 KEY = "clave-de-firma-fuzz-5e1d"
@@ -160,7 +161,7 @@ def expect_rejected(f: Fuzzed, data: Any, before: tuple[Any, ...], kind: str) ->
 def _addressed_elsewhere(data: Any, me: str) -> bool:
     """A command whose readable `agent` names another agent (the service stays silent on those)."""
     try:
-        obj = protocol.decode_data(data)
+        obj = protocol_parse.decode_data(data)
     except protocol.ProtocolError:
         return False
     target = obj.get("agent")
@@ -190,7 +191,7 @@ def malformed(draw: st.DrawFn) -> Any:
     if kind == "random-object":
         return draw(st.dictionaries(st.text(max_size=12), json_values, max_size=6))
     if kind == "truncated":
-        text = json.dumps(valid(draw(st.sampled_from(protocol.COMMANDS))))
+        text = json.dumps(valid(draw(st.sampled_from(list(CommandName)))))
         return text[: draw(st.integers(0, len(text) - 1))]
     wire = valid()
     wire.update(draw(st.dictionaries(st.text(min_size=1, max_size=12).filter(lambda k: k not in wire),
@@ -206,7 +207,7 @@ def wrongly_typed(draw: st.DrawFn) -> dict[str, Any]:
     command = draw(st.sampled_from(["status", "pause", "stop", "kill", "resume"]))
     wire = valid(command)
     if field == "command":
-        wire["command"] = draw(wrong_text | st.text(max_size=20).filter(lambda c: c not in protocol.COMMANDS))
+        wire["command"] = draw(wrong_text | st.text(max_size=20).filter(lambda c: c not in list(CommandName)))
     elif field == "timestamp":
         wire["timestamp"] = draw(st.integers() | st.lists(st.integers(), max_size=2) | st.text(max_size=25).filter(
             lambda t: not _iso(t)))  # fmt: skip
@@ -231,7 +232,7 @@ def wrongly_typed(draw: st.DrawFn) -> dict[str, Any]:
 
 def _iso(text: str) -> bool:
     try:
-        protocol.parse_timestamp(text)
+        protocol_parse.parse_timestamp(text)
     except protocol.ProtocolError:
         return False
     return True
@@ -241,10 +242,10 @@ def _iso(text: str) -> bool:
 def bad_start_params(draw: st.DrawFn) -> dict[str, Any]:
     flaw = draw(st.sampled_from(["modo", "target", "anio", "force", "codigo", "unknown", "desde", "year-mode"]))
     if flaw == "modo":
-        modo = st.text(min_size=1, max_size=12).filter(lambda m: m not in protocol.MODOS)
+        modo = st.text(min_size=1, max_size=12).filter(lambda m: m not in list(Mode))
         return {"modo": draw(st.integers() | modo)}
     if flaw == "target":
-        return {"target": draw(st.text(min_size=1, max_size=12).filter(lambda t: t not in protocol.TARGETS)
+        return {"target": draw(st.text(min_size=1, max_size=12).filter(lambda t: t not in list(Target))
                                | st.integers())}  # fmt: skip
     if flaw == "anio":
         years = st.integers().filter(lambda y: not 1990 <= y <= 2100)
@@ -283,7 +284,7 @@ def bad_autosync_params(draw: st.DrawFn) -> dict[str, Any]:
         return {"enabled": True, "interval": interval}
     if flaw == "target":
         return {"enabled": True, "target": draw(st.text(min_size=1, max_size=10).filter(
-            lambda t: t not in protocol.TARGETS))}  # fmt: skip
+            lambda t: t not in list(Target)))}  # fmt: skip
     return {"enabled": False, draw(st.text(min_size=1, max_size=10).filter(
         lambda k: k not in ("enabled", "interval", "target"))): 1}  # fmt: skip
 
@@ -324,11 +325,11 @@ def test_oversized_commands_are_refused(fuzzed: Fuzzed, size: int, where: str, a
 
 
 @fuzz(1500)
-@given(offset=st.integers(130, 10**9) | st.integers(-(10**9), -610), command=st.sampled_from(protocol.COMMANDS))
+@given(offset=st.integers(130, 10**9) | st.integers(-(10**9), -610), command=st.sampled_from(list(CommandName)))
 def test_future_and_past_dated_commands_are_rejected(fuzzed: Fuzzed, offset: int, command: str) -> None:
     wire = valid(command, minimal_params(command))
     wire["timestamp"] = now_iso(offset)
-    wire = protocol.sign_command(wire, KEY)  # authenticated: its rejection is journaled, a repeat is a duplicate
+    wire = signing.sign_command(wire, KEY)  # authenticated: its rejection is journaled, a repeat is a duplicate
     before = fuzzed.state()
     expect_rejected(fuzzed, wire, before, "future/past dated")
     ack = fuzzed.send(wire)
@@ -364,9 +365,9 @@ def test_unsigned_and_wrongly_signed_commands_are_rejected(signed_only: Fuzzed, 
                                                            other: str) -> None:  # fmt: skip
     wire = valid(command, minimal_params(command))
     if flaw == "other-key":
-        wire = protocol.sign_command(wire, KEY + other)
+        wire = signing.sign_command(wire, KEY + other)
     elif flaw == "tampered":
-        wire = protocol.sign_command(wire, KEY)
+        wire = signing.sign_command(wire, KEY)
         wire["origin"] = {"hostname": "fuzz", "user": "fuzz" + other}
     elif flaw == "garbage":
         wire["signature"] = other
@@ -376,7 +377,7 @@ def test_unsigned_and_wrongly_signed_commands_are_rejected(signed_only: Fuzzed, 
 
 
 def test_a_properly_signed_command_is_accepted_once(signed_only: Fuzzed) -> None:
-    wire = protocol.sign_command(valid("status"), KEY)
+    wire = signing.sign_command(valid("status"), KEY)
     first, again = signed_only.send(wire), signed_only.send(wire)
     assert first is not None and first.result == "accepted"
     assert again is not None and again.result == "duplicate"

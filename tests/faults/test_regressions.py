@@ -23,7 +23,7 @@ from sync.engine import Engine, EngineOptions
 from sync.ferrawin.source import FerraWinSource, open_source
 from sync.journal import Journal
 from sync.manager import ManagerClient, ManagerError, RemoteState
-from sync.runmodel import RunRequest
+from sync.request import StartRequest
 
 FW = Fingerprint(hash="3:10:7", fecha_calculo="2025-03-01 10:00:00", peso=100.0, barras=10, dobleces=4)
 
@@ -68,7 +68,7 @@ def test_failed_codigos_existentes_is_never_an_empty_list(ferrawin: Any, manager
     The PHP tool's fix: commit 8cc6573."""
     url = ferrawin[0]
     requests.post(f"{manager_stub.url}/_faults/codigos-existentes", json={"count": 1}, timeout=5).raise_for_status()
-    summary = engine_for(url, manager_stub, tmp_path).run(RunRequest(mode="incremental", force=True))
+    summary = engine_for(url, manager_stub, tmp_path).run(StartRequest(force=True))
     assert summary.state == "failed" and "codigos-existentes" in summary.message
     assert manager_stub.store.received_batches() == []
     assert manager_stub.faults.counters()["fired"]["error"] == 1
@@ -186,7 +186,7 @@ def test_sin_obra_planillas_are_never_sent(ferrawin: Any, manager_stub: Any, tmp
     url, manifest, _source = ferrawin
     codes = sorted(manifest.sin_obra)
     engine = engine_for(url, manager_stub, tmp_path)
-    summary = engine.run(RunRequest(mode="rebuild", desde_codigo=codes[-1], limit=400))
+    summary = engine.run(StartRequest.parse(mode="rebuild", from_code=codes[-1], limit=400))
     assert summary.state == "completed"
     sent = {p["codigo"] for b in manager_stub.store.received_batches() for p in b["payload"]["planillas"]}
     assert sent and not sent & manifest.sin_obra
@@ -238,7 +238,7 @@ def test_batches_are_capped_by_elements_too(ferrawin: Any, manager_stub: Any, tm
     biggest = max(counts, key=lambda c: counts[c])
     engine = engine_for(url, manager_stub, tmp_path)
     engine.options.batch_elements = counts[biggest] - 1  # the biggest planilla fills a batch by itself
-    assert engine.run(RunRequest(mode="rebuild", desde_codigo=biggest, limit=30)).state == "completed"
+    assert engine.run(StartRequest.parse(mode="rebuild", from_code=biggest, limit=30)).state == "completed"
     batches = [[len(p["elementos"]) for p in b["payload"]["planillas"]] for b in manager_stub.store.received_batches()]
     assert batches[0] == [counts[biggest]], batches[0]
     assert all(len(b) <= 5 and sum(b[:-1]) < engine.options.batch_elements for b in batches), batches
@@ -250,7 +250,7 @@ def test_a_year_is_chosen_by_zconta_not_by_date(ferrawin: Any, tmp_path: Path) -
     url, _manifest, source = ferrawin
     copy = tmp_path / "ferrawin.db"
     copy.write_bytes(Path(url.removeprefix("sqlite:///")).read_bytes())
-    code = source.list_codes(anio="2024")[0]
+    code = source.list_codes(year=2024)[0]
     db = sqlite3.connect(copy)
     db.execute("UPDATE ORD_HEAD SET ZFECHA = '2019-06-01 00:00:00.000' WHERE ZCONTA = '2024' "
                "AND CAST(ZCODIGO AS INTEGER) = ?", (int(code[5:]),))  # fmt: skip
@@ -258,7 +258,7 @@ def test_a_year_is_chosen_by_zconta_not_by_date(ferrawin: Any, tmp_path: Path) -
     db.close()
     moved = open_source(f"sqlite:///{copy}")
     try:
-        assert code in moved.list_codes(anio="2024") and code not in moved.list_codes(anio="2019")
+        assert code in moved.list_codes(year=2024) and code not in moved.list_codes(year=2019)
     finally:
         moved.close()
 

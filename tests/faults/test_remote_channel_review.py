@@ -18,15 +18,17 @@ from typing import Any
 import pytest
 from agent_harness import HeadlessAgent, RemoteProbe, agent_env
 
-from sync import protocol
+from sync import protocol, protocol_parse, signing
 from sync.config.loading import load_settings
 from sync.devstack.ferrawin_data import generate
+from sync.model import Mode
 from sync.pusher.subscriber import Endpoint, PresenceMember, Subscriber
+from sync.request import StartRequest
 
 KEY = "clave-de-firma-oficina-51c9"
 SCALE = 0.02
 RELAY_SECRET = "testsecret"  # the `relay` fixture's (tests/conftest.py)
-REBUILD = protocol.StartParams("rebuild", force=True)
+REBUILD = StartRequest(Mode.REBUILD, force=True)
 
 
 @pytest.fixture
@@ -54,7 +56,7 @@ def probe(relay: Any, tmp_path: Path) -> Iterator[RemoteProbe]:
 
 
 def signed(command: str, params: protocol.Params = None, agent: str | None = None) -> dict[str, Any]:
-    return protocol.build_command(command, params, agent=agent, signing_key=KEY)
+    return protocol_parse.build_command(command, params, agent=agent, signing_key=KEY)
 
 
 def role_of(probe: RemoteProbe, agent: str, role: str, since: int = 0, timeout: float = 20) -> dict[str, Any]:
@@ -75,8 +77,8 @@ def test_a_signing_key_alone_makes_the_agent_refuse_unsigned_commands(
     pc = agents("PC-A")
     status = role_of(probe, "PC-A", "active")
     assert status["signing"] == "required"
-    assert protocol.signature_valid(status, KEY)  # statuses are signed too (finding 11)
-    start = probe.send("start", REBUILD.to_wire())
+    assert signing.signature_valid(status, KEY)  # statuses are signed too (finding 11)
+    start = probe.send("start", protocol.start_wire(REBUILD))
     autosync = probe.send("configure-auto-sync", {"enabled": True, "interval": 2})
     for rid in (start, autosync):
         ack = probe.wait_ack(rid)[0]
@@ -157,7 +159,7 @@ def test_unsigned_commands_cannot_poison_a_request_id_and_acks_are_signed(
     probe.send("start", raw=wire)
     acks = probe.wait_ack(wire["requestId"], count=2)
     assert acks[1]["result"] == "accepted", acks
-    assert all(protocol.signature_valid(a, KEY) for a in acks)
+    assert all(signing.signature_valid(a, KEY) for a in acks)
     probe.wait_status(lambda s: s["requestId"] == wire["requestId"] and s["status"] == "completed", 60)
     assert pc.commands()[wire["requestId"]][:2] == ("start", "accepted")
     assert [r["mode"] for r in pc.runs()] == ["rebuild"]

@@ -16,11 +16,13 @@ import websocket
 from chaos import AGENT, START, ChaosRun
 from tls_helpers import https_json_server, make_ca
 
-from sync import protocol
+from sync import protocol, protocol_parse, signing
 from sync.config.loading import load_settings
 from sync.devstack.manager_stub import ManagerStub
 from sync.devstack.relay import Relay
 from sync.manager import ManagerClient, ManagerError
+from sync.model import Mode
+from sync.request import StartRequest
 
 PUSHER_SECRET = "pusher-secreto-Zq81xv"
 MANAGER_TOKEN = "token-manager-Kd93pq"
@@ -80,7 +82,8 @@ def test_no_secret_anywhere_and_signed_commands_enforced_after_a_run_with_faults
         run.signing_key = SIGNING_KEY
         first = next(rid for rid, c in run.sent.items() if c == "start")
         run.publish(first, "start", START)  # replay of a signed, executed command
-        signed = protocol.sign_command(protocol.build_command("start", protocol.StartParams("rebuild")), SIGNING_KEY)
+        wire = protocol_parse.build_command("start", StartRequest(Mode.REBUILD))
+        signed = signing.sign_command(wire, SIGNING_KEY)
         signed["requestId"] = protocol.new_request_id()  # tampered after signing
         probe.send("start", raw=signed)
         acks = {rid: probe.wait_ack(rid)[0] for rid in (unsigned, wrong, signed["requestId"])}

@@ -14,11 +14,13 @@ from typing import Any
 import pytest
 import requests
 
-from sync import protocol
+from sync import protocol, protocol_parse
 from sync.devstack.relay import Relay
-from sync.protocol import CHANNEL, EVENT_COMMAND, PayloadTooLarge, ProtocolError, RequestDeduper
+from sync.model import Mode
+from sync.protocol import CHANNEL, EVENT_COMMAND, PayloadTooLarge, ProtocolError
 from sync.pusher.publisher import Publisher
 from sync.pusher.subscriber import Endpoint, Subscriber
+from sync.request import StartRequest
 
 SCALE = 0.05
 ACTIVITY = 2  # seconds announced by the relay; the client scales it like every other timer
@@ -49,7 +51,6 @@ class Executor:
         self.executed: list[str] = []
         self.rejected: list[str] = []
         self.duplicates: list[str] = []
-        self._dedupe = RequestDeduper()
         self._lock = threading.Lock()
         self.signing_key, self.require = signing_key, require
         self.sub = Subscriber(
@@ -66,13 +67,13 @@ class Executor:
         if event != EVENT_COMMAND:
             return
         try:
-            command = protocol.parse_command(data, signing_key=self.signing_key, require_signature=self.require)
+            command = protocol_parse.parse_command(data, signing_key=self.signing_key, require_signature=self.require)
         except ProtocolError as exc:
             self.rejected.append(exc.reason)
             return
         with self._lock:
             self.received.append(command.request_id)
-            first, _ = self._dedupe.claim(command.request_id, "accepted")
+            first = command.request_id not in self.executed
             (self.executed if first else self.duplicates).append(command.request_id)
 
     def __enter__(self) -> Executor:
@@ -89,7 +90,7 @@ def publisher(relay: Relay) -> Publisher:
 
 
 def send(relay: Relay, command: str = "status", signing_key: str | None = None, **kw: Any) -> str:
-    wire = protocol.build_command(command, signing_key=signing_key, **kw)
+    wire = protocol_parse.build_command(command, signing_key=signing_key, **kw)
     publisher(relay).trigger(CHANNEL, EVENT_COMMAND, wire)
     return str(wire["requestId"])
 
@@ -202,7 +203,7 @@ def test_silent_link_is_detected_within_activity_timeout_plus_30s(fast_relay: Re
 def test_duplicated_delivery_is_executed_once(fast_relay: Relay) -> None:
     with Executor(fast_relay) as ex:
         fault(fast_relay, "duplicate", count=1)
-        rid = send(fast_relay, "start", params=protocol.StartParams(modo="historico", anio=2025))
+        rid = send(fast_relay, "start", params=StartRequest(Mode.HISTORICO, year=2025))
         assert ex.sub.wait_for(lambda: len(ex.received) == 2, 5)
         assert fast_relay.stats()["events_duplicated"] == 1
         assert ex.received == [rid, rid] and ex.executed == [rid] and ex.duplicates == [rid]

@@ -394,7 +394,7 @@ def test_settings_are_the_shared_dialog_with_pusher_import_check_and_local_optio
 def test_signing_key_is_set_in_the_settings_and_signs_the_windows_commands(
     qtbot: Any, make_window: Callable[..., ControlWindow], ferrasync_home: Path, relay: Any, tmp_path: Path
 ) -> None:
-    from sync import protocol
+    from sync import protocol, signing
     from sync.remote import open_remote
 
     key = "firma-de-la-oficina-7c1e"
@@ -417,7 +417,7 @@ def test_signing_key_is_set_in_the_settings_and_signs_the_windows_commands(
             event, wire = listener.events.get(timeout=10)
     finally:
         listener.close()
-    assert wire["command"] == "status" and wire["signature"] == protocol.compute_signature(wire, key)
+    assert wire["command"] == "status" and wire["signature"] == signing.compute_signature(wire, key)
 
 
 def test_forged_acks_and_statuses_show_as_unverified_and_their_text_is_never_rendered(

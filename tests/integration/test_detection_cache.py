@@ -23,7 +23,8 @@ from sync.errors import ConfigError
 from sync.ferrawin.source import open_source
 from sync.journal import Journal
 from sync.manager import ManagerClient
-from sync.runmodel import Progress, RunRequest, RunSummary
+from sync.request import StartRequest
+from sync.runmodel import Progress, RunSummary
 from sync.runsetup import rescan_seconds
 
 CACHED = "FerraWin sin cambios desde el último análisis"
@@ -41,7 +42,7 @@ class Cycles:
         options = EngineOptions(data_dir=self.home, hostname="PC-TEST", time_scale=0.01, rescan_s=self.rescan_s)
         engine = Engine(lambda: open_source(self.url), client, self.journal, options, on_progress=progress.append)
         before = len(self.stub.store.received_batches())
-        summary = engine.run(RunRequest(mode=mode))
+        summary = engine.run(StartRequest.parse(mode=mode))
         sent = [p["codigo"] for b in self.stub.store.received_batches()[before:] for p in b["payload"]["planillas"]]
         assert summary.state == "completed", summary.message
         return summary, any(CACHED in p.message for p in progress), sent

@@ -18,7 +18,9 @@ from sync.engine import Engine, EngineOptions
 from sync.ferrawin.source import open_source
 from sync.journal import Journal
 from sync.manager import ManagerClient
-from sync.runmodel import Progress, RunRequest
+from sync.model import Mode
+from sync.request import StartRequest
+from sync.runmodel import Progress
 
 
 def engine_for(url: str, stub: Any, home: Path, in_flight: int, on_progress: Any = None) -> Engine:
@@ -42,7 +44,7 @@ def test_three_in_flight_send_everything_once_and_confirm_in_build_order(
 ) -> None:
     generate(pg_url, 90, seed=31)
     manager_stub_delay(manager_stub, ms=40)  # answers overlap: several batches are really in flight at once
-    summary = engine_for(pg_url, manager_stub, tmp_path, 3).run(RunRequest(mode="rebuild"))
+    summary = engine_for(pg_url, manager_stub, tmp_path, 3).run(StartRequest(Mode.REBUILD))
     assert summary.state == "completed", summary.message
     expected = expected_holdings(pg_url)
     assert held(manager_stub) == expected
@@ -65,7 +67,7 @@ def test_manager_pause_is_applied_mid_run_and_resume_sends_the_rest(
             asked.append(p.counts.done)
             manager_stub.set_control_action("pause")  # seen by the next background sync-control poll
 
-    paused = engine_for(pg_url, manager_stub, tmp_path, 2, on_progress).run(RunRequest(mode="rebuild"))
+    paused = engine_for(pg_url, manager_stub, tmp_path, 2, on_progress).run(StartRequest(Mode.REBUILD))
     expected = expected_holdings(pg_url)
     assert paused.state == "paused", paused.message
     assert asked and 0 < len(held(manager_stub)) < len(expected)
@@ -75,7 +77,7 @@ def test_manager_pause_is_applied_mid_run_and_resume_sends_the_rest(
 
     manager_stub.set_control_action("none")
     before = len(manager_stub.store.received_batches())
-    resumed = engine_for(pg_url, manager_stub, tmp_path, 2).run(RunRequest(resume_run_id=paused.run_id))
+    resumed = engine_for(pg_url, manager_stub, tmp_path, 2).run(StartRequest(), resume_run_id=paused.run_id)
     assert resumed.state == "completed", resumed.message
     assert held(manager_stub) == expected
     again = [p["codigo"] for b in manager_stub.store.received_batches()[before:] for p in b["payload"]["planillas"]]

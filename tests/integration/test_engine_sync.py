@@ -14,7 +14,9 @@ from sync.engine import Engine, EngineOptions
 from sync.ferrawin.source import open_source
 from sync.journal import Journal
 from sync.manager import ManagerClient
-from sync.runmodel import Progress, RunRequest
+from sync.model import Mode
+from sync.request import StartRequest, StartRequestError
+from sync.runmodel import Progress
 
 SPIRAL = "1\t0d\t1\t0d"
 
@@ -47,7 +49,7 @@ def test_rebuild_then_incremental_then_edit_day(
     progress: list[Progress] = []
     engine = make_engine(pg_url, manager_stub, tmp_path, progress)
 
-    rebuild = engine.run(RunRequest(mode="rebuild"))
+    rebuild = engine.run(StartRequest(Mode.REBUILD))
     assert rebuild.state == "completed", rebuild.message
     expected = complete_sync(pg_url)
     assert held(manager_stub) == expected
@@ -61,12 +63,12 @@ def test_rebuild_then_incremental_then_edit_day(
     )
     assert spiral_rows > 0  # spiral indicator rows travel in the payload (docs/ferrawin.md, "Guards")
 
-    quiet = engine.run(RunRequest(mode="incremental"))
+    quiet = engine.run(StartRequest())
     assert quiet.state == "completed" and quiet.counts.total == 0, quiet.message
 
     truth = edit_day(pg_url, seed=5)
     batches_before = len(manager_stub.store.received_batches())
-    after_edit = engine.run(RunRequest(mode="incremental"))
+    after_edit = engine.run(StartRequest())
     sent = {
         p["codigo"] for b in manager_stub.store.received_batches()[batches_before:] for p in b["payload"]["planillas"]
     }
@@ -79,9 +81,9 @@ def test_rebuild_then_incremental_then_edit_day(
 def test_bad_mode_and_unreachable_database_send_nothing(manager_stub: Any, tmp_path: Path, closed_port: int) -> None:
     url = f"postgresql://ferrasync:ferrasync@127.0.0.1:{closed_port}/nada"
     engine = make_engine(url, manager_stub, tmp_path)
-    bad = engine.run(RunRequest(mode="todo"))
-    assert bad.state == "failed" and "Modo desconocido" in bad.message
-    unreachable = engine.run(RunRequest(mode="rebuild"))
+    with pytest.raises(StartRequestError, match="Modo desconocido"):  # refused before an engine sees it
+        StartRequest.parse(mode="todo")
+    unreachable = engine.run(StartRequest(Mode.REBUILD))
     assert unreachable.state == "failed" and "ferrasync" not in unreachable.message.split("@")[0]
     assert manager_stub.store.received_batches() == []
 
@@ -93,7 +95,7 @@ def test_year_and_single_code_modes(pg_url: str, manager_stub: Any, tmp_path: Pa
     expected = complete_sync(pg_url)
     if mode == "historico":
         year = max(manifest.years)
-        summary = engine.run(RunRequest(mode="historico", anio=str(year)))
+        summary = engine.run(StartRequest.parse(mode="historico", year=year))
         assert set(held(manager_stub)) == {c for c in expected if c.startswith(f"{year}-")}
         assert {b["payload"]["metadata"]["modo"] for b in manager_stub.store.received_batches()} == {
             f"historico-{year}"
@@ -101,7 +103,7 @@ def test_year_and_single_code_modes(pg_url: str, manager_stub: Any, tmp_path: Pa
     else:
         code = sorted(expected)[0]
         short = f"{code[:4]}-{int(code[5:])}"  # 2026-886 → 2026-000886
-        summary = engine.run(RunRequest(mode="especifica", codigo=short))
+        summary = engine.run(StartRequest.parse(mode="especifica", code=short))
         assert set(held(manager_stub)) == {code}
     assert summary.state == "completed", summary.message
 
@@ -117,12 +119,12 @@ def test_a_run_takes_renews_and_releases_the_turn_and_waits_for_another_pc(
     options = EngineOptions(data_dir=tmp_path, hostname="PC-TEST", time_scale=0.0001, batch_planillas=2)
     engine = Engine(lambda: open_source(pg_url), client, Journal(tmp_path / "journal.db"), options)
 
-    refused = engine.run(RunRequest(mode="rebuild"))
+    refused = engine.run(StartRequest(Mode.REBUILD))
     assert refused.state == "refused" and "OTRO-PC" in refused.message
     assert store.received_batches() == []
 
     store.claim("OTRO-PC", ttl=600, release=True)
-    done = engine.run(RunRequest(mode="rebuild"))
+    done = engine.run(StartRequest(Mode.REBUILD))
     assert done.state == "completed", done.message
     ours = [e["event"] for e in store.claim_events() if e["hostname"] == "PC-TEST"]
     assert ours[0] == "denied" and ours[1] == "granted" and ours[-1] == "released"

@@ -162,7 +162,7 @@ def test_engine_source_adapter(tmp_path: Path) -> None:
     path.touch()
     src = source.open_source(f"sqlite:///{path}")
     load_sample(src.conn.conn, "sqlite")
-    assert src.list_codes(anio="2026") == ALL_CODES[:4]
+    assert src.list_codes(year=2026) == ALL_CODES[:4]
     prints = src.fingerprints()
     assert prints["2025-007816"].barras == 24 and src.sin_obra() == {"2026-000011", "2026-000012"}
     planillas = src.read_planillas(["2025-007816", "2026-000010", "2099-000001"])  # the last one does not exist

@@ -20,8 +20,9 @@ from sync.ferrawin.source import open_source
 from sync.ferrawin.urls import parse_database_url
 from sync.journal import Journal
 from sync.manager import ManagerClient
+from sync.model import Mode
 from sync.reconcile import REASON_JUNK, REASON_SIN_OBRA
-from sync.runmodel import RunRequest
+from sync.request import StartRequest
 
 ROOT = Path(__file__).resolve().parents[2]
 NEW_CODE = "2026-999999"
@@ -95,7 +96,7 @@ def planted(pg_url: str, manager_stub: Any, tmp_path: Path) -> tuple[Path, Plant
     journal = Journal(home / "journal.db")
     client = ManagerClient(manager_stub.url, manager_stub.token, timeout_scale=0.01)
     engine = Engine(lambda: open_source(pg_url), client, journal, EngineOptions(home, "PC-TEST", time_scale=0.01))
-    assert engine.run(RunRequest(mode="rebuild")).state == "completed"
+    assert engine.run(StartRequest(Mode.REBUILD)).state == "completed"
     journal.close()
     return home, Planted(pg_url, manifest)
 
@@ -166,9 +167,9 @@ def test_human_output_and_csv(pg_url: str, manager_stub: Any, planted: tuple[Pat
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["explain", "20X6-1"], "Código de planilla no válido '20X6-1'"),
-        (["explain", "2026-1", "--target", "staging"], "Destino desconocido 'staging'"),
-        (["reconcile", "--target", "staging"], "Destino desconocido 'staging'"),
+        (["explain", "20X6-1"], "Código de planilla no válido: '20X6-1'"),
+        (["explain", "2026-1", "--target", "staging"], "Destino desconocido: 'staging'"),
+        (["reconcile", "--target", "staging"], "Destino desconocido: 'staging'"),
     ],
 )
 def test_bad_input(pg_url: str, manager_stub: Any, tmp_path: Path, args: list[str], message: str) -> None:

@@ -14,11 +14,13 @@ from typing import Any
 import pytest
 from agent_harness import ROOT, HeadlessAgent, RemoteProbe, agent_env
 
-from sync import protocol
+from sync import protocol, protocol_parse, signing
 from sync.config.loading import load_settings
 from sync.devstack.ferrawin_data import generate
 from sync.ferrawin.connection import connect
 from sync.ferrawin.urls import parse_database_url
+from sync.model import Mode
+from sync.request import StartRequest
 
 SCALE = 0.05
 KEY = "clave-de-firma-informes-7d1"
@@ -49,11 +51,11 @@ def probe(relay: Any, tmp_path: Path) -> Iterator[RemoteProbe]:
 
 
 def ask(probe: RemoteProbe, command: str, params: protocol.Params = None, agent: str | None = None) -> str:
-    return probe.send(command, raw=protocol.build_command(command, params, agent=agent, signing_key=KEY))
+    return probe.send(command, raw=protocol_parse.build_command(command, params, agent=agent, signing_key=KEY))
 
 
 def rebuild(probe: RemoteProbe) -> None:
-    rid = ask(probe, "start", protocol.StartParams("rebuild", force=True))
+    rid = ask(probe, "start", StartRequest(Mode.REBUILD, force=True))
     assert probe.wait_ack(rid)[0]["result"] == "accepted"
     probe.wait_status(lambda s: s.get("requestId") == rid and s["status"] == "completed", 120)
 
@@ -86,7 +88,7 @@ def test_explain_and_reconcile_over_the_relay(
     rid = ask(probe, "reconcile")
     assert probe.wait_ack(rid)[0]["result"] == "accepted"
     report = probe.wait_report(rid, 60)
-    assert protocol.signature_valid(report, KEY)
+    assert signing.signature_valid(report, KEY)
     result = report["result"]
     assert result["modified"] == [{"codigo": edited, "rule": result["modified"][0]["rule"]}]
     assert "barras" in result["modified"][0]["rule"]
@@ -104,7 +106,8 @@ def test_explain_and_reconcile_over_the_relay(
 
     for params, reason in (({}, "explain necesita codigo"), ({"codigo": "20X6-1"}, "AAAA-NNNNNN"),
                            ({"codigo": edited, "target": "staging"}, "target desconocido")):  # fmt: skip
-        wrong = protocol.sign_command({**protocol.build_command("status"), "command": "explain", "params": params}, KEY)
+        status = protocol_parse.build_command("status")
+        wrong = signing.sign_command({**status, "command": "explain", "params": params}, KEY)
         ack = probe.wait_ack(probe.send("explain", raw=wrong))[0]
         assert ack["result"] == "rejected" and reason in ack["reason"], ack
 
@@ -143,7 +146,7 @@ def test_reconcile_answers_while_a_sync_runs_and_the_sync_still_completes(
 ) -> None:
     probe.wait_status(lambda s: s["agent"] == "PC-OFICINA" and s["role"] == "active", 30)
     manager_stub.faults.add("delay", path="sync", count=None, ms=1000.0)  # 8 batches: the run lasts 8 s or more
-    start = ask(probe, "start", protocol.StartParams("rebuild", force=True))
+    start = ask(probe, "start", StartRequest(Mode.REBUILD, force=True))
     probe.wait_status(lambda s: s.get("requestId") == start and s["status"] == "running", 30)
     rid = ask(probe, "reconcile")
     assert probe.wait_ack(rid)[0]["result"] == "accepted"  # no run lock, no claim: a sync is no obstacle

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from sync.devstack.ferrawin_data import generate
-from sync.runmodel import thousands
+from sync.words import thousands
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -63,11 +63,11 @@ def env(ferrawin: str, manager_stub: Any, tmp_path: Path) -> dict[str, str]:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--modo", "todo"], "Modo desconocido 'todo'"),
-        (["--target", "staging"], "Destino desconocido 'staging'"),
+        (["--modo", "todo"], "Modo desconocido: 'todo'"),
+        (["--target", "staging"], "Destino desconocido: 'staging'"),
         (["--modo", "especifica", "--codigo", "20X6-1"], "Código de planilla no válido: '20X6-1'"),
         (["--modo", "especifica"], "necesita el código de la planilla"),
-        (["--modo", "historico", "--anio", "20x5"], "necesita un año de 4 cifras"),
+        (["--modo", "historico", "--anio", "20x5"], "Año no válido: '20x5'"),
         (["--modo", "historico"], "necesita un año de 4 cifras"),
         (["--desde-codigo", "ayer"], "Código de planilla no válido: 'ayer'"),
         (["--safety-limit", "muchas"], "--safety-limit: se esperaba un número de planillas mayor que 0"),
@@ -207,3 +207,32 @@ def test_an_unexpected_error_is_a_spanish_line_and_the_traceback_goes_to_the_log
     logged = (home / "logs" / "ferrasync-run.log").read_text(encoding="utf-8")
     assert "Traceback" in logged and "OverflowError" in logged
     assert manager_stub.store.received_batches() == []
+
+
+def test_resume_sends_to_the_manager_the_run_was_started_for(
+    ferrawin: str, manager_stub: Any, tmp_path: Path
+) -> None:
+    """A run started with --target local resumes to local: `--resume` without --target used to mean production."""
+    import signal
+    import time
+
+    import requests
+
+    env = cli_env(tmp_path / "home", FERRAWIN_URL=ferrawin, LOCAL_URL=manager_stub.url,
+                  LOCAL_TOKEN=manager_stub.token)  # no production Manager configured at all  # fmt: skip
+    faults = f"{manager_stub.url}/_faults"
+    requests.post(f"{faults}/delay", json={"ms": 300, "count": None, "path": "sync"}, timeout=5)
+    proc = subprocess.Popen([sys.executable, "-m", "sync.cli", "run", "--modo", "rebuild", "--target", "local",
+                             "--yes"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while len(manager_stub.store.received_batches()) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+    requests.post(f"{faults}/reset", json={}, timeout=5)
+    sent_before = len(manager_stub.store.received_batches())
+    resumed = run(env, "--resume", "last")
+    assert resumed.returncode == 0, resumed.stderr
+    assert len(manager_stub.store.received_batches()) > sent_before  # the rest went to the local Manager

@@ -19,13 +19,15 @@ from typing import Any
 import pytest
 import requests
 
-from sync import protocol
+from sync import protocol, protocol_encode, protocol_parse
 from sync.cli import build_parser
 from sync.config.loading import load_settings
 from sync.devstack.relay import Relay
 from sync.errors import FerraSyncError
+from sync.model import AckResult, Mode
 from sync.pusher.publisher import Publisher
 from sync.pusher.subscriber import Endpoint, PresenceMember, Subscriber
+from sync.request import StartRequest
 
 SCALE = 0.05
 APP_ID, KEY, SECRET = "616161", "clikey", "clisecret"
@@ -99,7 +101,7 @@ class FakeAgent:
     ):
         self.agent_id, self.outcome, self.signing_key = agent_id, outcome, signing_key
         self.executed: list[protocol.Command] = []
-        self.dedupe = protocol.RequestDeduper()
+        self.seen: set[str] = set()  # requestIds already executed
         self.pub = Publisher(app_id=APP_ID, key=KEY, secret=SECRET, host="127.0.0.1", port=relay.port, scheme="http")
         self.sub = Subscriber(
             key=KEY,
@@ -122,7 +124,7 @@ class FakeAgent:
     def publish(self, event: str, data: dict[str, Any]) -> None:
         self.pub.trigger(protocol.CHANNEL, event, data, socket_id=self.sub.socket_id)
 
-    def ack(self, request_id: str, result: protocol.Result, reason: str | None = None) -> None:
+    def ack(self, request_id: str, result: AckResult | str, reason: str | None = None) -> None:
         ack = protocol.build_ack(request_id, result, agent=self.agent_id, hostname="OFICINA", reason=reason)
         self.publish(protocol.EVENT_ACK, ack.to_wire())
 
@@ -130,13 +132,13 @@ class FakeAgent:
         status = protocol.build_status(
             state, agent=self.agent_id, hostname="OFICINA", version="0.1.0", request_id=request_id, **fields
         )
-        self.publish(protocol.EVENT_STATUS, dict(protocol.decode_data(protocol.encode_status(status))))
+        self.publish(protocol.EVENT_STATUS, dict(protocol_parse.decode_data(protocol_encode.encode_status(status))))
 
     def on_event(self, channel: str, event: str, data: Any) -> None:
         if event != protocol.EVENT_COMMAND:
             return
         try:
-            command = protocol.parse_command(
+            command = protocol_parse.parse_command(
                 data, signing_key=self.signing_key, require_signature=bool(self.signing_key)
             )
         except protocol.ProtocolError as exc:
@@ -145,10 +147,10 @@ class FakeAgent:
             return
         if command.agent not in (None, self.agent_id):
             return
-        first, _ = self.dedupe.claim(command.request_id)
-        if not first:
+        if command.request_id in self.seen:
             self.ack(command.request_id, "duplicate")
             return
+        self.seen.add(command.request_id)
         self.executed.append(command)
         self.ack(command.request_id, "accepted")
         if command.command == "start":
@@ -182,7 +184,7 @@ def test_send_start_wait_prints_ack_and_follows_status(fast_relay: Relay, tmp_pa
     assert "completed/done" in lines[-1] and "Resumen: 2 enviadas" in lines[-1]
     assert len(agent.executed) == 1
     command = agent.executed[0]
-    assert command.params == protocol.StartParams(modo="historico", anio=2025)
+    assert command.params == StartRequest(Mode.HISTORICO, year=2025)
     assert command.origin is not None and command.origin.hostname
 
 
@@ -239,7 +241,7 @@ def test_retry_with_same_request_id_is_a_duplicate(fast_relay: Relay, tmp_path: 
 @pytest.mark.parametrize(
     ("argv", "needle"),
     [
-        (["send", "start", "--modo", "historico"], "necesita anio"),
+        (["send", "start", "--modo", "historico"], "histórico necesita un año"),
         (["send", "start", "--modo", "especifica", "--codigo", "26-1"], "AAAA-NNNNNN"),
         (["send", "configure-auto-sync", "--enable", "--interval", "1"], "fuera de rango"),
         (["send", "pause", "--anio", "2025"], "no admite opciones"),

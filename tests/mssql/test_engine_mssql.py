@@ -22,7 +22,8 @@ from sync.ferrawin.schema import TABLES, create_table_sql
 from sync.ferrawin.source import open_source
 from sync.journal import Journal
 from sync.manager import ManagerClient
-from sync.runmodel import RunRequest
+from sync.model import Mode
+from sync.request import StartRequest
 
 ROOT = Path(__file__).resolve().parents[2]
 # The PHP tool's per-planilla hash, written out here as it wrote it (not the engine's dialect code).
@@ -59,19 +60,19 @@ def test_rebuild_incremental_and_edit_day_through_t_sql(
         source.close()
     engine = make_engine(mssql_url, manager_stub, tmp_path)
 
-    rebuild = engine.run(RunRequest(mode="rebuild"))
+    rebuild = engine.run(StartRequest(Mode.REBUILD))
     assert rebuild.state == "completed", rebuild.message
     assert held(manager_stub) == expected_holdings(mssql_url)  # unpadded codes arrive padded
     stored = {code: row["hash"] for code, row in manager_stub.store.con_conteo().items()}
     php = dict(mssql_query(PHP_HASH))
     assert {code: php[code] for code in stored if stored[code]} == {c: h for c, h in stored.items() if h}
 
-    quiet = engine.run(RunRequest(mode="incremental"))
+    quiet = engine.run(StartRequest())
     assert quiet.state == "completed" and quiet.counts.total == 0, quiet.message
 
     truth = edit_day(mssql_url, seed=5)
     before = len(manager_stub.store.received_batches())
-    after = engine.run(RunRequest(mode="incremental"))
+    after = engine.run(StartRequest())
     sent = {p["codigo"] for b in manager_stub.store.received_batches()[before:] for p in b["payload"]["planillas"]}
     assert after.state == "completed", after.message
     assert sorted(sent, reverse=True) == truth.codigos
@@ -83,11 +84,11 @@ def test_year_and_single_planilla_modes(mssql_url: str, manager_stub: Any, tmp_p
     engine = make_engine(mssql_url, manager_stub, tmp_path)
     expected = expected_holdings(mssql_url)
     year = max(code[:4] for code in expected)
-    result = engine.run(RunRequest(mode="historico", anio=year))
+    result = engine.run(StartRequest.parse(mode="historico", year=year))
     assert result.state == "completed", result.message
     assert set(held(manager_stub)) == {c for c in expected if c.startswith(year)}
     code = sorted(expected)[0]
-    single = engine.run(RunRequest(mode="especifica", codigo=code))
+    single = engine.run(StartRequest.parse(mode="especifica", code=code))
     assert single.state == "completed" and single.counts.sent == 1, single.message
     assert manifest.planillas >= 40
 

@@ -9,7 +9,9 @@ import pytest
 
 from desktop import strings
 from desktop.history import HistoryStore, mode_from_status
-from sync import protocol
+from sync import protocol_parse
+from sync.model import Mode
+from sync.request import StartRequest
 
 
 @pytest.mark.parametrize(("year", "mode", "shown_year"), [
@@ -31,7 +33,7 @@ def test_unheard_runs_take_their_mode_from_the_status_and_heard_ones_from_their_
     store = HistoryStore(tmp_path / "h.db")
     _run(store, "from-elsewhere", "rebuild")
     _run(store, "year-elsewhere", "2024")
-    wire = protocol.build_command("start", protocol.StartParams("nuevas", "production"))
+    wire = protocol_parse.build_command("start", StartRequest(Mode.NUEVAS))
     store.record_command(wire)
     _run(store, str(wire["requestId"]), "nuevas")
     rows = {r.run_key: r for r in store.runs()}

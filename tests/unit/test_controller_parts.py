@@ -12,8 +12,10 @@ from desktop.delivery import DeliveryTracker
 from desktop.errorlist import ErrorList, classify
 from desktop.history import HistoryStore
 from desktop.registry import AgentRegistry
-from desktop.validation import InputError, planilla_code, start_params, year
-from sync import protocol
+from desktop.validation import InputError, planilla_code, start_request, target, year
+from sync import protocol, protocol_parse
+from sync.model import Mode, Target
+from sync.request import StartRequest
 
 
 def test_planilla_codes_are_normalised_and_bad_ones_refused() -> None:
@@ -30,10 +32,15 @@ def test_years_and_start_params() -> None:
     for bad in ("25", "1889", "abcd", "2101"):
         with pytest.raises(InputError, match="Año no válido"):
             year(bad)
-    params = start_params("historico", "local", anio="2024", desde="2024-12")
-    assert (params.modo, params.anio, params.desde_codigo, params.target) == ("historico", 2024, "2024-000012", "local")
-    with pytest.raises(InputError):
-        start_params("especifica", "production", codigo="x")
+    request = start_request("historico", "local", anio="2024", desde="2024-12")
+    assert request == StartRequest(Mode.HISTORICO, Target.LOCAL, year=2024, from_code="2024-000012")
+    with pytest.raises(InputError, match="Formato inválido"):
+        start_request("especifica", "production", codigo="x")
+    with pytest.raises(InputError, match="Modo desconocido"):  # the request's own rule, in its own words
+        start_request("todo", "production")
+    assert target("local") is Target.LOCAL
+    with pytest.raises(InputError, match="Destino desconocido"):
+        target("staging")
 
 
 def test_liveness_presence_or_a_recent_status() -> None:
@@ -58,7 +65,7 @@ def test_standby_is_not_active_and_silent_members_are_legacy() -> None:
 
 def test_delivery_states_and_retry_keeps_the_request_id() -> None:
     tracker = DeliveryTracker(deadline_s=5)
-    wire = protocol.build_command("pause")
+    wire = protocol_parse.build_command("pause")
     tracked = tracker.add(wire, now=0)
     tracker.published(tracked.request_id)
     assert tracker.expire(4.9) == [] and tracked.state == "pending"
@@ -71,7 +78,7 @@ def test_delivery_states_and_retry_keeps_the_request_id() -> None:
 
 def test_status_is_settled_by_one_acceptance_even_if_another_agent_rejects() -> None:
     tracker = DeliveryTracker()
-    tracked = tracker.add(protocol.build_command("status"), now=0)
+    tracked = tracker.add(protocol_parse.build_command("status"), now=0)
     tracker.on_ack({"requestId": tracked.request_id, "result": "accepted", "hostname": "A"}, now=1)
     tracker.on_ack({"requestId": tracked.request_id, "result": "rejected", "hostname": "B", "reason": "x"}, now=1)
     assert tracked.state == "accepted" and tracked.agents == ["A", "B"]
@@ -104,7 +111,7 @@ def test_error_list_takes_the_planilla_and_drops_repeats() -> None:
 def test_history_survives_reopening_and_keeps_one_row_per_run(tmp_path: Path) -> None:
     path = tmp_path / "h.db"
     store = HistoryStore(path)
-    wire = protocol.build_command("start", protocol.StartParams("nuevas", "local"),
+    wire = protocol_parse.build_command("start", StartRequest(Mode.NUEVAS, Target.LOCAL),
                                   origin=protocol.Origin("PC-TALLER", "maria"))  # fmt: skip
     store.record_command(wire)
     rid = wire["requestId"]
@@ -128,7 +135,7 @@ def test_texts() -> None:
     assert formatting.duration(80) == "1 min 20 s" and formatting.duration(240) == "4 min"
     assert formatting.duration(3900) == "1 h 05 min" and formatting.duration(None) == "—"
     assert formatting.progress("150/500") == (150, 500) and formatting.progress("0/?") == (0, None)
-    params = protocol.StartParams("historico", "production", anio=2025).to_wire()
+    params = protocol.start_wire(StartRequest(Mode.HISTORICO, year=2025))
     assert formatting.command_text("start", params) == "start año 2025 → Producción"
     assert formatting.command_text("pause", {}) == "pausar"
 

@@ -14,8 +14,6 @@ PACKAGES = ("sync", "agent", "desktop")
 LIMIT = 400
 MARKER = "Kept whole:"
 MARKER_WITHIN = 12  # docstring lines
-# Being split on another branch; the lead empties this at merge. Do not add to it.
-PENDING_SPLIT = frozenset({"sync/protocol.py"})
 
 
 def problem(path: Path) -> str | None:
@@ -45,14 +43,8 @@ def long_modules() -> list[Path]:
 
 
 def test_every_module_over_400_lines_says_why_it_is_kept_whole() -> None:
-    found = [problem(p) for p in long_modules() if str(p.relative_to(ROOT)) not in PENDING_SPLIT]
+    found = [problem(p) for p in long_modules()]
     assert [f for f in found if f] == []
-
-
-def test_pending_splits_are_still_long() -> None:
-    """A module that got split leaves PENDING_SPLIT, so the list only shrinks."""
-    long = {str(p.relative_to(ROOT)) for p in long_modules()}
-    assert long >= PENDING_SPLIT, f"remove from PENDING_SPLIT: {sorted(PENDING_SPLIT - long)}"
 
 
 def test_the_check_refuses_a_long_module_without_the_marker(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""sync.protocol: the wire contract of docs/protocol.md, its validation and its legacy forms."""
+"""sync.protocol and sync.protocol_parse: the wire contract of docs/protocol.md, its validation and its legacy forms."""
 
 from __future__ import annotations
 
@@ -11,21 +11,12 @@ from typing import Any
 
 import pytest
 
-from sync import protocol
-from sync.protocol import (
-    AutoSyncParams,
-    PayloadTooLarge,
-    ProtocolError,
-    RequestDeduper,
-    StartParams,
-    build_ack,
-    build_command,
-    build_status,
-    encode_status,
-    manager_status_body,
-    parse_ack,
-    parse_command,
-)
+from sync import protocol, protocol_parse, signing
+from sync.model import Mode, Target
+from sync.protocol import AutoSyncParams, PayloadTooLarge, ProtocolError, build_ack, build_status
+from sync.protocol_encode import encode_status, manager_status_body
+from sync.protocol_parse import build_command, parse_ack, parse_command
+from sync.request import StartRequest, StartRequestError
 
 NOW = datetime(2026, 1, 17, 10, 30, 0, tzinfo=UTC)
 RID = "6f1c1b1e-2a43-4d7e-9a55-0c6f3b1d2e11"
@@ -56,7 +47,7 @@ def test_manager_year_start_as_json_string_maps_to_historico() -> None:
     text = json.dumps(cmd(params={"año": "2025", "target": "production", "desde_codigo": None}))
     command = parse(text)
     assert command.command == "start"
-    assert command.params == StartParams(modo="historico", target="production", anio=2025)
+    assert command.params == StartRequest(Mode.HISTORICO, year=2025)
     assert command.request_id == RID
     assert command.timestamp == NOW
 
@@ -66,25 +57,24 @@ def test_manager_year_start_as_json_string_maps_to_historico() -> None:
 )
 def test_legacy_ano_values(legacy: str, modo: str) -> None:
     params = parse(cmd(params={"año": legacy, "target": "local"})).params
-    assert isinstance(params, StartParams)
-    assert (params.modo, params.target, params.anio) == (modo, "local", None)
+    assert params == StartRequest(Mode(modo), Target.LOCAL)
 
 
 def test_legacy_nuevas_is_the_php_listeners_full_incremental_and_solo_nuevas_stays() -> None:
     # Manager's web monitor sends `año: nuevas`; the PHP listener sent new AND modified planillas for it.
-    assert parse(cmd(params={"año": "nuevas"})).params == StartParams(modo="incremental")
-    assert parse(cmd(params={"modo": "nuevas"})).params == StartParams(modo="nuevas")  # FerraSync's "Solo nuevas"
+    assert parse(cmd(params={"año": "nuevas"})).params == StartRequest()
+    assert parse(cmd(params={"modo": "nuevas"})).params == StartRequest(Mode.NUEVAS)  # FerraSync's "Solo nuevas"
 
 
 def test_legacy_especifica_normalises_the_code() -> None:
     params = parse(cmd(params={"año": "especifica", "target": "production", "codigo_especifico": "2026-886"})).params
-    assert params == StartParams(modo="especifica", codigo_especifico="2026-000886")
+    assert params == StartRequest(Mode.ESPECIFICA, code="2026-000886")
 
 
 def test_decomposed_ano_key_is_recognised() -> None:
     decomposed = "an\u0303o"  # "año" with a combining tilde
     params = parse(cmd(params={decomposed: "2024"})).params
-    assert isinstance(params, StartParams) and params.anio == 2024
+    assert params == StartRequest(Mode.HISTORICO, year=2024)
 
 
 def test_php_empty_array_params_for_pause() -> None:
@@ -98,9 +88,9 @@ def test_laravel_timestamp_with_microseconds_and_offset() -> None:
 
 
 def test_defaults_and_full_start() -> None:
-    assert parse(cmd()).params == StartParams()
+    assert parse(cmd()).params == StartRequest()
     params = parse(cmd(params={"modo": "incremental", "desde_codigo": "2025-7816", "force": True})).params
-    assert params == StartParams(desde_codigo="2025-007816", force=True)
+    assert params == StartRequest(from_code="2025-007816", force=True)
 
 
 def test_configure_auto_sync() -> None:
@@ -122,17 +112,19 @@ def test_agent_and_origin() -> None:
     [
         (cmd("test"), "comando desconocido"),  # Manager's public test-pusher.php sends this
         (cmd(params={"modo": "todo"}), "modo desconocido"),
-        (cmd(params={"modo": "historico"}), "necesita anio"),
-        (cmd(params={"modo": "historico", "anio": "25"}), "no es un año"),
-        (cmd(params={"modo": "historico", "anio": 3025}), "no es un año"),
-        (cmd(params={"modo": "historico", "anio": True}), "debe ser un año"),
-        (cmd(params={"modo": "incremental", "anio": 2025}), "sólo se usa con modo historico"),
-        (cmd(params={"modo": "especifica"}), "necesita codigo_especifico"),
-        (cmd(params={"modo": "especifica", "codigo_especifico": "2026-1234567"}), "AAAA-NNNNNN"),
+        (cmd(params={"modo": "historico"}), "El modo histórico necesita un año"),
+        (cmd(params={"modo": "historico", "anio": "25"}), "anio: Año no válido"),
+        (cmd(params={"modo": "historico", "anio": 3025}), "anio: Año no válido"),
+        (cmd(params={"modo": "historico", "anio": True}), "anio: Año no válido: 'True'"),
+        (cmd(params={"modo": "incremental", "anio": 2025}), "El año solo se usa con el modo histórico"),
+        (cmd(params={"modo": "especifica"}), "El modo especifica necesita el código"),
+        (cmd(params={"modo": "especifica", "codigo_especifico": "2026-1234567"}), "codigo_especifico: Código"),
         (cmd(params={"modo": "especifica", "codigo_especifico": "26-886"}), "AAAA-NNNNNN"),
         (cmd(params={"modo": "especifica", "codigo_especifico": 2026886}), "AAAA-NNNNNN"),
-        (cmd(params={"desde_codigo": "2025/7816"}), "desde_codigo"),
-        (cmd(params={"codigo_especifico": "2025-1"}), "sólo se usa con modo especifica"),
+        (cmd(params={"desde_codigo": "2025/7816"}), "desde_codigo: Código de planilla no válido"),
+        (cmd(params={"codigo_especifico": "2025-1"}), "solo se usa con el modo especifica"),
+        (cmd(params={"modo": "especifica", "codigo_especifico": "2025-1", "desde_codigo": "2025-2"}),
+         "«Desde el código» no se usa con el modo especifica"),
         (cmd(params={"modo": "historico", "año": "2024", "anio": 2025}), "se contradicen"),
         (cmd(params={"año": "2024", "anio": 2025}), "no coinciden"),
         (cmd(params={"año": "ayer"}), "valor de año desconocido"),
@@ -189,17 +181,17 @@ def test_signature_is_hmac_over_canonical_json() -> None:
     canonical = json.dumps(wire, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
     assert b'"a\xc3\xb1o"' in canonical  # UTF-8, not \u escapes
     expected = hmac.new(b"k3y", canonical, hashlib.sha256).hexdigest()
-    assert protocol.compute_signature(wire, "k3y") == expected
-    signed = protocol.sign_command(wire, "k3y")
+    assert signing.compute_signature(wire, "k3y") == expected
+    signed = signing.sign_command(wire, "k3y")
     # Key order and spacing on the wire do not matter: the agent re-canonicalises.
     shuffled = json.dumps(dict(reversed(list(signed.items()))), indent=2, ensure_ascii=True)
     assert parse(shuffled, signing_key="k3y", require_signature=True).signature == expected
 
 
 def test_signature_enforcement() -> None:
-    signed = protocol.sign_command(cmd(), "k3y")
+    signed = signing.sign_command(cmd(), "k3y")
     assert "sin firma" in reason(cmd(), signing_key="k3y", require_signature=True)
-    assert "firma no válida" in reason(protocol.sign_command(cmd(), "other"), signing_key="k3y")
+    assert "firma no válida" in reason(signing.sign_command(cmd(), "other"), signing_key="k3y")
     tampered = {**signed, "command": "kill", "params": {}}
     assert "firma no válida" in reason(tampered, signing_key="k3y", require_signature=True)
     assert "clave de firma" in reason(signed, require_signature=True)
@@ -210,14 +202,16 @@ def test_signature_enforcement() -> None:
 
 def test_build_command_validates_and_signs() -> None:
     wire = build_command(
-        "start", StartParams(modo="historico", anio=2025), agent="PC-1", signing_key="k", timestamp=NOW
+        "start", StartRequest(Mode.HISTORICO, year=2025), agent="PC-1", signing_key="k", timestamp=NOW
     )
     assert uuid.UUID(wire["requestId"]).version == 4
     assert wire["timestamp"] == "2026-01-17T10:30:00.000Z"
     assert wire["params"] == {"modo": "historico", "target": "production", "anio": 2025}
-    assert parse(wire, signing_key="k", require_signature=True).params == StartParams(modo="historico", anio=2025)
-    with pytest.raises(ProtocolError):
-        build_command("start", StartParams(modo="historico"), timestamp=NOW)
+    assert parse(wire, signing_key="k", require_signature=True).params == StartRequest(Mode.HISTORICO, year=2025)
+    with pytest.raises(StartRequestError):  # a bad start cannot even be built
+        StartRequest(Mode.HISTORICO)
+    with pytest.raises(ProtocolError, match="fuera de rango"):  # what an agent refuses is not sent
+        build_command("configure-auto-sync", AutoSyncParams(True, interval=1), timestamp=NOW)
 
 
 # ------------------------------------------------------------------ size limit
@@ -281,11 +275,15 @@ def test_ack_round_trip() -> None:
         ("failed", ("error", "failed")),
         ("refused", ("idle", "refused")),
         ("idle", ("idle", "idle")),
+        ("running", ("running", "sending")),  # words older versions wrote in the journal
+        ("done", ("completed", "done")),
+        ("error", ("error", "failed")),
     ],
 )
 def test_internal_state_to_wire(internal: str, wire: tuple[str, str]) -> None:
-    assert protocol.wire_state(internal) == wire
-    assert wire[0] in protocol.WIRE_STATUSES and wire[1] in protocol.PHASES
+    status = build_status(internal, agent="PC", hostname="PC", version="1")
+    assert (status.status, status.phase) == wire
+    assert status.to_wire()["status"] == wire[0] and status.to_wire()["phase"] == wire[1]
 
 
 def test_status_wire_fields_and_manager_body() -> None:
@@ -316,22 +314,8 @@ def test_status_wire_fields_and_manager_body() -> None:
     assert body["detection_stats"] == {"nuevas": 3, "modificadas": 4}
 
 
-# ------------------------------------------------------------------ dedupe
-
-
-def test_deduper_executes_once_and_remembers_outcome() -> None:
-    dedupe = RequestDeduper(capacity=2, ttl=timedelta(minutes=5))
-    assert dedupe.claim("a", "accepted", now=NOW) == (True, "accepted")
-    dedupe.record("a", "rejected: ocupado")
-    assert dedupe.claim("a", "accepted", now=NOW) == (False, "rejected: ocupado")
-    dedupe.claim("b", now=NOW)
-    dedupe.claim("c", now=NOW)
-    assert "a" not in dedupe  # bounded
-    assert dedupe.claim("b", now=NOW + timedelta(minutes=6))[0] is True  # expired
-
-
 def test_acks_and_statuses_are_signed_only_with_a_key_and_verify_after_trimming() -> None:
-    from sync.protocol import build_status, encode_status, sign_event, signature_valid
+    from sync.signing import sign_event, signature_valid
 
     status = build_status("idle", agent="PC", hostname="PC", version="1", years=tuple(str(y) for y in range(2000)),
                           message="m" * 9000)  # fmt: skip
@@ -365,8 +349,35 @@ def test_leadership_counts_only_members_that_prove_the_key_when_asked() -> None:
 def test_safety_limit_is_in_the_status_only_when_it_refused_the_run() -> None:
     refused = protocol.build_status("failed", agent="A", hostname="A", version="1", safety_limit=2000,
                                     counts=protocol.Counts(total=2688))  # fmt: skip
-    wire = dict(protocol.decode_data(protocol.encode_status(refused)))
+    wire = dict(protocol_parse.decode_data(encode_status(refused)))
     assert (wire["safetyLimit"], wire["counts"]["total"], wire["phase"]) == (2000, 2688, "failed")
-    assert protocol.parse_status(wire)["safetyLimit"] == 2000  # readers that know it get it; others ignore it
+    assert protocol_parse.parse_status(wire)["safetyLimit"] == 2000  # readers that know it get it; others ignore it
     plain = protocol.build_status("failed", agent="A", hostname="A", version="1").to_wire()
     assert "safetyLimit" not in plain
+
+
+def test_a_start_with_command_line_only_fields_is_never_sent() -> None:
+    # limit and dry run have no wire keys: sending them would silently run something bigger than asked.
+    for request in (StartRequest(limit=5), StartRequest(dry_run=True)):
+        with pytest.raises(ValueError, match="command-line only"):
+            build_command("start", request, timestamp=NOW)
+
+
+@pytest.mark.parametrize(
+    ("request_", "params"),
+    [
+        (StartRequest(), {"modo": "incremental", "target": "production"}),
+        (StartRequest(Mode.NUEVAS, Target.LOCAL), {"modo": "nuevas", "target": "local"}),
+        (StartRequest(Mode.HISTORICO, year=2024, from_code="2024-000012", force=True),
+         {"modo": "historico", "target": "production", "anio": 2024, "desde_codigo": "2024-000012", "force": True}),
+        (StartRequest(Mode.ESPECIFICA, code="2026-000886"),
+         {"modo": "especifica", "target": "production", "codigo_especifico": "2026-000886"}),
+        (StartRequest(Mode.REBUILD), {"modo": "rebuild", "target": "production"}),
+    ],
+)
+def test_a_start_request_travels_as_the_same_wire_keys_and_comes_back_equal(
+    request_: StartRequest, params: dict[str, Any]
+) -> None:
+    wire = build_command("start", request_, timestamp=NOW, request_id=RID)
+    assert json.dumps(wire["params"]) == json.dumps(params)  # keys, order and value types as before
+    assert parse(json.dumps(wire)).params == request_

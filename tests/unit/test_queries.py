@@ -9,10 +9,9 @@ from pathlib import Path
 import pytest
 import sqlglot
 
-from sync.errors import ConfigError
+from sync.codes import CodeError, normalise_code, pad_code
 from sync.ferrawin import queries
 from sync.ferrawin.dialects import MSSQL, POSTGRESQL, SQLITE
-from sync.ferrawin.source import normalise_code, parse_user_code
 
 SQL_DIR = Path(__file__).parent.parent / "golden" / "sql"
 MSSQL_QUERIES = {
@@ -76,13 +75,13 @@ def test_batch_filter_binds_pairs_per_use_and_stays_under_2100_params() -> None:
 
 
 def test_code_normalisation_matches_sql_right() -> None:
-    assert normalise_code("2026", "2531") == "2026-002531"
-    assert normalise_code("2025", "007816") == "2025-007816"
-    assert normalise_code("2025", "1234567") == "2025-234567"  # RIGHT(…, 6) keeps the last six
-    assert parse_user_code("2026-886") == "2026-000886"
+    assert pad_code("2026", "2531") == "2026-002531"
+    assert pad_code("2025", "007816") == "2025-007816"
+    assert pad_code("2025", "1234567") == "2025-234567"  # RIGHT(…, 6) keeps the last six
+    assert normalise_code("2026-886") == "2026-000886"
     for bad in ("2026", "26-886", "2026-1234567", "abcd-1", ""):
-        with pytest.raises(ConfigError):
-            parse_user_code(bad)
+        with pytest.raises(CodeError, match="AAAA-NNNNNN"):
+            normalise_code(bad)
 
 
 def test_rows_come_back_with_the_bound_key_not_the_stored_one() -> None:
