@@ -11,6 +11,7 @@ from agent import strings
 from agent.leadership import APP, decide
 from agent.snapshot import Notice
 from sync import __version__, protocol, signing
+from sync.pusher.offline import Offline
 
 if TYPE_CHECKING:
     from agent.service import AgentService
@@ -47,7 +48,7 @@ class PresenceWiring:
             [protocol.CHANNEL, protocol.PRESENCE_CHANNEL],
             presence=PresenceMember(svc.agent_id, info, proof),
             on_event=self._on_event,
-            on_state=lambda state, detail: svc.queue.put(("connection", state, detail)),
+            on_state=self._on_state,
             on_presence=self._on_presence,
         )
         self.subscriber.start()  # after the assignment: the presence callback reads self.subscriber
@@ -60,6 +61,11 @@ class PresenceWiring:
         return self.subscriber.socket_id if self.subscriber is not None else None
 
     # -- the subscriber's thread: hand over, never block --------------------------------------------
+
+    def _on_state(self, state: str, detail: str | None) -> None:
+        # The subscriber records why it is offline (and when it retries) just before it reports the state.
+        offline = self.subscriber.offline if self.subscriber is not None else None
+        self.svc.queue.put(("connection", state, detail, offline))
 
     def _on_event(self, channel: str, event: str, data: Any) -> None:
         if channel == protocol.CHANNEL and event == protocol.EVENT_COMMAND:
@@ -97,16 +103,21 @@ class PresenceWiring:
             svc.notice(Notice("takeover", strings.NOTICE_TAKEOVER_TITLE, text))
         svc.publisher.changed()
 
-    def on_connection(self, state: str, detail: str | None) -> None:
+    def on_connection(self, state: str, detail: str | None, offline: Offline | None = None) -> None:
         svc = self.svc
         connection = CONNECTION.get(state, "connecting")
+        if connection == "connected":
+            offline = None
+        elif connection == "connecting" and offline is not None and svc.connection in ("disconnected", "failed"):
+            connection = svc.connection  # a retry under way is still offline: the countdown says so
         with svc.lock:
             changed = connection != svc.connection
-            svc.connection = connection
+            retry_changed = offline != svc.offline
+            svc.connection, svc.offline = connection, offline
             svc.connection_detail = (detail or "") if connection in ("failed", "disconnected") else ""
         if changed:
             log.info("Remote channel: %s%s", connection, f" ({detail})" if detail and connection != "connected" else "")
         if state == "subscribed":
             svc.publisher.publish(full=True)  # Pusher never replays: after every (re)subscription a full status
-        if changed:
-            svc.notify_snapshot()
+        if changed or retry_changed:
+            svc.notify_snapshot()  # the windows show the reason and count down to the next try

@@ -39,6 +39,7 @@ from agent.snapshot import RUNNING_STATES, AgentSnapshot, AutoSyncView, Notice
 from sync import __version__, protocol, signing
 from sync.config import Settings
 from sync.journal import Journal
+from sync.pusher.offline import Offline
 
 log = logging.getLogger("ferrasync.agent")
 
@@ -87,6 +88,7 @@ class AgentService:
         self.active_agent = ""
         self.legacy = ""
         self.connection, self.connection_detail = "connecting", ""
+        self.offline: Offline | None = None  # why the remote channel is down, when it retries
         a = settings.autosync
         self.schedule = Schedule(a.enabled, a.interval, a.target, a.last_run)
         self.autosync = AutoSyncTimer(clock, mono, settings.time_scale)
@@ -175,6 +177,7 @@ class AgentService:
                 role=self.role,
                 connection=self.connection,
                 connection_detail=self.connection_detail,
+                offline=self.offline,
                 progress=replace(run.counts),
                 code=run.code,
                 info=run.info,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sync.journal import RunRecord
+from sync.pusher.offline import Offline
 from sync.runmodel import Counts
 
 STATES = (
@@ -30,6 +31,7 @@ class AgentSnapshot:
     role: str = "standby"  # "active" | "standby"
     connection: str = "connecting"
     connection_detail: str = ""
+    offline: Offline | None = None  # why the remote channel is down and when it retries (sync/pusher/offline.py)
     progress: Counts = field(default_factory=Counts)
     code: str = ""  # the last planilla
     info: str = ""  # "cliente — obra"

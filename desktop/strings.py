@@ -68,6 +68,8 @@ CONNECTION_LABELS = {
     "stopped": "desconectado",
 }
 CONNECTION_PREFIX = "Conexión:"
+CONNECTION_TIP = "Conexión de esta ventana con el canal remoto por el que llegan las órdenes"
+CONNECTION_DETAIL = "Detalle técnico: {detail}"
 
 # ----------------------------------------------------------------------------- agents
 NO_AGENT = "Ningún agente conectado. El PC de la oficina debe tener FerraSync Agent abierto."

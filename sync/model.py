@@ -180,3 +180,14 @@ class AckResult(StrEnum):
 # Limits every surface validates against (the form, the CLI, the wire).
 MIN_YEAR, MAX_YEAR = 1990, 2100
 AUTOSYNC_MIN_MINUTES, AUTOSYNC_MAX_MINUTES = 2, 1440
+
+
+class OfflineReason(StrEnum):
+    """Why the remote channel is not connected, in the terms a user can act on (sync/pusher/offline.py
+    derives it from what the subscriber saw and words it)."""
+
+    NO_RESPONSE = "no_response"  # refused, timed out, dropped, or the server asked us to come back later
+    NO_INTERNET = "no_internet"  # the name does not resolve or the network is unreachable
+    BAD_KEY = "bad_key"  # the app key or the signature was refused (4001, 4009, subscription error)
+    DISABLED = "disabled"  # the app is disabled or over its quota (4003, 4004)
+    REJECTED = "rejected"  # any other refusal (wrong scheme, path, protocol)

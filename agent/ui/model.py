@@ -14,6 +14,7 @@ from typing import Any
 
 from agent.ui import strings as S
 from sync import signing
+from sync.pusher.offline import headline as offline_headline
 
 VISUAL_STATES = ("running", "pausing", "paused", "completed", "idle", "error", "disconnected", "standby")
 COLORS = {
@@ -51,10 +52,10 @@ def visual_state(snap: Any) -> str:
         return "paused"
     if state == "failed" or _get(snap, "connection") == "failed":
         return "error"
+    if _get(snap, "connection") == "disconnected":
+        return "disconnected"  # before standby: an agent that cannot reach the channel does not know its role
     if _get(snap, "role") == "standby" or _get(snap, "legacy_listener"):
         return "standby"
-    if _get(snap, "connection") == "disconnected":
-        return "disconnected"
     if state == "completed":
         return "completed"
     return "idle"
@@ -128,14 +129,22 @@ def status_text(snap: Any) -> str:
     if visual == "standby":
         return _standby_text(snap)
     if visual == "disconnected":
-        detail = _get(snap, "connection_detail") or ""
-        return S.TIP_DISCONNECTED + (f", {detail}" if detail else "")
+        return offline_text(snap, short=True) or S.TIP_DISCONNECTED
     return _idle_text(snap)
+
+
+def offline_text(snap: Any, *, short: bool = False, now: float | None = None) -> str:
+    """Why the remote channel is down and when the next try is ("" when it is not down, or nobody knows why).
+    `short` (the tooltip) leaves out what to do: the window says it, with its Configuración button."""
+    offline = _get(snap, "offline")
+    if offline is None or _get(snap, "connection") in ("connected", None):
+        return ""
+    return offline_headline(offline, time.time() if now is None else now, action=not short)
 
 
 def _error_detail(snap: Any) -> str:
     if _get(snap, "state") != "failed" and _get(snap, "connection") == "failed":
-        return _get(snap, "connection_detail") or _get(snap, "message") or ""
+        return offline_text(snap) or _get(snap, "connection_detail") or _get(snap, "message") or ""
     return _get(snap, "message") or _get(snap, "connection_detail") or ""
 
 
@@ -164,7 +173,9 @@ def window_message(snap: Any) -> str:
     visual, state = visual_state(snap), _get(snap, "state", "idle")
     if visual == "error":
         return str(_error_detail(snap))
-    if visual in ("standby", "disconnected"):
+    if visual == "disconnected":
+        return offline_text(snap) or status_text(snap)
+    if visual == "standby":
         return status_text(snap)
     if state in ("refused", *HALTED, "completed"):
         return str(_get(snap, "message") or "")

@@ -29,11 +29,13 @@ from agent.ui.logtail import LogTail
 TARGET_COLORS = {"production": "#dc2626", "local": "#2563eb"}  # ui.md: Producción red, Local blue
 RESULT_COLORS = {"completed": "#2563eb", "failed": "#dc2626", "refused": "#dc2626"}
 LOG_POLL_MS = 2000
+COUNTDOWN_MS = 1000
 
 
 class StatusWindow(QWidget):
     command_requested = Signal(str)  # a model menu key: pause, resume, stop, kill
     logs_requested = Signal()
+    settings_requested = Signal()
 
     def __init__(self, logs_dir: Path, parent: QWidget | None = None) -> None:
         super().__init__(parent, Qt.WindowType.Window)
@@ -48,6 +50,10 @@ class StatusWindow(QWidget):
         self._timer = QTimer(self)
         self._timer.setInterval(LOG_POLL_MS)
         self._timer.timeout.connect(self.refresh_log)
+        self._snap: Any = None
+        self._countdown = QTimer(self)  # the next try of a lost connection counts down with time alone
+        self._countdown.setInterval(COUNTDOWN_MS)
+        self._countdown.timeout.connect(lambda: self._set_message(self._snap, model.visual_state(self._snap)))
 
     # -- layout ------------------------------------------------------------------------------------
 
@@ -131,9 +137,14 @@ class StatusWindow(QWidget):
         self.pause_button.clicked.connect(lambda: self.command_requested.emit(self._pause_key))
         self.stop_button.clicked.connect(lambda: self.command_requested.emit(self._stop_key))
         self.logs_button.clicked.connect(self.logs_requested.emit)
+        self.settings_button = QPushButton(S.BTN_SETTINGS)
+        self.settings_button.setToolTip(S.TIP_BTN_SETTINGS)
+        self.settings_button.clicked.connect(self.settings_requested.emit)
+        self.settings_button.hide()
         row.addWidget(self.pause_button)
         row.addWidget(self.stop_button)
         row.addStretch(1)
+        row.addWidget(self.settings_button)
         row.addWidget(self.logs_button)
         return row
 
@@ -141,6 +152,13 @@ class StatusWindow(QWidget):
 
     def update_snapshot(self, snap: Any, stopping_for_s: float | None = None, time_scale: float = 1.0) -> None:
         visual = model.visual_state(snap)
+        self._snap = snap
+        offline = bool(model.offline_text(snap))
+        self.settings_button.setVisible(offline)
+        if offline and not self._countdown.isActive():
+            self._countdown.start()
+        elif not offline:
+            self._countdown.stop()
         self.pill.setText(f"  {model.label(snap)}  ")
         color = model.COLORS[visual]
         self.pill.setStyleSheet(f"QLabel {{ background: {color}; color: white; border-radius: 8px; padding: 4px; }}")
@@ -162,6 +180,8 @@ class StatusWindow(QWidget):
         self.message.setStyleSheet(f"QLabel {{ color: {color}; }}")
         self.message.setText(text)
         self.message.setVisible(bool(text))
+        detail = getattr(getattr(snap, "offline", None), "detail", "") if model.offline_text(snap) else ""
+        self.message.setToolTip(S.TECH_DETAIL.format(detail=detail) if detail else "")
 
     def _set_progress(self, snap: Any) -> None:
         fraction = model.progress_fraction(snap)

@@ -20,6 +20,7 @@ from agent.ui.about import show_about
 
 log = logging.getLogger("ferrasync.agent.tray")
 PULSE_MS = 600
+COUNTDOWN_MS = 1000
 NOTICE_MS = 10000
 NOTICE_ICONS = {
     "completed": QSystemTrayIcon.MessageIcon.Information,
@@ -86,6 +87,9 @@ class TrayController(QObject):
         self._force_timer = QTimer(self)
         self._force_timer.setSingleShot(True)
         self._force_timer.timeout.connect(lambda: self.update_snapshot(self.snap))
+        self._countdown = QTimer(self)  # the tooltip's "nuevo intento en 12 s" counts down with time alone
+        self._countdown.setInterval(COUNTDOWN_MS)
+        self._countdown.timeout.connect(lambda: self.tray.setToolTip(model.tooltip(self.snap)))
         self.update_snapshot(self.snap)
 
     # -- state ------------------------------------------------------------------------------------
@@ -97,6 +101,10 @@ class TrayController(QObject):
         visual = model.visual_state(snap)
         self.tray.setIcon(icons.tray_icon(visual, model.progress_fraction(snap)))
         self.tray.setToolTip(model.tooltip(snap))
+        if model.offline_text(snap):
+            self._countdown.start()
+        else:
+            self._countdown.stop()
         if visual == "pausing" and not self._pulse.isActive():
             self._pulse.start()
         elif visual != "pausing":

@@ -38,7 +38,8 @@ def test_tooltips_match_ui_examples() -> None:
     assert model.tooltip(sample("pausing")) == "FerraSync — Pausando tras la planilla actual"
     assert model.tooltip(sample("paused")) == "FerraSync — Pausado en 2025-007850"
     assert model.tooltip(sample("standby")) == "FerraSync — En reserva: PC-OFICINA2 está activo"
-    assert model.tooltip(sample("disconnected")) == "FerraSync — Sin conexión con el canal remoto, reintentando en 8 s"
+    offline = "FerraSync — Sin conexión: no responde el servidor · nuevo intento en 8 s"
+    assert model.tooltip(sample("disconnected")) == offline
     assert model.tooltip(sample("completed")).startswith("FerraSync — Última sincronización ")
     assert model.tooltip(sample("completed")).endswith(" · 37 planillas")
     assert model.tooltip(sample("error")).startswith("FerraSync — Error: Error de sincronización en 2025-007850")
