@@ -27,9 +27,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from agent import strings
+from agent.activity import ActivityLog
 from agent.autosync import AutoSyncTimer, Schedule
 from agent.commands import CommandHandler, local_user
 from agent.files import LISTENER_PID, QUIT, SYNC_PAUSE, SYNC_PID, DataFiles
+from agent.logs import secret_values
 from agent.periodic import PeriodicChecks
 from agent.presence import PresenceWiring
 from agent.publishing import StatusPublisher
@@ -101,6 +103,7 @@ class AgentService:
         self.publisher = StatusPublisher(self)
         self.presence = PresenceWiring(self)
         self.periodic = PeriodicChecks(self)
+        self.activity = ActivityLog(settings.home / "logs", secret_values(settings))
         self._tick_s = max(0.02, min(1.0, settings.scaled(1.0)))
 
     # ================================================================== lifecycle
@@ -138,6 +141,7 @@ class AgentService:
                                  "hostname": self.hostname})  # fmt: skip
         if self.journal is not None:
             self.journal.close()
+        self.activity.close()
         log.info("FerraSync agent stopped")
 
     def end_session(self) -> None:
@@ -292,8 +296,13 @@ class AgentService:
                 log.exception("on_notice failed")
 
     def notify_snapshot(self) -> None:
+        snap = self.snapshot()
+        try:
+            self.activity.observe(snap)  # the users' lines (agent/activity.py), headless or with a tray
+        except Exception:
+            log.exception("activity log failed")
         if self.on_snapshot is not None:
             try:
-                self.on_snapshot(self.snapshot())
+                self.on_snapshot(snap)
             except Exception:
                 log.exception("on_snapshot failed")

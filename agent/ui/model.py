@@ -408,12 +408,17 @@ def _start_text(ts: Any) -> str:
 # ------------------------------------------------------------------------------------------------- logs
 
 LOG_COLORS = {"error": "#dc2626", "warning": "#d97706", "batch": "#16a34a", "info": "#2563eb", "debug": "#6b7280"}
+_MARKS = {"✗": "error", "⚠": "warning", "✓": "batch"}
 _LEVEL = re.compile(r"\b(CRITICAL|ERROR|WARNING|WARN|INFO|DEBUG)\b")
 _BATCH_OK = re.compile(r"\b(lote|batch)\b.*\b(correcto|confirmado|ok|confirmed)\b", re.IGNORECASE)
 
 
 def classify_log_line(line: str) -> str:
-    """ERROR red, WARNING amber, a confirmed batch green, INFO blue (the web monitor's colours)."""
+    """ERROR red, WARNING amber, a confirmed batch green, INFO blue (the web monitor's colours); the activity
+    log's marks (agent/activity.py: ✗ ⚠ ✓) say the same without English level names."""
+    for mark, kind in _MARKS.items():
+        if f"] {mark} " in line:
+            return kind
     match = _LEVEL.search(line)
     level = match.group(1) if match else "INFO"
     if level in ("ERROR", "CRITICAL"):

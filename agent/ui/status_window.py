@@ -120,11 +120,11 @@ class StatusWindow(QWidget):
         self.log = QPlainTextEdit()
         self.log.setReadOnly(True)
         self.log.setMaximumBlockCount(500)
-        self.log.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.log.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)  # sentences for people, read whole
         mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
         mono.setStyleHint(QFont.StyleHint.Monospace)
         self.log.setFont(mono)
-        self.log.setToolTip("Final del registro de hoy: errores en rojo, avisos en ámbar, lotes correctos en verde")
+        self.log.setToolTip("Lo que ha hecho hoy el agente: errores en rojo, avisos en ámbar, lo completado en verde")
         layout.addWidget(self.log)
         return box
 

@@ -16,6 +16,7 @@ import pytest
 from PySide6.QtWidgets import QApplication
 
 from agent.tray_app import TrayApp
+from agent.ui.status_window import StatusWindow
 from desktop.controller import Controller, Timings
 from desktop.ui.window import ControlWindow
 from sync.config import load_settings
@@ -100,3 +101,34 @@ def test_agent_tray_and_status_window_say_why_and_reconnect(
         app.app.quit = lambda: None  # type: ignore[method-assign]
         app.quit()
         app.window.close()
+
+
+def test_status_window_shows_only_the_users_lines_of_a_real_agent(
+    qtbot: Any, headless_agent: Any, relay: Any, control_settings: Any, manager_stub: Any
+) -> None:
+    """A real headless agent syncs (started from a real Controller over the relay) and then loses the relay:
+    its status window's Registro shows the Spanish lines of agent/activity.py, no line of the technical logs."""
+    agent = headless_agent()
+    controller = Controller(control_settings, timings=Timings(1.5, 0.2, 1.5, 0.6)).start()
+    window = StatusWindow(agent.home / "logs")
+    qtbot.addWidget(window)
+    window.show()
+    try:
+        qtbot.waitUntil(lambda: controller.connected and controller.active_agent() is not None, timeout=WAIT)
+        controller.start_sync("incremental", "production")
+        qtbot.waitUntil(lambda: any(r.result == "completed" for r in controller.runs()), timeout=45_000)
+        relay.stop()  # the connection change: the agent loses the remote channel
+        text = lambda: window.log.toPlainText()  # noqa: E731
+        qtbot.waitUntil(lambda: "no responde el servidor" in text(), timeout=WAIT)
+        for sentence in ("Conectado al canal remoto", "Este PC es el agente activo",
+                         "Sincronización iniciada: Incremental → Producción", "planillas por sincronizar",
+                         "✓ Sincronización completada:"):  # fmt: skip
+            assert sentence in text(), text()
+        technical = (agent.home / "logs").glob("listener-*.log")
+        english = [line for path in technical for line in path.read_text(encoding="utf-8").splitlines()]
+        assert english and "Remote channel" in "\n".join(english)  # the technical log is still written
+        for line in text().splitlines():
+            assert "[INFO]" not in line and "Remote channel" not in line and "Command" not in line, line
+            assert line.split("] ", 1)[1][0] in "✓·⚠✗", line  # every line is one of the activity log's
+    finally:
+        controller.stop()
