@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sync.manager import DETAIL
+
 CODE_RE = re.compile(r"\b(\d{4}-\d{1,6})\b")
 _TIMEOUT = re.compile(r"timed out|timeout|tard[óo]|no respondi[óo]|tiempo de espera|curl error 28", re.I)
 _AUTH = re.compile(r"\b40[13]\b|token|autentica|unauthori[sz]ed|forbidden", re.I)
@@ -36,8 +38,22 @@ class ErrorEntry:
     at: datetime
     kind: str
     planilla: str
-    description: str
+    description: str  # the whole message, as the agent reported it
     agent: str
+
+    @property
+    def headline(self) -> str:
+        """The sentence for users: without the technical tail ("Detalle: 403 en /api/…") and without URLs."""
+        return headline(self.description)
+
+
+_URL = re.compile(r"\b(?:https?|wss?)://\S+")
+
+
+def headline(message: str) -> str:
+    """What the Errores tab shows; the whole message is its tooltip (docs/ui.md rule 5)."""
+    text = message.split(" " + DETAIL, 1)[0]
+    return _URL.sub("Manager", text).strip()
 
 
 def is_error_status(status: Mapping[str, Any]) -> bool:

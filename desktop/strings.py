@@ -6,6 +6,8 @@ Where the situation is the same as in Manager's web monitor, its sentences are r
 
 from __future__ import annotations
 
+from agent.ui import strings as agent_strings
+
 APP_TITLE = "FerraSync — Control"
 
 # ----------------------------------------------------------------------------- states (ui.md table)
@@ -44,17 +46,7 @@ MODE_LABELS = {
     "rebuild": "Todo (reconstruir)",
     "especifica": "Planilla concreta",
 }
-COMMAND_LABELS = {
-    "start": "Sincronizar",
-    "pause": "Pausar",
-    "resume": "Reanudar",
-    "stop": "Detener",
-    "kill": "Forzar detención",
-    "status": "Estado",
-    "configure-auto-sync": "Auto-sync",
-    "explain": "Buscar planilla",
-    "reconcile": "Comprobar FerraWin ↔ Manager",
-}
+COMMAND_LABELS = agent_strings.COMMAND_LABELS  # one name per command, the tray's and this window's
 ROLE_LABELS = {"active": "activo", "standby": "en reserva"}
 
 # ----------------------------------------------------------------------------- connection
@@ -69,7 +61,7 @@ CONNECTION_LABELS = {
 }
 CONNECTION_PREFIX = "Conexión:"
 CONNECTION_TIP = "Conexión de esta ventana con el canal remoto por el que llegan las órdenes"
-CONNECTION_DETAIL = "Detalle técnico: {detail}"
+TECH_DETAIL = "Detalle técnico: {detail}"
 
 # ----------------------------------------------------------------------------- agents
 NO_AGENT = "Ningún agente conectado. El PC de la oficina debe tener FerraSync Agent abierto."
@@ -171,7 +163,7 @@ TAB_HISTORY = "Historial"
 TAB_EVENTS = "Eventos"
 TAB_LOG = "Registro"
 TAB_ERRORS = "Errores"
-TAB_AUTOSYNC = "Auto-sync"
+TAB_AUTOSYNC = "Automática"
 HISTORY_COLUMNS = ("Inicio", "Fin", "Modo", "Destino", "Resultado", "Planillas", "Nuevas / modif.", "Lotes ✓/✗",
                    "Agente", "Iniciada por")  # fmt: skip
 EVENTS_COLUMNS = ("Hora", "Tipo", "Detalle")
@@ -195,11 +187,11 @@ AUTOSYNC_TARGET = "Destino"
 AUTOSYNC_APPLY = "Aplicar"
 AUTOSYNC_NEXT = "próxima ejecución a las {time}"
 AUTOSYNC_NEXT_UNKNOWN = "próxima ejecución: el agente aún no la ha indicado"
-AUTOSYNC_OFF = "auto-sync desactivado en el agente"
-AUTOSYNC_TIP = "Envía la configuración de auto-sync al agente activo"
+AUTOSYNC_OFF = "sincronización automática desactivada en el agente"
+AUTOSYNC_TIP = "Envía la configuración de la sincronización automática al agente activo"
 
 # ----------------------------------------------------------------------------- errors tab (web monitor §3.4)
-ERROR_TYPES = {"timeout": "Timeout", "auth": "Autenticación", "server": "Error servidor", "error": "Error"}
+ERROR_TYPES = {"timeout": "Tiempo agotado", "auth": "Autenticación", "server": "Error servidor", "error": "Error"}
 ERROR_TYPE_COLOURS = {"timeout": "#ca8a04", "auth": "#9333ea", "server": "#dc2626", "error": "#6b7280"}
 
 # ----------------------------------------------------------------------------- settings

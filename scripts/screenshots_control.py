@@ -30,7 +30,7 @@ from sync.config import load_settings  # noqa: E402
 from sync.explain import Explanation, FerraWinSide, ManagerSide  # noqa: E402
 from sync.reconcile import REASON_JUNK, REASON_SIN_OBRA, Reconciliation  # noqa: E402
 
-STATES = ("idle", "running", "paused", "error", "no-agent")
+STATES = ("idle", "running", "paused", "error", "no-agent", "offline")
 INFO = "CONSTRUCCIONES ÁLVAREZ — OBRA PEÑÍSCOLA"
 AUTOSYNC = protocol.AutoSync(True, 30, "production", None)
 
@@ -102,23 +102,62 @@ def scene(ctl: Controller, name: str) -> None:
         assert pause
     elif name == "error":
         ctl.ingest_status(status("sending", progress="212/500", counts=counts(212, 500, 20, 192, 42, 1),
-                                 message="Error en lote (2025-007790, 2025-007789): Manager no respondió a sync en "
-                                 "120 s (https://manager.example).", **common))  # fmt: skip
+                                 message="Error en lote (2025-007790, 2025-007789): Manager no respondió a tiempo: "
+                                 "compruebe la conexión con Manager. Detalle: /api/ferrawin/sync sin respuesta en "
+                                 "120 s (https://manager.example)", **common))  # fmt: skip
         ctl.ingest_status(status("failed", progress="212/500", counts=counts(212, 500, 20, 192, 42, 2),
-                                 message="Error de sincronización en 2025-007781: Manager rechazó el token (401: "
-                                 "Token inválido o expirado). Revise PRODUCTION_TOKEN / LOCAL_TOKEN en Configuración.",
-                                 **common))  # fmt: skip
+                                 message=failed("2025-007781"), **common))  # fmt: skip
 
 
-TABS = {"idle": 0, "running": 1, "paused": 2, "error": 3, "no-agent": 1}
+def failed(code: str) -> str:
+    """The message a real agent publishes when Manager refuses its key (sync/manager.py builds it)."""
+    import requests
+
+    from agent import strings as agent_strings
+    from sync.manager import _http_error
+
+    response = requests.Response()
+    response.status_code, response._content = 401, b'{"message": "Token inv\\u00e1lido o expirado"}'
+    return agent_strings.failed(_http_error("/api/ferrawin/sync", response).message, code)
+
+
+def offline_settings(home: Path) -> Any:
+    """Pusher on a loopback port nobody listens on: the real subscriber finds it closed."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return load_settings(env={"FERRASYNC_HOME": str(home), "PUSHER_APP_ID": "1", "PUSHER_APP_KEY": "clave",
+                              "PUSHER_APP_SECRET": "secreto", "PUSHER_HOST": "127.0.0.1", "PUSHER_PORT": str(port),
+                              "PUSHER_SCHEME": "http", "FERRASYNC_TIME_SCALE": "20"})  # fmt: skip
+
+
+def wait_offline(ctl: Controller) -> None:
+    """Until the real subscriber has failed once and planned its next try (seconds away at this time scale)."""
+    import time
+
+    deadline = time.monotonic() + 20
+    while ctl.offline is None and time.monotonic() < deadline:
+        QApplication.processEvents()
+        time.sleep(0.05)
+    assert ctl.offline is not None, "the subscriber never reported the closed port"
+
+
+TABS = {"idle": 0, "running": 1, "paused": 2, "error": 3, "no-agent": 1, "offline": 1}
 
 
 def render(name: str, out: Path, home: Path) -> ControlWindow:
-    settings = load_settings(env={"FERRASYNC_HOME": str(home)})
+    live = name == "offline"  # a real subscriber against a closed port, not a scripted state
+    settings = offline_settings(home) if live else load_settings(env={"FERRASYNC_HOME": str(home)})
     ctl = Controller(settings, timings=Timings(), history_path=home / f"{name}.db")
     window = ControlWindow(settings, ctl)
     window.resize(1000, 680)
-    scene(ctl, name)
+    if live:
+        window.start()
+        wait_offline(ctl)
+    else:
+        scene(ctl, name)
     QApplication.processEvents()
     window.refresh_all()
     window.refresh("status")
@@ -188,7 +227,7 @@ def main(argv: list[str]) -> int:
             window = render(name, out, Path(tmp))
             print(f"{out / f'control-{name}.png'}  ({window.status_panel.pill.state})")
             window.bridge.detach()
-            window.controller.history.close()
+            window.controller.stop() if name == "offline" else window.controller.history.close()
             window.deleteLater()
         for name in DIALOGS:
             dialog = render_dialog(name, out, Path(tmp))

@@ -107,6 +107,18 @@ CONFIRM_QUIT = (
 )
 REJECTED_TITLE = "Orden rechazada"
 REJECTED = "La orden «{command}» no se ha aceptado: {reason}"
+# The commands by the name a user knows them (the rejected-order message, the control window's Eventos).
+COMMAND_LABELS = {
+    "start": "Sincronizar",
+    "pause": "Pausar",
+    "resume": "Reanudar",
+    "stop": "Detener",
+    "kill": "Forzar detención",
+    "status": "Estado",
+    "configure-auto-sync": "Sincronización automática",
+    "explain": "Buscar planilla",
+    "reconcile": "Comprobar FerraWin ↔ Manager",
+}
 CONTROL_MISSING_TITLE = "Ventana de control no instalada"
 CONTROL_MISSING = (
     "La ventana de control (ferrasync-control) no está instalada en este equipo.\n\n"
@@ -167,7 +179,7 @@ TIP_IMPORT_ENV = (
 )
 IMPORT_ENV_FILTER = "Fichero .env (*.env .env);;Todos los ficheros (*)"
 IMPORT_CONFIRM = "{preview}\n\n¿Importar estos cambios?"
-IMPORT_HTTP_CONFIRM = "{reason}\n\n¿Es una red de confianza y quiere importarlo igualmente con http://?"
+IMPORT_HTTP_CONFIRM = "{reason}\n\n¿Es una red de confianza y quiere importarlo igualmente, sin cifrar?"
 IMPORTED_TITLE = "Importación completada"
 IMPORT_FAILED_TITLE = "No se pudo importar"
 SECRET_KEPT = "(guardado; déjelo vacío para mantenerlo)"

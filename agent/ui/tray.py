@@ -206,7 +206,8 @@ class TrayController(QObject):
             ack = {"result": "rejected", "reason": str(exc)}
         result, reason = ack_outcome(ack)
         if result == "rejected":
-            self.inform(S.REJECTED_TITLE, S.REJECTED.format(command=command, reason=reason))
+            what = S.COMMAND_LABELS.get(command, command)  # "Sincronizar", never the wire's "start"
+            self.inform(S.REJECTED_TITLE, S.REJECTED.format(command=what, reason=reason))
         self.update_snapshot(self.service.snapshot())
 
     def _quit(self) -> None:

@@ -188,7 +188,10 @@ class ErrorsTab(QWidget):
         for row, error in enumerate(errors):
             kind = strings.ERROR_TYPES.get(error.kind, error.kind)
             chip = cell(f"● {kind}", strings.ERROR_TYPE_COLOURS.get(error.kind))
-            items = [cell(formatting.clock(error.at)), chip, cell(error.planilla or "—"), cell(error.description)]
+            description = cell(error.headline)
+            if error.headline != error.description:  # the technical tail, one hover away
+                description.setToolTip(strings.TECH_DETAIL.format(detail=error.description))
+            items = [cell(formatting.clock(error.at)), chip, cell(error.planilla or "—"), description]
             for col, item in enumerate(items):
                 self.table.setItem(row, col, item)
 

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop import formatting, strings
+from desktop.errorlist import headline
 from desktop.registry import AgentView
 from sync import signing
 
@@ -200,7 +201,9 @@ class StatusPanel(QFrame):
         year = (
             status.get("year") if str(status.get("year") or "").isdigit() else None
         )  # the agent may put the mode here
-        message = str(status.get("message") or "")
+        full = str(status.get("message") or "")
+        message = headline(full)  # the technical tail (status code, address) is one hover away
+        self.message.setToolTip(strings.TECH_DETAIL.format(detail=full) if message != full else "")
         self.message.setText(
             " · ".join(p for p in (strings.YEAR_SHOWN.format(year=year) if year else "", message) if p)
         )

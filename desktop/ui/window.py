@@ -426,7 +426,7 @@ class ControlWindow(QMainWindow):
         )
         self.connection_label.setText(self.controller.connection_text())
         offline = self.controller.offline
-        detail = strings.CONNECTION_DETAIL.format(detail=offline.detail) if offline and offline.detail else ""
+        detail = strings.TECH_DETAIL.format(detail=offline.detail) if offline and offline.detail else ""
         self.connection_label.setToolTip("\n".join(filter(None, (strings.CONNECTION_TIP, detail))))
 
     def _show_agents(self) -> None:
