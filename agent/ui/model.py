@@ -125,7 +125,7 @@ def status_text(snap: Any) -> str:
         text = S.TIP_PAUSED.format(code=code) if code else S.TIP_PAUSED_NO_CODE
         return text if state == "paused" else f"{label(snap)}" + (f" en {code}" if code else "")
     if visual == "error":
-        return S.TIP_ERROR.format(detail=_error_detail(snap))
+        return S.TIP_ERROR.format(detail=_error_detail(snap, short=True))
     if visual == "standby":
         return _standby_text(snap)
     if visual == "disconnected":
@@ -142,9 +142,9 @@ def offline_text(snap: Any, *, short: bool = False, now: float | None = None) ->
     return offline_headline(offline, time.time() if now is None else now, action=not short)
 
 
-def _error_detail(snap: Any) -> str:
+def _error_detail(snap: Any, short: bool = False) -> str:
     if _get(snap, "state") != "failed" and _get(snap, "connection") == "failed":
-        return offline_text(snap) or _get(snap, "connection_detail") or _get(snap, "message") or ""
+        return offline_text(snap, short=short) or _get(snap, "connection_detail") or _get(snap, "message") or ""
     return _get(snap, "message") or _get(snap, "connection_detail") or ""
 
 
