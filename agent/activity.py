@@ -77,7 +77,8 @@ def _connection_lines(before: Any, after: Any) -> list[tuple[str, str]]:
         if offline is not None:
             return [(WARN, reason_line(offline))]  # no countdown: a log line is read later
         if connection != _get(before, "connection"):
-            return [(WARN, OFFLINE)]
+            # "failed" without a subscriber's reason is the agent's own sentence (the channel not configured).
+            return [(WARN, after.connection_detail if connection == "failed" and after.connection_detail else OFFLINE)]
     return []
 
 
