@@ -24,14 +24,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from agent import activity
 from desktop import formatting, strings
 from desktop.controller import Controller, EventEntry
-from desktop.errorlist import ErrorEntry
+from desktop.errorlist import ErrorEntry, headline
 from desktop.history import RunRow
 from desktop.ui.widgets import target_html
 
 INTERVALS = (2, 5, 15, 30, 60, 120, 240)
 LOG_COLOURS = {"ERROR": "#f87171", "WARNING": "#fbbf24", "OK": "#4ade80", "INFO": "#93c5fd"}
+# The agent's activity-log marks instead of English level names (agent/activity.py): the users' lines only.
+LOG_MARKS = {"ERROR": activity.ERROR, "WARNING": activity.WARN, "OK": activity.OK, "INFO": activity.INFO}
 
 
 def table(columns: tuple[str, ...]) -> QTableWidget:
@@ -165,9 +168,10 @@ class LogTab(QWidget):
             self._shown, self._first = 0, lines[0]
         for at, level, text in lines[self._shown :]:
             colour = LOG_COLOURS.get(level, "#e5e7eb")
+            line = f"{LOG_MARKS.get(level, activity.INFO)} {headline(text)}"  # the technical tail stays out
             self.text.appendHtml(
                 f'<span style="color:#9ca3af">[{formatting.clock(at)}]</span> '
-                f'<span style="color:{colour}">{level}: {html.escape(text)}</span>'
+                f'<span style="color:{colour}">{html.escape(line)}</span>'
             )
         self._shown = len(lines)
 

@@ -106,10 +106,15 @@ def test_agent_tray_and_status_window_say_why_and_reconnect(
 def test_status_window_shows_only_the_users_lines_of_a_real_agent(
     qtbot: Any, headless_agent: Any, relay: Any, control_settings: Any, manager_stub: Any
 ) -> None:
-    """A real headless agent syncs (started from a real Controller over the relay) and then loses the relay:
-    its status window's Registro shows the Spanish lines of agent/activity.py, no line of the technical logs."""
+    """A real headless agent syncs (started from a real control window over the relay) and then loses the relay:
+    its status window's Registro shows the Spanish lines of agent/activity.py, no line of the technical logs;
+    the control window's Registro shows the agent's messages with the same marks, no English level names."""
     agent = headless_agent()
-    controller = Controller(control_settings, timings=Timings(1.5, 0.2, 1.5, 0.6)).start()
+    control = ControlWindow(control_settings, Controller(control_settings, timings=Timings(1.5, 0.2, 1.5, 0.6)))
+    qtbot.addWidget(control)
+    control.show()
+    control.start()
+    controller = control.controller
     window = StatusWindow(agent.home / "logs")
     qtbot.addWidget(window)
     window.show()
@@ -117,6 +122,9 @@ def test_status_window_shows_only_the_users_lines_of_a_real_agent(
         qtbot.waitUntil(lambda: controller.connected and controller.active_agent() is not None, timeout=WAIT)
         controller.start_sync("incremental", "production")
         qtbot.waitUntil(lambda: any(r.result == "completed" for r in controller.runs()), timeout=45_000)
+        qtbot.waitUntil(lambda: "Sincronización completada" in control.log_tab.text.toPlainText(), timeout=WAIT)
+        for line in control.log_tab.text.toPlainText().splitlines():
+            assert line.split("] ", 1)[1][0] in "✓·⚠✗" and "INFO" not in line and "ERROR" not in line, line
         relay.stop()  # the connection change: the agent loses the remote channel
         text = lambda: window.log.toPlainText()  # noqa: E731
         qtbot.waitUntil(lambda: "no responde el servidor" in text(), timeout=WAIT)
@@ -131,4 +139,4 @@ def test_status_window_shows_only_the_users_lines_of_a_real_agent(
             assert "[INFO]" not in line and "Remote channel" not in line and "Command" not in line, line
             assert line.split("] ", 1)[1][0] in "✓·⚠✗", line  # every line is one of the activity log's
     finally:
-        controller.stop()
+        control.close()
