@@ -22,7 +22,7 @@ from sync.pusher.offline import reason_line
 
 PREFIX = "actividad"
 # One mark per kind of line, instead of English level names: the window colours by it (agent/ui/model.py).
-OK, INFO, WARN, ERROR = "✓", "·", "⚠", "✗"
+OK, INFO, WARN, ERROR = S.MARK_OK, S.MARK_INFO, S.MARK_WARN, S.MARK_ERROR
 _LEVELS = {OK: logging.INFO, INFO: logging.INFO, WARN: logging.WARNING, ERROR: logging.ERROR}
 ENDINGS = {"completed": OK, "failed": ERROR, "refused": ERROR, "paused": WARN, "stopped": WARN, "interrupted": WARN}
 

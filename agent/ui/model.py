@@ -408,7 +408,7 @@ def _start_text(ts: Any) -> str:
 # ------------------------------------------------------------------------------------------------- logs
 
 LOG_COLORS = {"error": "#dc2626", "warning": "#d97706", "batch": "#16a34a", "info": "#2563eb", "debug": "#6b7280"}
-_MARKS = {"✗": "error", "⚠": "warning", "✓": "batch"}
+_MARKS = {S.MARK_ERROR: "error", S.MARK_WARN: "warning", S.MARK_OK: "batch"}
 _LEVEL = re.compile(r"\b(CRITICAL|ERROR|WARNING|WARN|INFO|DEBUG)\b")
 _BATCH_OK = re.compile(r"\b(lote|batch)\b.*\b(correcto|confirmado|ok|confirmed)\b", re.IGNORECASE)
 

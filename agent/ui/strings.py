@@ -146,6 +146,8 @@ RECENT_HEADERS = ("Inicio", "Modo", "Destino", "Resultado", "Planillas")
 RECENT_NONE = "Todavía no se ha sincronizado nada en este PC."
 RUN_COUNTS = "{total} ({nuevas} nuevas, {modificadas} modificadas)"
 LOG = "Registro"
+# The marks of a log line for users (agent/activity.py, the control window's Registro): no English level names.
+MARK_OK, MARK_INFO, MARK_WARN, MARK_ERROR = "✓", "·", "⚠", "✗"
 LOG_EMPTY = "(sin registros todavía)"
 BTN_PAUSE = "&Pausar"
 BTN_RESUME = "&Reanudar"
