@@ -18,11 +18,12 @@ from typing import Any
 from agent.logs import DailyFileHandler, SecretMask
 from agent.ui import model
 from agent.ui import strings as S
+from sync.model import LogMark
 from sync.pusher.offline import reason_line
 
 PREFIX = "actividad"
 # One mark per kind of line, instead of English level names: the window colours by it (agent/ui/model.py).
-OK, INFO, WARN, ERROR = S.MARK_OK, S.MARK_INFO, S.MARK_WARN, S.MARK_ERROR
+OK, INFO, WARN, ERROR = LogMark.OK, LogMark.INFO, LogMark.WARN, LogMark.ERROR
 _LEVELS = {OK: logging.INFO, INFO: logging.INFO, WARN: logging.WARNING, ERROR: logging.ERROR}
 ENDINGS = {"completed": OK, "failed": ERROR, "refused": ERROR, "paused": WARN, "stopped": WARN, "interrupted": WARN}
 

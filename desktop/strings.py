@@ -6,8 +6,6 @@ Where the situation is the same as in Manager's web monitor, its sentences are r
 
 from __future__ import annotations
 
-from agent.ui import strings as agent_strings
-
 APP_TITLE = "FerraSync — Control"
 
 # ----------------------------------------------------------------------------- states (ui.md table)
@@ -46,7 +44,17 @@ MODE_LABELS = {
     "rebuild": "Todo (reconstruir)",
     "especifica": "Planilla concreta",
 }
-COMMAND_LABELS = agent_strings.COMMAND_LABELS  # one name per command, the tray's and this window's
+COMMAND_LABELS = {
+    "start": "Sincronizar",
+    "pause": "Pausar",
+    "resume": "Reanudar",
+    "stop": "Detener",
+    "kill": "Forzar detención",
+    "status": "Estado",
+    "configure-auto-sync": "Sincronización automática",
+    "explain": "Buscar planilla",
+    "reconcile": "Comprobar FerraWin ↔ Manager",
+}
 ROLE_LABELS = {"active": "activo", "standby": "en reserva"}
 
 # ----------------------------------------------------------------------------- connection

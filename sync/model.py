@@ -182,6 +182,16 @@ MIN_YEAR, MAX_YEAR = 1990, 2100
 AUTOSYNC_MIN_MINUTES, AUTOSYNC_MAX_MINUTES = 2, 1440
 
 
+class LogMark(StrEnum):
+    """How a line written for users starts, on every surface (the agent's activity log, both windows'
+    Registro): a mark a person reads at a glance instead of an English level name."""
+
+    OK = "✓"
+    INFO = "·"
+    WARN = "⚠"
+    ERROR = "✗"
+
+
 class OfflineReason(StrEnum):
     """Why the remote channel is not connected, in the terms a user can act on (sync/pusher/offline.py
     derives it from what the subscriber saw and words it)."""

@@ -14,6 +14,7 @@ from typing import Any
 
 from agent.ui import strings as S
 from sync import signing
+from sync.model import LogMark
 from sync.pusher.offline import headline as offline_headline
 
 VISUAL_STATES = ("running", "pausing", "paused", "completed", "idle", "error", "disconnected", "standby")
@@ -408,7 +409,7 @@ def _start_text(ts: Any) -> str:
 # ------------------------------------------------------------------------------------------------- logs
 
 LOG_COLORS = {"error": "#dc2626", "warning": "#d97706", "batch": "#16a34a", "info": "#2563eb", "debug": "#6b7280"}
-_MARKS = {S.MARK_ERROR: "error", S.MARK_WARN: "warning", S.MARK_OK: "batch"}
+_MARKS = {LogMark.ERROR: "error", LogMark.WARN: "warning", LogMark.OK: "batch"}
 _LEVEL = re.compile(r"\b(CRITICAL|ERROR|WARNING|WARN|INFO|DEBUG)\b")
 _BATCH_OK = re.compile(r"\b(lote|batch)\b.*\b(correcto|confirmado|ok|confirmed)\b", re.IGNORECASE)
 

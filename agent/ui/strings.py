@@ -107,18 +107,6 @@ CONFIRM_QUIT = (
 )
 REJECTED_TITLE = "Orden rechazada"
 REJECTED = "La orden «{command}» no se ha aceptado: {reason}"
-# The commands by the name a user knows them (the rejected-order message, the control window's Eventos).
-COMMAND_LABELS = {
-    "start": "Sincronizar",
-    "pause": "Pausar",
-    "resume": "Reanudar",
-    "stop": "Detener",
-    "kill": "Forzar detención",
-    "status": "Estado",
-    "configure-auto-sync": "Sincronización automática",
-    "explain": "Buscar planilla",
-    "reconcile": "Comprobar FerraWin ↔ Manager",
-}
 CONTROL_MISSING_TITLE = "Ventana de control no instalada"
 CONTROL_MISSING = (
     "La ventana de control (ferrasync-control) no está instalada en este equipo.\n\n"
@@ -146,8 +134,6 @@ RECENT_HEADERS = ("Inicio", "Modo", "Destino", "Resultado", "Planillas")
 RECENT_NONE = "Todavía no se ha sincronizado nada en este PC."
 RUN_COUNTS = "{total} ({nuevas} nuevas, {modificadas} modificadas)"
 LOG = "Registro"
-# The marks of a log line for users (agent/activity.py, the control window's Registro): no English level names.
-MARK_OK, MARK_INFO, MARK_WARN, MARK_ERROR = "✓", "·", "⚠", "✗"
 LOG_EMPTY = "(sin registros todavía)"
 BTN_PAUSE = "&Pausar"
 BTN_RESUME = "&Reanudar"
@@ -205,3 +191,7 @@ CHECK_DB_OK = "Conexión correcta con la base de datos de FerraWin ({where})."
 CHECK_MANAGER_OK = "{target}: Manager responde en {url}."
 CHECK_MANAGER_MISSING = "{target}: sin configurar (falta la URL o el token)."
 CHECK_NOTHING = "No hay ningún Manager configurado: indique al menos la URL y el token de Producción."
+
+# A refused order is named by the menu item that sent it ("Sincronizar ahora", never the wire's "start").
+COMMAND_LABELS = {"start": MENU_SYNC_NOW, "pause": MENU_PAUSE, "resume": MENU_RESUME,
+                  "stop": MENU_STOP.rstrip("…"), "kill": MENU_FORCE_STOP.rstrip("…")}  # fmt: skip

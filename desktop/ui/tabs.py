@@ -24,17 +24,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from agent.ui import strings as marks
 from desktop import formatting, strings
 from desktop.controller import Controller, EventEntry
 from desktop.errorlist import ErrorEntry, headline
 from desktop.history import RunRow
 from desktop.ui.widgets import target_html
+from sync.model import LogMark
 
 INTERVALS = (2, 5, 15, 30, 60, 120, 240)
 LOG_COLOURS = {"ERROR": "#f87171", "WARNING": "#fbbf24", "OK": "#4ade80", "INFO": "#93c5fd"}
 # The agent's activity-log marks instead of English level names (agent/activity.py): the users' lines only.
-LOG_MARKS = {"ERROR": marks.MARK_ERROR, "WARNING": marks.MARK_WARN, "OK": marks.MARK_OK, "INFO": marks.MARK_INFO}
+LOG_MARKS = {"ERROR": LogMark.ERROR, "WARNING": LogMark.WARN, "OK": LogMark.OK, "INFO": LogMark.INFO}
 
 
 def table(columns: tuple[str, ...]) -> QTableWidget:
@@ -168,7 +168,7 @@ class LogTab(QWidget):
             self._shown, self._first = 0, lines[0]
         for at, level, text in lines[self._shown :]:
             colour = LOG_COLOURS.get(level, "#e5e7eb")
-            line = f"{LOG_MARKS.get(level, marks.MARK_INFO)} {headline(text)}"  # the technical tail stays out
+            line = f"{LOG_MARKS.get(level, LogMark.INFO)} {headline(text)}"  # the technical tail stays out
             self.text.appendHtml(
                 f'<span style="color:#9ca3af">[{formatting.clock(at)}]</span> '
                 f'<span style="color:{colour}">{html.escape(line)}</span>'
