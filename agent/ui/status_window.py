@@ -1,4 +1,4 @@
-"""The small status window of ui.md: state pill, PC and role, progress, counters, recent runs, log tail."""
+"""The small status window of ui.md: state pill, PC and role, progress, counters, recent runs, the activity log."""
 
 from __future__ import annotations
 
