@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sync import protocol
+from sync.pusher.offline import Offline
 from sync.runmodel import Progress, RunSummary
 
 
@@ -47,6 +48,7 @@ class PresenceChanged:
 class ConnectionChanged:
     state: str  # the subscriber's word (sync.pusher.subscriber)
     detail: str | None
+    offline: Offline | None = None  # why it is down and when it retries (sync.pusher.offline)
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 KEEP_DAYS = 30
 RUN_LOGGERS = ("ferrasync.engine", "ferrasync.run", "ferrasync.sender", "ferrasync.detection_cache")
-_NAME = re.compile(r"^(listener|sync)-(\d{4}-\d{2}-\d{2})\.log$")
+_NAME = re.compile(r"^(listener|sync|actividad)-(\d{4}-\d{2}-\d{2})\.log$")  # actividad: agent/activity.py
 MASK = "***"
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 

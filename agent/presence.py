@@ -21,6 +21,7 @@ from agent.snapshot import Notice
 from sync import __version__, protocol, signing
 from sync.config.model import Settings
 from sync.model import Connection, Role
+from sync.pusher.offline import Offline
 
 if TYPE_CHECKING:
     from sync.pusher.subscriber import Subscriber
@@ -58,6 +59,7 @@ class PresenceWiring:
         self.legacy = ""  # an old PHP listener's hostname while one is present
         self.connection = Connection.CONNECTING
         self.connection_detail = ""
+        self.offline: Offline | None = None  # why the channel is down and when the next try is
 
     def open(self) -> None:
         settings = self.settings
@@ -79,7 +81,7 @@ class PresenceWiring:
             [protocol.CHANNEL, protocol.PRESENCE_CHANNEL],
             presence=PresenceMember(self.agent_id, info, proof),
             on_event=self._on_event,
-            on_state=lambda state, detail: self.post(ConnectionChanged(state, detail)),
+            on_state=self._on_state,
             on_presence=self._on_presence,
         )
         self.subscriber.start()  # after the assignment: the presence callback reads self.subscriber
@@ -119,6 +121,11 @@ class PresenceWiring:
 
     # -- the subscriber's thread: hand over, never block --------------------------------------------
 
+    def _on_state(self, state: str, detail: str | None) -> None:
+        # The subscriber records why it is offline (and when it retries) just before it reports the state.
+        offline = self.subscriber.offline if self.subscriber is not None else None
+        self.post(ConnectionChanged(state, detail, offline))
+
     def _on_event(self, channel: str, event: str, data: Any) -> None:
         if channel == protocol.CHANNEL and event == protocol.EVENT_COMMAND:
             self.post(CommandArrived(data, local=False))
@@ -155,17 +162,22 @@ class PresenceWiring:
             self.hooks.notice(Notice("takeover", strings.NOTICE_TAKEOVER_TITLE, text))
         self.hooks.changed()
 
-    def on_connection(self, state: str, detail: str | None) -> None:
+    def on_connection(self, state: str, detail: str | None, offline: Offline | None = None) -> None:
         connection = CONNECTION.get(state, Connection.CONNECTING)
+        down = (Connection.FAILED, Connection.DISCONNECTED)
+        if connection is Connection.CONNECTED:
+            offline = None
+        elif connection is Connection.CONNECTING and offline is not None and self.connection in down:
+            connection = self.connection  # a retry under way is still offline: the countdown says so
         with self.lock:
             changed = connection != self.connection
-            self.connection = connection
-            down = connection in (Connection.FAILED, Connection.DISCONNECTED)
-            self.connection_detail = (detail or "") if down else ""
+            retry_changed = offline != self.offline
+            self.connection, self.offline = connection, offline
+            self.connection_detail = (detail or "") if connection in down else ""
         if changed:
             log.info("Remote channel: %s%s", connection,
                      f" ({detail})" if detail and connection != Connection.CONNECTED else "")  # fmt: skip
         if state == "subscribed":
             self.hooks.subscribed()
-        if changed:
-            self.hooks.connection()
+        if changed or retry_changed:
+            self.hooks.connection()  # the windows show the reason and count down to the next try

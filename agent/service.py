@@ -27,6 +27,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
+from agent.activity import ActivityLog
 from agent.autosync import AutoSyncTimer
 from agent.commands import CommandHandler, local_user
 from agent.events import (
@@ -40,6 +41,7 @@ from agent.events import (
     YearsRead,
 )
 from agent.files import LISTENER_PID, QUIT, SYNC_PAUSE, SYNC_PID, DataFiles, PauseSwitch
+from agent.logs import secret_values
 from agent.periodic import PeriodicChecks, PeriodicHooks
 from agent.presence import PresenceHooks, PresenceWiring
 from agent.publishing import StatusPublisher
@@ -113,6 +115,7 @@ class AgentService:
             journal=self._journal, runs=self.runs, publisher=self.publisher, presence=self.presence,
             periodic=self.periodic,
         )  # fmt: skip
+        self.activity = ActivityLog(settings.home / "logs", secret_values(settings))
         self._tick_s = max(0.02, min(1.0, settings.scaled(1.0)))
 
     def _journal(self) -> Journal:
@@ -164,6 +167,7 @@ class AgentService:
                                  "hostname": self.hostname})  # fmt: skip
         if self.journal is not None:
             self.journal.close()
+        self.activity.close()
         log.info("FerraSync agent stopped")
 
     def end_session(self) -> None:
@@ -203,6 +207,7 @@ class AgentService:
                 role=presence.role,
                 connection=presence.connection,
                 connection_detail=presence.connection_detail,
+                offline=presence.offline,
                 progress=replace(run.counts),
                 code=run.code,
                 info=run.info,
@@ -288,8 +293,8 @@ class AgentService:
                 self.runs.on_done(token, summary)
             case PresenceChanged(kind, payload, members):
                 self.presence.on_change(kind, payload, members)
-            case ConnectionChanged(state, detail):
-                self.presence.on_connection(state, detail)
+            case ConnectionChanged(state, detail, offline):
+                self.presence.on_connection(state, detail, offline)
             case YearsRead(years):
                 self.periodic.on_years(years)
 
@@ -308,8 +313,13 @@ class AgentService:
                 log.exception("on_notice failed")
 
     def notify_snapshot(self) -> None:
+        snap = self.snapshot()
+        try:
+            self.activity.observe(snap)  # the users' lines (agent/activity.py), headless or with a tray
+        except Exception:
+            log.exception("activity log failed")
         if self.on_snapshot is not None:
             try:
-                self.on_snapshot(self.snapshot())
+                self.on_snapshot(snap)
             except Exception:
                 log.exception("on_snapshot failed")

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from sync import words
 from sync.journal import RunRecord
 from sync.model import Connection, Mode, Role, RunState, Target
+from sync.pusher.offline import Offline
 from sync.runmodel import Counts
 
 
@@ -27,6 +28,7 @@ class AgentSnapshot:
     role: Role = Role.STANDBY
     connection: Connection = Connection.CONNECTING
     connection_detail: str = ""
+    offline: Offline | None = None  # why the remote channel is down and when it retries (sync/pusher/offline.py)
     progress: Counts = field(default_factory=Counts)
     code: str = ""  # the last planilla
     info: str = ""  # "cliente — obra"

@@ -19,7 +19,7 @@ STANDBY_REFUSES = "este PC está en reserva ({why}); envíe el comando al agente
 STANDBY_ACTIVE_IS = "En reserva: {active} está activo"
 STANDBY_WAITING = "En reserva: esperando a conocer los demás agentes del canal remoto"
 LEGACY_LISTENER = "Hay un listener antiguo activo en {host}: desinstálelo para que FerraSync tome el control"
-AUTOSYNC_SAVED = "Auto-sync {state}"
+AUTOSYNC_SAVED = "Sincronización automática {state}"
 STOPPING_AGENT = "El agente se está cerrando"
 
 INTERRUPTED = "La sincronización {run_id} se interrumpió (se cerró el programa o se apagó el PC). " + RESUME_HINT
@@ -34,8 +34,8 @@ SEEN_REPLAY = ("este PC ya vio esta orden cuando le correspondía a otro agente 
                "si no se ejecutó, envíe una orden nueva")
 
 PUSHER_NOT_CONFIGURED = (
-    "Pusher no está configurado: indique PUSHER_APP_ID, PUSHER_APP_KEY, PUSHER_APP_SECRET y PUSHER_APP_CLUSTER "
-    "en Configuración; mientras tanto solo funcionan las órdenes locales"
+    "El canal remoto no está configurado: complete la pestaña Pusher en Configuración; mientras tanto solo "
+    "funcionan las órdenes dadas en este PC"
 )
 
 # Notifications (docs/ui.md, "Words").

@@ -118,6 +118,7 @@ class TrayApp(QObject):
         self.tray.quit_requested.connect(self.quit)
         self.window.command_requested.connect(self.tray.choose)
         self.window.logs_requested.connect(self.open_logs)
+        self.window.settings_requested.connect(self.open_settings)
         # Logoff/shutdown: Windows ends the process ~5 s after asking; the run is interrupted and published first.
         self.app.commitDataRequest.connect(lambda _manager: self.end_session())
         self.app.aboutToQuit.connect(self.quit)

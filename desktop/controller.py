@@ -35,8 +35,10 @@ from sync import protocol, protocol_parse, signing
 from sync.config.model import Settings
 from sync.errors import FerraSyncError
 from sync.model import LATE_AFTER_S, OFFLINE_AFTER_S, CommandName, Role, RunState
+from sync.pusher.offline import Offline
+from sync.pusher.offline import headline as offline_headline
 from sync.pusher.publisher import Publisher
-from sync.pusher.subscriber import SUBSCRIBED, Subscriber, subscriber_from_settings
+from sync.pusher.subscriber import CONNECTING, FAILED, SUBSCRIBED, UNAVAILABLE, Subscriber, subscriber_from_settings
 from sync.request import StartRequest
 
 log = logging.getLogger(__name__)
@@ -109,6 +111,7 @@ class Controller:
         self.listeners: list[Listener] = []
         self.connection = "unconfigured" if not settings.pusher.configured else "stopped"
         self.connection_detail: str | None = None
+        self.offline: Offline | None = None  # why the channel is down and when it retries (None when up)
         self.registry = AgentRegistry(self.timings.liveness_s, self.timings.late_s)
         self.tracker = DeliveryTracker(self.timings.deadline_s)
         self.history = HistoryStore(history_path or Path(settings.home) / FILE_NAME)
@@ -166,13 +169,17 @@ class Controller:
                     log.exception("control listener failed")
 
     # ------------------------------------------------------------------ connection
-    def set_connection(self, state: str, detail: str | None) -> None:
+    def set_connection(self, state: str, detail: str | None, offline: Offline | None = None) -> None:
         with self._lock:
-            self.connection, self.connection_detail = state, detail
+            self.connection, self.connection_detail, self.offline = state, detail, offline
         self._notify("connection")
 
     def _on_state(self, state: str, detail: str | None) -> None:
-        self.set_connection(state, detail)
+        # The subscriber records why it is offline (and when it retries) just before it reports the state.
+        offline = self._subscriber.offline if self._subscriber is not None and state != SUBSCRIBED else None
+        if state == CONNECTING and offline is not None and self.connection in (UNAVAILABLE, FAILED):
+            state = self.connection  # a retry under way is still offline: the countdown says so
+        self.set_connection(state, detail, offline)
         if state == SUBSCRIBED:
             # Pusher never replays: ask every agent for a full status after every (re)subscription.
             self.send("status", auto=True)
@@ -180,6 +187,15 @@ class Controller:
     @property
     def connected(self) -> bool:
         return self.connection == SUBSCRIBED
+
+    def connection_text(self, now: float | None = None) -> str:
+        """ "Conexión: conectado (canal remoto)"; when it is down, "Sin conexión: <reason> · nuevo intento en 12 s"."""
+        with self._lock:
+            state, detail, offline = self.connection, self.connection_detail, self.offline
+        if offline is not None and state != SUBSCRIBED:
+            return offline_headline(offline, time.time() if now is None else now)
+        text = f"{strings.CONNECTION_PREFIX} {strings.CONNECTION_LABELS.get(state, state)}"
+        return f"{text}: {detail}" if state == FAILED and detail else text
 
     # ------------------------------------------------------------------ sending
     def send(

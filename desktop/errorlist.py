@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sync.manager import DETAIL
 from sync.model import WireStatus
 
 CODE_RE = re.compile(r"\b(\d{4}-\d{1,6})\b")
@@ -38,8 +39,22 @@ class ErrorEntry:
     at: datetime
     kind: str
     planilla: str
-    description: str
+    description: str  # the whole message, as the agent reported it
     agent: str
+
+    @property
+    def headline(self) -> str:
+        """The sentence for users: without the technical tail ("Detalle: 403 en /api/…") and without URLs."""
+        return headline(self.description)
+
+
+_URL = re.compile(r"\b(?:https?|wss?)://\S+")
+
+
+def headline(message: str) -> str:
+    """What the Errores tab shows; the whole message is its tooltip (docs/ui.md rule 5)."""
+    text = message.split(" " + DETAIL, 1)[0]
+    return _URL.sub("Manager", text).strip()
 
 
 def is_error_status(status: Mapping[str, Any]) -> bool:

@@ -59,7 +59,7 @@ def target_label(target: Any) -> str:
 
 
 def command_text(command: str, params: Mapping[str, Any]) -> str:
-    """`start incremental → Producción`, `start año 2025 → Local`, `pause`."""
+    """`Sincronizar incremental → Producción`, `Sincronizar año 2025 → Local`, `pausar`: the users' words."""
     if command == "start":
         modo = str(protocol_parse.parse_start_request(params).mode) if params else "incremental"
         label = strings.MODE_LABELS.get(modo, modo).lower()
@@ -69,11 +69,11 @@ def command_text(command: str, params: Mapping[str, Any]) -> str:
             label = f"planilla {params['codigo_especifico']}"
         if params.get("desde_codigo"):
             label += f" desde {params['desde_codigo']}"
-        return f"start {label} → {target_label(params.get('target'))}"
+        return f"{strings.COMMAND_LABELS['start']} {label} → {target_label(params.get('target'))}"
     if command == "configure-auto-sync":
-        state = "activado" if params.get("enabled") else "desactivado"
+        state = "activada" if params.get("enabled") else "desactivada"
         interval = f" cada {params['interval']} min" if params.get("interval") else ""
-        return f"auto-sync {state}{interval}"
+        return f"{strings.COMMAND_LABELS['configure-auto-sync'].lower()} {state}{interval}"
     if command == "explain":
         return f"buscar planilla {params.get('codigo')} → {target_label(params.get('target'))}"
     if command == "reconcile":

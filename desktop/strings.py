@@ -31,7 +31,7 @@ COMMAND_LABELS = {
     "stop": "Detener",
     "kill": "Forzar detención",
     "status": "Estado",
-    "configure-auto-sync": "Auto-sync",
+    "configure-auto-sync": "Sincronización automática",
     "explain": "Buscar planilla",
     "reconcile": "Comprobar FerraWin ↔ Manager",
 }
@@ -48,6 +48,8 @@ CONNECTION_LABELS = {
     "stopped": "desconectado",
 }
 CONNECTION_PREFIX = "Conexión:"
+CONNECTION_TIP = "Conexión de esta ventana con el canal remoto por el que llegan las órdenes"
+TECH_DETAIL = "Detalle técnico: {detail}"
 
 # ----------------------------------------------------------------------------- agents
 NO_AGENT = "Ningún agente conectado. El PC de la oficina debe tener FerraSync Agent abierto."
@@ -155,7 +157,7 @@ TAB_HISTORY = "Historial"
 TAB_EVENTS = "Eventos"
 TAB_LOG = "Registro"
 TAB_ERRORS = "Errores"
-TAB_AUTOSYNC = "Auto-sync"
+TAB_AUTOSYNC = "Automática"
 HISTORY_COLUMNS = ("Inicio", "Fin", "Modo", "Destino", "Resultado", "Planillas", "Agente", "Origen", "Detalle")
 HISTORY_COLUMN_TIPS = ("Cuándo empezó", "Cuándo terminó", "Qué se sincronizó", "Producción o Local",
                        "Cómo terminó (pase el ratón para ver el mensaje)", "Planillas hechas / planeadas",
@@ -173,11 +175,11 @@ AUTOSYNC_TARGET = "Destino"
 AUTOSYNC_APPLY = "Aplicar"
 AUTOSYNC_NEXT = "próxima ejecución a las {time}"
 AUTOSYNC_NEXT_UNKNOWN = "próxima ejecución: el agente aún no la ha indicado"
-AUTOSYNC_OFF = "auto-sync desactivado en el agente"
-AUTOSYNC_TIP = "Envía la configuración de auto-sync al agente activo"
+AUTOSYNC_OFF = "sincronización automática desactivada en el agente"
+AUTOSYNC_TIP = "Envía la configuración de la sincronización automática al agente activo"
 
 # ----------------------------------------------------------------------------- errors tab (the web monitor's kinds)
-ERROR_TYPES = {"timeout": "Timeout", "auth": "Autenticación", "server": "Error servidor", "error": "Error"}
+ERROR_TYPES = {"timeout": "Tiempo agotado", "auth": "Autenticación", "server": "Error servidor", "error": "Error"}
 ERROR_TYPE_COLOURS = {"timeout": "#ca8a04", "auth": "#9333ea", "server": "#dc2626", "error": "#6b7280"}
 
 # ----------------------------------------------------------------------------- settings

@@ -29,7 +29,7 @@ TIP_IMPORT_ENV = (
 )
 IMPORT_ENV_FILTER = "Fichero .env (*.env .env);;Todos los ficheros (*)"
 IMPORT_CONFIRM = "{preview}\n\n¿Importar estos cambios?"
-IMPORT_HTTP_CONFIRM = "{reason}\n\n¿Es una red de confianza y quiere importarlo igualmente con http://?"
+IMPORT_HTTP_CONFIRM = "{reason}\n\n¿Es una red de confianza y quiere importarlo igualmente, sin cifrar?"
 IMPORTED_TITLE = "Importación completada"
 IMPORT_FAILED_TITLE = "No se pudo importar"
 SECRET_KEPT = "(guardado; déjelo vacío para mantenerlo)"

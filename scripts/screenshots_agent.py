@@ -1,7 +1,8 @@
 """Screenshots of the tray agent: every tray state, the status window per state, the menu, the settings.
 
 `.venv/bin/python scripts/screenshots_agent.py [OUT_DIR]` (default docs/screenshots). Offscreen Qt; the
-snapshots are the samples of tests/gui/tray_fakes.py, the widgets are the real ones.
+snapshots are the samples of tests/gui/tray_fakes.py, the widgets are the real ones, and the Registro box
+shows what the real activity writer (agent/activity.py) writes for a sequence of those snapshots.
 Writes agent-tray-<state>.png, agent-status-<state>.png, agent-menu.png, agent-settings.png,
 agent-already-running.png and agent-import-confirm.png.
 """
@@ -70,7 +71,7 @@ def main() -> int:
     _app = QApplication.instance() or QApplication(sys.argv[:1])  # kept alive until os._exit
     logs = Path(tempfile.mkdtemp()) / "logs"
     logs.mkdir()
-    (logs / "sync-2026-03-02.log").write_text(SAMPLE_LOG, encoding="utf-8")
+    write_activity(logs)
     written = []
     for state in model.Visual:
         path = out / f"agent-tray-{state}.png"
@@ -145,15 +146,22 @@ class _Autostart:
         return True
 
 
-SAMPLE_LOG = """2026-03-02 10:41:02 INFO Orden start (incremental → Producción) de PC-TALLER aceptada
-2026-03-02 10:41:03 INFO Analizando cambios en FerraWin…
-2026-03-02 10:41:09 INFO 500 planillas por sincronizar (12 nuevas, 488 modificadas)
-2026-03-02 10:41:12 INFO lote 1 correcto (5 planillas, 212 elementos)
-2026-03-02 10:41:15 WARNING Manager tardó 31 s en responder; reintento 1/3
-2026-03-02 10:41:20 INFO lote 2 correcto (5 planillas, 180 elementos)
-2026-03-02 10:41:22 ERROR lote 3: HTTP 500 de Manager; se reenviará al final
-2026-03-02 10:41:25 INFO lote 4 correcto (5 planillas, 199 elementos)
-"""
+def write_activity(logs: Path) -> None:
+    """The Registro box shows what the real writer (agent/activity.py) makes of a real sequence of snapshots:
+    connected and active, a run started from another PC, planned, completed, the channel lost."""
+    from agent.activity import ActivityLog
+
+    log = ActivityLog(logs)
+    idle = replace(sample("idle"), connection="connecting", role="standby")
+    running = replace(sample("running"), mode="incremental", target="production", origin={"hostname": "PC-TALLER"})
+    starting = replace(running, state="starting", progress=replace(running.progress, total=0, done=0))
+    steps = [idle, replace(idle, connection="connected", role="active"), starting, running,
+             replace(sample("completed"), run_id=running.run_id), sample("disconnected")]  # fmt: skip
+    for snap in steps:
+        log.observe(snap)
+    log.close()
+
+
 
 if __name__ == "__main__":
     raise SystemExit(main())

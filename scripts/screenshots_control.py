@@ -124,12 +124,23 @@ def scene(ctl: Controller, name: str) -> None:
                                                             "last_planilla_info": None}))  # fmt: skip
     elif name == "error":
         ctl.ingest_status(status("sending", progress="212/500", counts=counts(212, 500, 20, 192, 42, 1),
-                                 message="Error en lote (2025-007790, 2025-007789): Manager no respondió a sync en "
-                                 "120 s (https://manager.example).", **common))  # fmt: skip
+                                 message="Error en lote (2025-007790, 2025-007789): Manager no respondió a tiempo: "
+                                 "compruebe la conexión con Manager. Detalle: /api/ferrawin/sync sin respuesta en "
+                                 "120 s (https://manager.example)", **common))  # fmt: skip
         ctl.ingest_status(status("failed", progress="212/500", counts=counts(212, 500, 20, 192, 42, 2),
-                                 message="Error de sincronización en 2025-007781: Manager rechazó el token (401: "
-                                 "Token inválido o expirado). Revise PRODUCTION_TOKEN / LOCAL_TOKEN en Configuración.",
-                                 **common))  # fmt: skip
+                                 message=failed("2025-007781"), **common))  # fmt: skip
+
+
+def failed(code: str) -> str:
+    """The message a real agent publishes when Manager refuses its key (sync/manager.py builds it)."""
+    import requests
+
+    from agent import strings as agent_strings
+    from sync.manager import _http_error
+
+    response = requests.Response()
+    response.status_code, response._content = 401, b'{"message": "Token inv\\u00e1lido o expirado"}'
+    return agent_strings.failed(_http_error("/api/ferrawin/sync", response).message, code)
 
 
 TABS = {"idle": 0, "running": 1, "paused": 2, "error": 3, "no-agent": 1, "offline": 0, "safety-limit": 0}

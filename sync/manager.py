@@ -53,6 +53,10 @@ def gzip_body(body: bytes) -> bytes:
     return gzip.compress(body, compresslevel=9)
 
 
+# Separates a message's sentence for users from its technical tail (desktop/errorlist.py shows the tail as a
+# tooltip): status codes, service paths, addresses, the server's own words.
+DETAIL = "Detalle: "
+
 class ManagerError(FerraSyncError):
     """A Manager call failed; `kind` says how, `status` is the HTTP status (None if no answer)."""
 
@@ -211,12 +215,13 @@ class ManagerClient:
             _read_body(response, path)
         except requests.Timeout:
             raise ManagerError(
-                f"Manager no respondió a {path} en {timeout * self.timeout_scale:g} s ({self.base_url}).", KIND_TIMEOUT
+                f"Manager no respondió a tiempo: compruebe la conexión con Manager. "
+                f"{DETAIL}{path} sin respuesta en {timeout * self.timeout_scale:g} s ({self.base_url})", KIND_TIMEOUT
             ) from None
         except requests.RequestException as exc:
             raise ManagerError(
-                f"No se puede conectar con Manager en {self.base_url}: {type(exc).__name__}. "
-                "Compruebe la URL y la conexión a Internet.",
+                "No se puede conectar con Manager: compruebe la dirección de Manager en Configuración y la conexión "
+                f"a Internet. {DETAIL}{type(exc).__name__} en {self.base_url}",
                 KIND_NETWORK,
             ) from None
         if response.status_code >= 300:
@@ -337,7 +342,8 @@ def _http_error(path: str, response: requests.Response) -> ManagerError:
     detail = clean_text(detail)  # it goes into logs, statuses and the windows
     if status in (401, 403):
         return ManagerError(
-            f"Manager rechazó el token ({status}: {detail}). Revise PRODUCTION_TOKEN / LOCAL_TOKEN en Configuración.",
+            f"Manager no acepta la clave de acceso: revise la clave de Manager (Producción o Local) en "
+            f"Configuración. {DETAIL}{status} {detail}",
             KIND_AUTH,
             status,
             text,
@@ -345,7 +351,8 @@ def _http_error(path: str, response: requests.Response) -> ManagerError:
     if status == 413:
         return ManagerError(f"Manager rechazó el lote por tamaño (413): {detail}", KIND_TOO_LARGE, status, text)
     if status == 404:
-        return ManagerError(f"Manager no tiene el servicio {path} (404).", KIND_NOT_FOUND, status, text)
+        return ManagerError(f"Manager no reconoce la petición: revise la dirección de Manager en Configuración. "
+                            f"{DETAIL}404 en {path}", KIND_NOT_FOUND, status, text)  # fmt: skip
     if status == 422:
         return ManagerError(f"Manager rechazó los datos de {path} (422): {detail}", KIND_INVALID, status, text)
     if status >= 500:

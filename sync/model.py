@@ -224,3 +224,23 @@ AUTOSYNC_MIN_MINUTES, AUTOSYNC_MAX_MINUTES = 2, 1440
 HEARTBEAT_S = 60.0
 LATE_AFTER_S = 2 * HEARTBEAT_S
 OFFLINE_AFTER_S = 150.0
+
+class LogMark(StrEnum):
+    """How a line written for users starts, on every surface (the agent's activity log, both windows'
+    Registro): a mark a person reads at a glance instead of an English level name."""
+
+    OK = "✓"
+    INFO = "·"
+    WARN = "⚠"
+    ERROR = "✗"
+
+
+class OfflineReason(StrEnum):
+    """Why the remote channel is not connected, in the terms a user can act on (sync/pusher/offline.py
+    derives it from what the subscriber saw and words it)."""
+
+    NO_RESPONSE = "no_response"  # refused, timed out, dropped, or the server asked us to come back later
+    NO_INTERNET = "no_internet"  # the name does not resolve or the network is unreachable
+    BAD_KEY = "bad_key"  # the app key or the signature was refused (4001, 4009, subscription error)
+    DISABLED = "disabled"  # the app is disabled or over its quota (4003, 4004)
+    REJECTED = "rejected"  # any other refusal (wrong scheme, path, protocol)

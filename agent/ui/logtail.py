@@ -1,15 +1,20 @@
-"""The last lines of the agent's newest daily log (logs/listener-*.log, logs/sync-*.log). Qt-free."""
+"""The last lines of the agent's newest activity log (logs/actividad-*.log, agent/activity.py). Qt-free.
+
+Only that stream: the windows show the lines written for users; the technical logs (listener-*, sync-*)
+stay behind "Abrir registros".
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 TAIL_BYTES = 32 * 1024
+PATTERN = "actividad-*.log"
 
 
 def newest_log(logs: Path) -> Path | None:
     try:
-        files = [p for p in logs.glob("*.log") if p.is_file()]
+        files = [p for p in logs.glob(PATTERN) if p.is_file()]
     except OSError:
         return None
     return max(files, key=lambda p: (p.stat().st_mtime, p.name), default=None)

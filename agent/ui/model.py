@@ -17,7 +17,8 @@ from typing import Any
 
 from agent.ui import strings as S
 from sync import signing, words
-from sync.model import Connection, Role, RunState
+from sync.model import Connection, LogMark, Role, RunState
+from sync.pusher.offline import headline as offline_headline
 from sync.words import Situation
 
 
@@ -73,10 +74,10 @@ def visual_state(snap: Any) -> Visual:
         return Visual.PAUSED
     if state is RunState.FAILED or connection == Connection.FAILED:
         return Visual.ERROR
+    if connection == Connection.DISCONNECTED:
+        return Visual.DISCONNECTED  # before standby: an agent that cannot reach the channel does not know its role
     if _standby(snap):
         return Visual.STANDBY
-    if connection == Connection.DISCONNECTED:
-        return Visual.DISCONNECTED
     if state is RunState.COMPLETED:
         return Visual.COMPLETED
     return Visual.IDLE
@@ -157,11 +158,11 @@ def status_text(snap: Any) -> str:
     if visual is Visual.PAUSED:
         return label(snap) + (f" en {code}" if code else "")
     if visual is Visual.ERROR:
-        return _unrepeated(label(snap), _error_detail(snap))
+        return _unrepeated(label(snap), _error_detail(snap, short=True))
     if visual is Visual.STANDBY:
         return _standby_text(snap)
     if visual is Visual.DISCONNECTED:
-        return _unrepeated(S.TIP_DISCONNECTED, _get(snap, "connection_detail") or "")
+        return offline_text(snap, short=True) or _unrepeated(S.TIP_DISCONNECTED, _get(snap, "connection_detail") or "")
     return _idle_text(snap)
 
 
@@ -175,9 +176,18 @@ def _unrepeated(head: str, detail: str) -> str:
     return f"{head}: {detail}"
 
 
-def _error_detail(snap: Any) -> str:
+def offline_text(snap: Any, *, short: bool = False, now: float | None = None) -> str:
+    """Why the remote channel is down and when the next try is ("" when it is not down, or nobody knows why).
+    `short` (the tooltip) leaves out what to do: the window says it, with its Configuración button."""
+    offline = _get(snap, "offline")
+    if offline is None or _get(snap, "connection") in (Connection.CONNECTED, None):
+        return ""
+    return offline_headline(offline, time.time() if now is None else now, action=not short)
+
+
+def _error_detail(snap: Any, short: bool = False) -> str:
     if run_state(snap) is not RunState.FAILED and _get(snap, "connection") == Connection.FAILED:
-        return str(_get(snap, "connection_detail") or _get(snap, "message") or "")
+        return str(offline_text(snap, short=short) or _get(snap, "connection_detail") or _get(snap, "message") or "")
     return str(_get(snap, "message") or _get(snap, "connection_detail") or "")
 
 
@@ -209,7 +219,9 @@ def window_message(snap: Any) -> str:
     visual, state = visual_state(snap), run_state(snap)
     if visual is Visual.ERROR:
         return _error_detail(snap)
-    if visual in (Visual.STANDBY, Visual.DISCONNECTED):
+    if visual is Visual.DISCONNECTED:
+        return offline_text(snap) or status_text(snap)
+    if visual is Visual.STANDBY:
         return status_text(snap)
     if state.resumable or state in (RunState.REFUSED, RunState.COMPLETED):
         return str(_get(snap, "message") or "")
@@ -457,12 +469,17 @@ def _start_text(ts: Any) -> str:
 # ------------------------------------------------------------------------------------------------- logs
 
 LOG_COLORS = {"error": "#dc2626", "warning": "#d97706", "batch": "#16a34a", "info": "#2563eb", "debug": "#6b7280"}
+_MARKS = {LogMark.ERROR: "error", LogMark.WARN: "warning", LogMark.OK: "batch"}
 _LEVEL = re.compile(r"\b(CRITICAL|ERROR|WARNING|WARN|INFO|DEBUG)\b")
 _BATCH_OK = re.compile(r"\b(lote|batch)\b.*\b(correcto|confirmado|ok|confirmed)\b", re.IGNORECASE)
 
 
 def classify_log_line(line: str) -> str:
-    """ERROR red, WARNING amber, a confirmed batch green, INFO blue (the web monitor's colours)."""
+    """ERROR red, WARNING amber, a confirmed batch green, INFO blue (the web monitor's colours); the activity
+    log's marks (agent/activity.py: ✗ ⚠ ✓) say the same without English level names."""
+    for mark, kind in _MARKS.items():
+        if f"] {mark} " in line:
+            return kind
     match = _LEVEL.search(line)
     level = match.group(1) if match else "INFO"
     if level in ("ERROR", "CRITICAL"):

@@ -1,4 +1,5 @@
-"""The small status window of docs/ui.md: state pill, PC and role, progress, counters, recent runs, log tail."""
+"""The small status window of docs/ui.md: state pill, PC and role, progress, counters, recent runs, the
+activity log."""
 
 from __future__ import annotations
 
@@ -30,11 +31,13 @@ from sync import words
 TARGET_COLORS = {"production": "#dc2626", "local": "#2563eb"}  # docs/ui.md: Producción red, Local blue
 
 LOG_POLL_MS = 2000
+COUNTDOWN_MS = 1000
 
 
 class StatusWindow(QWidget):
     command_requested = Signal(str)  # a model menu key: pause, resume, stop, kill
     logs_requested = Signal()
+    settings_requested = Signal()
 
     def __init__(self, logs_dir: Path, parent: QWidget | None = None) -> None:
         super().__init__(parent, Qt.WindowType.Window)
@@ -49,6 +52,10 @@ class StatusWindow(QWidget):
         self._timer = QTimer(self)
         self._timer.setInterval(LOG_POLL_MS)
         self._timer.timeout.connect(self.refresh_log)
+        self._snap: AgentSnapshot | None = None
+        self._countdown = QTimer(self)  # the next try of a lost connection counts down with time alone
+        self._countdown.setInterval(COUNTDOWN_MS)
+        self._countdown.timeout.connect(self._count_down)
 
     # -- layout ------------------------------------------------------------------------------------
 
@@ -117,11 +124,11 @@ class StatusWindow(QWidget):
         self.log = QPlainTextEdit()
         self.log.setReadOnly(True)
         self.log.setMaximumBlockCount(500)
-        self.log.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.log.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)  # sentences for people, read whole
         mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
         mono.setStyleHint(QFont.StyleHint.Monospace)
         self.log.setFont(mono)
-        self.log.setToolTip("Final del registro de hoy: errores en rojo, avisos en ámbar, lotes correctos en verde")
+        self.log.setToolTip("Lo que ha hecho hoy el agente: errores en rojo, avisos en ámbar, lo completado en verde")
         layout.addWidget(self.log)
         return box
 
@@ -134,9 +141,14 @@ class StatusWindow(QWidget):
         self.pause_button.clicked.connect(lambda: self.command_requested.emit(self._pause_key))
         self.stop_button.clicked.connect(lambda: self.command_requested.emit(self._stop_key))
         self.logs_button.clicked.connect(self.logs_requested.emit)
+        self.settings_button = QPushButton(S.BTN_SETTINGS)
+        self.settings_button.setToolTip(S.TIP_BTN_SETTINGS)
+        self.settings_button.clicked.connect(self.settings_requested.emit)
+        self.settings_button.hide()
         row.addWidget(self.pause_button)
         row.addWidget(self.stop_button)
         row.addStretch(1)
+        row.addWidget(self.settings_button)
         row.addWidget(self.logs_button)
         return row
 
@@ -146,6 +158,13 @@ class StatusWindow(QWidget):
         self, snap: AgentSnapshot, stopping_for_s: float | None = None, time_scale: float = 1.0
     ) -> None:
         visual = model.visual_state(snap)
+        self._snap = snap
+        offline = bool(model.offline_text(snap))
+        self.settings_button.setVisible(offline)
+        if offline and not self._countdown.isActive():
+            self._countdown.start()
+        elif not offline:
+            self._countdown.stop()
         self.pill.setText(f"  {model.label(snap)}  ")
         color = words.state_colour(model.situation(snap))  # the control window's pill has the same
         self.pill.setStyleSheet(f"QLabel {{ background: {color}; color: white; border-radius: 8px; padding: 4px; }}")
@@ -161,12 +180,18 @@ class StatusWindow(QWidget):
         self._set_buttons(snap, stopping_for_s, time_scale)
         self._set_recent(snap)
 
+    def _count_down(self) -> None:
+        if self._snap is not None:
+            self._set_message(self._snap, model.visual_state(self._snap))
+
     def _set_message(self, snap: AgentSnapshot, visual: str) -> None:
         text = model.window_message(snap)
         color = words.RED if visual is model.Visual.ERROR else "palette(text)"
         self.message.setStyleSheet(f"QLabel {{ color: {color}; }}")
         self.message.setText(text)
         self.message.setVisible(bool(text))
+        detail = getattr(getattr(snap, "offline", None), "detail", "") if model.offline_text(snap) else ""
+        self.message.setToolTip(S.TECH_DETAIL.format(detail=detail) if detail else "")
 
     def _set_progress(self, snap: AgentSnapshot) -> None:
         values = model.bar_values(snap)

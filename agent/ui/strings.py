@@ -111,7 +111,13 @@ TIP_BTN_RESUME = "Continúa la sincronización desde la última planilla confirm
 TIP_BTN_STOP = "Detiene la sincronización al terminar la planilla actual (pide confirmación)"
 TIP_BTN_FORCE = "Corta la sincronización ya, sin esperar a la planilla actual (pide confirmación)"
 TIP_BTN_LOGS = "Abre la carpeta con los registros diarios del agente"
+BTN_SETTINGS = "&Configuración…"
+TIP_BTN_SETTINGS = "Datos del canal remoto y de Manager de este PC"
+TECH_DETAIL = "Detalle técnico: {detail}"
 TIP_PILL = "Estado del agente en este PC"
 PC_ROLE = "{host} · {role}"
 LEGACY = "Hay un listener antiguo activo en {host}: desinstálelo para que FerraSync tome el control"
 
+# A refused order is named by the menu item that sent it ("Sincronizar ahora", never the wire's "start").
+COMMAND_LABELS = {"start": MENU_SYNC_NOW, "pause": MENU_PAUSE, "resume": MENU_RESUME,
+                  "stop": MENU_STOP.rstrip("…"), "kill": MENU_FORCE_STOP.rstrip("…")}  # fmt: skip

@@ -23,6 +23,7 @@ from sync.model import AckResult, RunState
 
 log = logging.getLogger("ferrasync.agent.tray")
 PULSE_MS = 600
+COUNTDOWN_MS = 1000
 NOTICE_MS = 10000
 NOTICE_ICONS = {
     "completed": QSystemTrayIcon.MessageIcon.Information,
@@ -99,6 +100,9 @@ class TrayController(QObject):
         self._force_timer = QTimer(self)
         self._force_timer.setSingleShot(True)
         self._force_timer.timeout.connect(lambda: self.update_snapshot(self.snap))
+        self._countdown = QTimer(self)  # the tooltip's "nuevo intento en 12 s" counts down with time alone
+        self._countdown.setInterval(COUNTDOWN_MS)
+        self._countdown.timeout.connect(lambda: self.tray.setToolTip(model.tooltip(self.snap)))
         self.update_snapshot(self.snap)
 
     # -- state ------------------------------------------------------------------------------------
@@ -111,6 +115,10 @@ class TrayController(QObject):
         visual = model.visual_state(snap)
         self.tray.setIcon(icons.tray_icon(visual, model.progress_fraction(snap)))
         self.tray.setToolTip(model.tooltip(snap))
+        if model.offline_text(snap):
+            self._countdown.start()
+        else:
+            self._countdown.stop()
         if visual is model.Visual.PAUSING and not self._pulse.isActive():
             self._pulse.start()
         elif visual is not model.Visual.PAUSING:
@@ -225,7 +233,8 @@ class TrayController(QObject):
         if command == "start" and result != AckResult.REJECTED:
             self._starts[ack_request_id(ack)] = dict(params or {})
         if result == AckResult.REJECTED:
-            self.inform(S.REJECTED_TITLE, S.REJECTED.format(command=command, reason=reason))
+            what = S.COMMAND_LABELS.get(command, command)  # "Sincronizar", never the wire's "start"
+            self.inform(S.REJECTED_TITLE, S.REJECTED.format(command=what, reason=reason))
         self.update_snapshot(self.service.snapshot())
 
     def _quit(self) -> None:

@@ -27,16 +27,19 @@ from PySide6.QtWidgets import (
 
 from desktop import formatting, strings
 from desktop.controller import Controller, EventEntry
-from desktop.errorlist import ErrorEntry
+from desktop.errorlist import ErrorEntry, headline
 from desktop.history import RunRow
 from desktop.ui.widgets import paint_target, target_colour, target_html
 from sync import words
+from sync.model import LogMark
 
 INTERVALS = (2, 5, 15, 30, 60, 120, 240)
 FIELD_WIDTH = 220  # px: the auto-sync form's choosers, wide enough for "Producción" and "cada 240 min"
 HISTORY_WHOLE = (0, 1, 3, 5)  # when, where to and how many are never cut; names, words and the detail may end in "…"
 MIN_COLUMN = 48  # px: below this a column shows only "…"
 LOG_COLOURS = {"ERROR": "#f87171", "WARNING": "#fbbf24", "OK": "#4ade80", "INFO": "#93c5fd"}
+# The agent's activity-log marks instead of English level names (agent/activity.py): the users' lines only.
+LOG_MARKS = {"ERROR": LogMark.ERROR, "WARNING": LogMark.WARN, "OK": LogMark.OK, "INFO": LogMark.INFO}
 
 
 def table(columns: tuple[str, ...], kind: type[QTableWidget] = QTableWidget) -> QTableWidget:
@@ -204,9 +207,10 @@ class LogTab(QWidget):
             self._shown, self._first = 0, lines[0]
         for at, level, text in lines[self._shown :]:
             colour = LOG_COLOURS.get(level, "#e5e7eb")
+            line = f"{LOG_MARKS.get(level, LogMark.INFO)} {headline(text)}"  # the technical tail stays out
             self.text.appendHtml(
                 f'<span style="color:#9ca3af">[{formatting.clock(at)}]</span> '
-                f'<span style="color:{colour}">{level}: {html.escape(text)}</span>'
+                f'<span style="color:{colour}">{html.escape(line)}</span>'
             )
         self._shown = len(lines)
 
@@ -227,7 +231,10 @@ class ErrorsTab(QWidget):
         for row, error in enumerate(errors):
             kind = strings.ERROR_TYPES.get(error.kind, error.kind)
             chip = cell(f"● {kind}", strings.ERROR_TYPE_COLOURS.get(error.kind))
-            items = [cell(formatting.clock(error.at)), chip, cell(error.planilla or "—"), cell(error.description)]
+            description = cell(error.headline)
+            if error.headline != error.description:  # the technical tail, one hover away
+                description.setToolTip(strings.TECH_DETAIL.format(detail=error.description))
+            items = [cell(formatting.clock(error.at)), chip, cell(error.planilla or "—"), description]
             for col, item in enumerate(items):
                 self.table.setItem(row, col, item)
 

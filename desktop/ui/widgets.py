@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop import formatting, strings
+from desktop.errorlist import headline
 from desktop.registry import AgentView
 from sync import signing, words
 from sync.model import HEARTBEAT_S, OFFLINE_AFTER_S, Role, RunState
@@ -232,10 +233,12 @@ class StatusPanel(QFrame):
         year = (
             status.get("year") if str(status.get("year") or "").isdigit() else None
         )  # the agent may put the mode here
-        message = str(status.get("message") or "")
+        full = str(status.get("message") or "")
+        message = headline(full)  # the technical tail (status code, address) is one hover away
         shown = " · ".join(p for p in (strings.YEAR_SHOWN.format(year=year) if year else "", message) if p)
         self.message.setText(shown)
-        self.message.setToolTip(shown)  # the whole text, should it need more lines than the panel reserves
+        # the whole text (should it need more lines than the panel reserves) and the technical detail
+        self.message.setToolTip(strings.TECH_DETAIL.format(detail=full) if message != full else shown)
 
     def _progress(self, status: Mapping[str, Any]) -> None:
         if not status.get("progress"):

@@ -106,9 +106,6 @@ class ControlWindow(QMainWindow):
         self.connection_dot = QLabel()
         self.connection_label = QLabel()
         self.connection_label.setTextFormat(Qt.TextFormat.PlainText)  # the server's close reason is in it
-        self.connection_label.setToolTip(
-            "Conexión de esta ventana con el canal remoto (Pusher) por el que llegan las órdenes"
-        )
         self.settings_button = QPushButton(strings.SETTINGS)
         self.settings_button.setToolTip("Datos del canal remoto (Pusher) y opciones de esta ventana")
         self.settings_button.clicked.connect(self.open_settings)
@@ -424,8 +421,8 @@ class ControlWindow(QMainWindow):
             self.refresh(topic)
 
     def refresh(self, topic: str) -> None:
-        if topic == "connection":
-            self._show_connection()
+        if topic in ("connection", "tick"):
+            self._show_connection()  # the countdown to the next try moves with time alone
         if topic in ("agents", "status", "tick", "connection"):
             self._show_agents()
         if topic in ("commands", "tick"):
@@ -448,21 +445,20 @@ class ControlWindow(QMainWindow):
 
     def _show_connection(self) -> None:
         state = self.controller.connection
-        text = strings.CONNECTION_LABELS.get(state, state)
-        if state == "failed" and self.controller.connection_detail:
-            text += f": {self.controller.connection_detail}"
         self.connection_dot.setPixmap(
             dot_icon(CONNECTION_COLOURS.get(state, "#6b7280"), state != "subscribed").pixmap(12, 12)
         )
-        self.connection_label.setText(f"{strings.CONNECTION_PREFIX} {text}")
+        self.connection_label.setText(self.controller.connection_text())
+        offline = self.controller.offline
+        detail = strings.TECH_DETAIL.format(detail=offline.detail) if offline and offline.detail else ""
+        self.connection_label.setToolTip("\n".join(filter(None, (strings.CONNECTION_TIP, detail))))
 
     def _show_agents(self) -> None:
         agents = self.controller.agents()
         self.agents_panel.update_agents(agents, self.controller.legacy_listeners())
         active = next((a for a in agents if a.active), None)
         if not self.controller.connected:
-            self.status_panel.show_nobody(strings.CONNECTION_PREFIX + " " + strings.CONNECTION_LABELS.get(
-                self.controller.connection, self.controller.connection))  # fmt: skip
+            self.status_panel.show_nobody(self.controller.connection_text())
         elif active is None:
             self.status_panel.show_nobody(None)
         else:

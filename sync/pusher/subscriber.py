@@ -46,7 +46,9 @@ import pysher.connection
 import websocket
 
 from sync.errors import FerraSyncError
+from sync.model import OfflineReason
 from sync.pusher import auth
+from sync.pusher.offline import Offline, describe_error, reason_for_close
 from sync.tls import trust_context, websocket_proxy
 
 log = logging.getLogger(__name__)
@@ -199,6 +201,7 @@ class _Connection(pysher.connection.Connection):  # type: ignore[misc]
         self._owner = owner
         self.close_code: int | None = None
         self.close_reason: str | None = None
+        self.error: BaseException | None = None  # what websocket-client reported for this attempt
 
     # -- the loop: one socket at a time, our back-off, decisions from close codes
     def _connect(self) -> None:
@@ -206,7 +209,7 @@ class _Connection(pysher.connection.Connection):  # type: ignore[misc]
         while not self.disconnect_called:
             self.state = "connecting"
             owner._set_state(CONNECTING, self.url.split("?")[0])
-            self.close_code, self.close_reason = None, None
+            self.close_code, self.close_reason, self.error = None, None, None
             self.socket = websocket.WebSocketApp(
                 self.url,
                 on_open=self._on_open,
@@ -221,7 +224,7 @@ class _Connection(pysher.connection.Connection):  # type: ignore[misc]
             self.socket.run_forever(sslopt=owner._sslopt(), ping_timeout=owner._poll_period,
                                     **websocket_proxy(self.url))  # fmt: skip
             owner._connecting_since = None
-            delay = owner._after_socket(self.close_code, self.close_reason)
+            delay = owner._after_socket(self.close_code, self.close_reason, self.error)
             if delay is None:
                 break
             self.state = "unavailable"
@@ -236,7 +239,10 @@ class _Connection(pysher.connection.Connection):  # type: ignore[misc]
         super()._on_message(*args)
 
     def _on_error(self, *args: Any) -> None:
-        log.debug("websocket error: %s", args[-1] if args else None)
+        error = args[-1] if args else None
+        if isinstance(error, BaseException):
+            self.error = error  # the offline reason (sync/pusher/offline.py) is derived from it
+        log.debug("websocket error: %s", error)
 
     def _on_close(self, *args: Any) -> None:
         code = args[1] if len(args) > 1 else None
@@ -312,6 +318,7 @@ class Subscriber:
         self.state = STOPPED
         self.fatal: PusherConnectionError | None = None
         self.last_error: str | None = None
+        self.offline: Offline | None = None  # why the channel is down and when the next try is; None when up
         self.socket_id: str | None = None
         self.activity_timeout = max_activity_timeout
         self.members: dict[str, dict[str, Any]] = {}
@@ -474,12 +481,14 @@ class Subscriber:
         if not self._pending:
             self._attempt = 0  # a good connection resets the back-off
             self.fatal = None
+            self.offline = None
             self._subscribed_event.set()
             self._set_state(SUBSCRIBED, self.socket_id)
 
     def _subscription_failed(self, channel: str, message: str) -> None:
         self.stats.subscription_errors += 1
         self.last_error = f"suscripción a {channel} rechazada: {message}"
+        self.offline = Offline(OfflineReason.BAD_KEY, None, self.last_error)
         self._set_state(CONNECTED, self.last_error)
 
     def _pusher_error(self, data: Any) -> None:
@@ -493,7 +502,7 @@ class Subscriber:
             log.warning("pusher:error %s: %s", code, message)
         self._notify()
 
-    def _after_socket(self, code: int | None, reason: str | None) -> float | None:
+    def _after_socket(self, code: int | None, reason: str | None, error: BaseException | None = None) -> float | None:
         """Called when a socket ended: None to stop, or the delay before the next attempt."""
         was_up = self._established_at is not None
         lived = time.monotonic() - self._established_at if self._established_at else 0.0
@@ -513,6 +522,7 @@ class Subscriber:
         if code is not None and 4000 <= code <= 4099:
             self.fatal = PusherConnectionError(fatal_message(code, reason), code)
             self.last_error = self.fatal.message
+            self._went_offline(code, error, self.fatal_retry * self.time_scale, self.fatal.message)
             log.error("Pusher closed the connection with %s (%s): retrying in %.0f s", code, reason, self.fatal_retry)
             self._set_state(FAILED, f"{self.fatal.message}; {retry_text(self.fatal_retry)}")
             return self.fatal_retry * self.time_scale
@@ -522,9 +532,16 @@ class Subscriber:
         )
         delay = 0.0 if immediate else self._backoff(code)
         self._attempt += 1
-        log.info("Pusher connection closed (code %s, %s); reconnecting in %.2f s", code, reason, delay)
-        self._set_state(UNAVAILABLE, f"código {code}" if code else "conexión perdida")
+        log.info("Pusher connection closed (code %s, %s, %s); reconnecting in %.2f s", code, reason,
+                 describe_error(error) or "no error", delay)  # fmt: skip
+        detail = f"código {code}" if code else describe_error(error) or "conexión perdida"
+        self._went_offline(code, error, delay, detail)
+        self._set_state(UNAVAILABLE, detail)
         return delay
+
+    def _went_offline(self, code: int | None, error: BaseException | None, delay: float, detail: str) -> None:
+        """Record why (in the user's terms) and when the next attempt is, before the state is reported."""
+        self.offline = Offline(reason_for_close(code, error), time.time() + delay, detail)
 
     def _after_limit(self, code: int | None, reason: str | None) -> float:
         """4004 (over quota) and 41xx: back off 5 s, 10 s, 20 s… up to FATAL_RETRY_S, jittered, however briefly
@@ -535,6 +552,7 @@ class Subscriber:
         delay = max(BACKOFF_MIN, random.uniform(base / 2, base))
         self._attempt += 1
         self.last_error = fatal_message(code, reason) if code == 4004 else f"código {code}"
+        self._went_offline(code, None, delay * self.time_scale, self.last_error)
         log.warning("Pusher closed the connection with %s (%s); retrying in %.1f s", code, reason, delay)
         self._set_state(UNAVAILABLE, f"{self.last_error}; {retry_text(delay)}")
         return delay * self.time_scale

@@ -202,7 +202,9 @@ def test_a_refusal_close_leaves_remote_control_coming_back_and_the_tray_says_whe
         connection_becomes("connected", 10)
         assert relay.close_all(4001, "injected") == 1
         snap = connection_becomes("failed", 5)
-        assert "PUSHER_APP_KEY" in model.tooltip(snap) and "nuevo intento en 5 min" in model.status_text(snap)
+        # The reason in words and the real countdown (5 min scaled by 0.01: seconds); the code is the detail.
+        assert "la clave no es válida · nuevo intento en" in model.tooltip(snap)
+        assert snap.offline is not None and "4001" in snap.offline.detail
         connection_becomes("connected", 15)  # 300 s at time scale 0.01: 3 s
     finally:
         service.stop()

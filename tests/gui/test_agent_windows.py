@@ -13,6 +13,8 @@ import pytest
 from PySide6.QtGui import QColor, QImage
 from tray_fakes import sample
 
+from agent import activity as activity_marks
+from agent.activity import ActivityLog
 from agent.ui import model
 from agent.ui import strings as S
 from agent.ui.status_window import StatusWindow
@@ -45,12 +47,17 @@ def test_status_window_renders_each_state(qtbot: Any, tmp_path: Path, visual: mo
 def test_status_window_buttons_and_log_tail(qtbot: Any, tmp_path: Path) -> None:
     logs = tmp_path / "logs"
     logs.mkdir()
-    (logs / "sync-2026-03-02.log").write_text("x INFO lote 1 correcto\ny ERROR fallo\n", encoding="utf-8")
+    activity = ActivityLog(logs)  # the real writer of the users' lines (agent/activity.py)
+    activity.write(activity_marks.OK, "Sincronización completada: 3 planillas")
+    activity.write(activity_marks.ERROR, "Error de sincronización: fallo")
+    activity.close()
+    (logs / "sync-2099-03-02.log").write_text("x INFO Batch 1 confirmed\n", encoding="utf-8")  # newer, technical
     window = StatusWindow(logs)
     qtbot.addWidget(window)
     window.update_snapshot(sample("running"))
     window.show()
-    assert "lote 1 correcto" in window.log.toPlainText() and "fallo" in window.log.toPlainText()
+    assert "completada" in window.log.toPlainText() and "fallo" in window.log.toPlainText()
+    assert "Batch" not in window.log.toPlainText()  # the technical logs stay behind "Abrir registros"
     with qtbot.waitSignal(window.command_requested) as blocker:
         window.pause_button.click()
     assert blocker.args == ["pause"]

@@ -127,7 +127,7 @@ def test_rejection_is_said_and_notices_reach_the_tray(make_app: Any, qtbot: Any)
     app, service = make_app(sample("paused"))
     app.tray.choose("sync_now")
     assert service.commands == [("start", {"modo": "incremental"})]
-    assert app.tray.informed == [(S.REJECTED_TITLE, "La orden «start» no se ha aceptado: ya hay una "
+    assert app.tray.informed == [(S.REJECTED_TITLE, "La orden «Sincronizar ahora» no se ha aceptado: ya hay una "
                                   "sincronización en curso (150/500)")]  # fmt: skip
     shown: list[tuple[str, str]] = []
     app.tray.tray.showMessage = lambda title, text, *a: shown.append((title, text))  # type: ignore[method-assign]

@@ -9,11 +9,14 @@ resume -> sending, stop -> stopping -> stopped, kill -> stopped; a start while b
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import replace
 from typing import Any
 
 from agent.snapshot import AgentSnapshot, AutoSyncView, Notice
 from sync.journal import RunRecord
+from sync.model import OfflineReason
+from sync.pusher.offline import Offline
 from sync.runmodel import Counts
 
 # The journal's counts of three runs as the engine leaves them (Counts.as_dict()): a year or a rebuild has no
@@ -65,7 +68,10 @@ def sample(visual: str) -> AgentSnapshot:
                        message="Error de sincronización en 2025-007850: el servidor tardó más de 5 minutos en "
                        "responder. Revise la conexión con Manager y vuelva a sincronizar.")  # fmt: skip
     if visual == "disconnected":
-        return replace(BASE, connection="disconnected", connection_detail="reintentando en 8 s")
+        # What a real subscriber records for a closed port (tests/gui/test_offline_windows.py), next try in 8 s.
+        offline = Offline(OfflineReason.NO_RESPONSE, time.time() + 7.9, "ConnectionRefusedError: [Errno 111] "
+                          "Connection refused")  # fmt: skip
+        return replace(BASE, connection="disconnected", connection_detail=offline.detail, offline=offline)
     if visual == "standby":
         return replace(BASE, role="standby", active_agent="PC-OFICINA2", recent_runs=())
     raise ValueError(visual)

@@ -86,7 +86,8 @@ def test_everything_ok_against_relay_stub_and_a_demo_ferrawin(
 FAILURES = {
     # what points at the closed port -> the Spanish reason on its FALLO line
     "manager": ("PRODUCTION_URL", "http://127.0.0.1:{port}",
-                "FALLO Manager production: No se puede conectar con Manager en http://127.0.0.1:{port}"),
+                "FALLO Manager production: No se puede conectar con Manager: compruebe la dirección de Manager en "
+                "Configuración y la conexión a Internet. Detalle: ConnectionError en http://127.0.0.1:{port}"),
     "pusher": ("PUSHER_PORT", "{port}", "FALLO Canal remoto (Pusher): API REST de Pusher: no se pudo contactar con la "
                "API de Pusher: revise la conexión a Internet o PUSHER_HOST"),
     "ferrawin": ("FERRAWIN_URL", "postgresql://ferrasync:ferrasync@127.0.0.1:{port}/ferrawin",
@@ -110,8 +111,8 @@ def test_a_wrong_manager_token_fails(setup: dict[str, Any], manager_stub: Any) -
     code, lines = self_check({**setup["env"], "PRODUCTION_TOKEN": "token-equivocado"})
     assert code == 1 and lines[-1] == ONE_FAILED, lines
     assert [line for line in lines if line.startswith("FALLO")] == [
-        "FALLO Manager production: Manager rechazó el token (403: Token inválido). "
-        "Revise PRODUCTION_TOKEN / LOCAL_TOKEN en Configuración."
+        "FALLO Manager production: Manager no acepta la clave de acceso: revise la clave de Manager (Producción "
+        "o Local) en Configuración. Detalle: 403 Token inválido"
     ]
     assert "token-equivocado" not in "\n".join(lines)
 

@@ -117,8 +117,8 @@ def test_wrong_token_and_closed_manager_port(env: dict[str, str], closed_port: i
     code, lines = check({**env, "PRODUCTION_TOKEN": "otro"}, "--sin-pusher")
     assert code == 1
     assert marked(lines, "✗") == [
-        "Token de production: Manager rechazó el token (403: Token inválido). "
-        "Revise PRODUCTION_TOKEN / LOCAL_TOKEN en Configuración."
+        "Token de production: Manager no acepta la clave de acceso: revise la clave de Manager (Producción o "
+        "Local) en Configuración. Detalle: 403 Token inválido"
     ]
 
     code, lines = check({**env, "PRODUCTION_URL": f"http://127.0.0.1:{closed_port}"}, "--sin-pusher")

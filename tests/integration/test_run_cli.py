@@ -110,14 +110,15 @@ def test_unreachable_manager(env: dict[str, str], manager_stub: Any, closed_port
     env["PRODUCTION_URL"] = f"http://127.0.0.1:{closed_port}"
     result = run(env)
     assert result.returncode != 0
-    assert f"No se puede conectar con Manager en http://127.0.0.1:{closed_port}" in result.stdout, result.stdout
+    assert "No se puede conectar con Manager: compruebe la dirección" in result.stdout, result.stdout
+    assert f"en http://127.0.0.1:{closed_port}" in result.stdout, result.stdout  # the detail, for whoever debugs
     nothing_sent(manager_stub)
 
 
 def test_wrong_token_sends_nothing(env: dict[str, str], manager_stub: Any) -> None:
     env["PRODUCTION_TOKEN"] = "otro-token"
     result = run(env)
-    assert result.returncode != 0 and "Manager rechazó el token (403" in result.stdout, result.stdout
+    assert result.returncode != 0 and "Manager no acepta la clave de acceso" in result.stdout, result.stdout
     assert "otro-token" not in result.stdout + result.stderr
     nothing_sent(manager_stub)
 

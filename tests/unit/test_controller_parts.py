@@ -136,7 +136,7 @@ def test_texts() -> None:
     assert formatting.duration(3900) == "1 h 05 min" and formatting.duration(None) == "—"
     assert formatting.progress("150/500") == (150, 500) and formatting.progress("0/?") == (0, None)
     params = protocol.start_wire(StartRequest(Mode.HISTORICO, year=2025))
-    assert formatting.command_text("start", params) == "start año 2025 → Producción"
+    assert formatting.command_text("start", params) == "Sincronizar año 2025 → Producción"
     assert formatting.command_text("pause", {}) == "pausar"
 
 

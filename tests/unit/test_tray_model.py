@@ -51,7 +51,8 @@ def test_tooltips_match_ui_examples() -> None:
     assert model.tooltip(sample("paused")) == "FerraSync — Pausada en 2025-007850"
     assert model.tooltip(replace(sample("paused"), state="stopped")) == "FerraSync — Detenida en 2025-007850"
     assert model.tooltip(sample("standby")) == "FerraSync — En reserva: PC-OFICINA2 está activo"
-    assert model.tooltip(sample("disconnected")) == "FerraSync — Sin conexión con el canal remoto: reintentando en 8 s"
+    offline = "FerraSync — Sin conexión: no responde el servidor · nuevo intento en 8 s"
+    assert model.tooltip(sample("disconnected")) == offline
     assert model.tooltip(sample("completed")).startswith("FerraSync — Completada ")
     assert model.tooltip(sample("completed")).endswith(" · 37/37 planillas")
     assert model.tooltip(replace(sample("completed"), state="idle")).startswith("FerraSync — Última sincronización ")
@@ -221,3 +222,22 @@ def test_format_duration(seconds: float | None, text: str) -> None:
 )
 def test_log_line_colours(line: str, kind: str) -> None:
     assert model.classify_log_line(line) == kind
+
+
+def test_a_refused_channel_says_why_in_the_tooltip_and_what_to_do_in_the_window() -> None:
+    """Pusher closed with 4001 (a wrong key): red, the reason in the tooltip within Windows' limit, what to do
+    (Configuración) in the status window, the close code only as the detail."""
+    import time
+
+    from sync.model import OfflineReason
+    from sync.pusher.offline import Offline
+
+    offline = Offline(OfflineReason.BAD_KEY, time.time() + 299.9, "la clave de Pusher no existe (código 4001)")
+    snap = replace(sample("idle"), connection="failed", connection_detail=offline.detail, offline=offline)
+    assert model.visual_state(snap) == "error"
+    tip = model.tooltip(snap)
+    assert tip == "FerraSync — Error: Sin conexión: la clave no es válida · nuevo intento en 5 min" and len(tip) <= 127
+    assert model.window_message(snap).startswith(
+        "Sin conexión: la clave no es válida; revise los datos del canal remoto en Configuración · nuevo intento en"
+    )
+    assert "4001" not in tip and "4001" not in model.window_message(snap)
