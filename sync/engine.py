@@ -235,10 +235,17 @@ class _Run:
         if not RunState.parse(record.state).resumable:
             raise StartRequestError(f"La sincronización {run_id} está «{record.state}»; solo se reanuda una pausada.")
         self.request = StartRequest.from_params(record.params)
-        counts = self.e.journal.code_counts(run_id)
-        self.counts.done = counts.get("confirmed", 0) + counts.get("skipped", 0)
-        self.counts.sent = counts.get("confirmed", 0)
-        return self.e.journal.pending_codes(run_id)
+        # The counts go on from where the run stopped: the journal's planillas and batches are the truth; the
+        # rest (the plan's split, why some were skipped) is what the run recorded when it paused.
+        journal = self.e.journal
+        self.counts = Counts.from_dict(record.counts)
+        codes = journal.code_counts(run_id)
+        self.counts.sent, self.counts.skipped = codes.get("confirmed", 0), codes.get("skipped", 0)
+        self.counts.done = self.counts.sent + self.counts.skipped
+        self.counts.failed = self.counts.batchesFailed = 0  # failed codes are pending again: retried now
+        self.counts.batchesOk = journal.confirmed_batches(run_id)
+        self.counts.created, self.counts.updated = journal.manager_totals(run_id)
+        return journal.pending_codes(run_id)
 
     def send_all(self, source: Source, request: StartRequest, codes: list[str]) -> RunSummary:
         journal = self.e.journal
@@ -326,6 +333,7 @@ class _Run:
             return
         self.e.journal.mark_codes(self.run_id, codes, "skipped")
         self.counts.skipped += len(codes)
+        self.counts.skippedNoData += len(codes)
         self.counts.done += len(codes)
         for code in sorted(codes, reverse=True):
             log.warning("Sin datos para formatear: %s", code)
@@ -350,6 +358,7 @@ class _Run:
             # the in-loop sin-obra guard (docs/ferrawin.md, "Guards"): skipped, never sent
             self.e.journal.mark_codes(self.run_id, [code], "skipped")
             self.counts.skipped += 1
+            self.counts.skippedSinObra += 1
             self.counts.done += 1
             self.report(Phase.SENDING, code=code, message=f"OMITIDA {code}: sin obra válida en FerraWin")
             return
@@ -405,10 +414,13 @@ class _Run:
             self.e.journal.confirm_batch(self.run_id, part.codes, part.elements, answer.get("data") or {})
 
     def count(self, confirmed: list[tuple[Batch, dict[str, Any]]]) -> None:
-        for part, _answer in confirmed:
+        for part, answer in confirmed:
             self.counts.batchesOk += 1
             self.counts.sent += len(part.codes)
             self.counts.elements += part.elements
+            data = answer.get("data") or {}
+            self.counts.created += int(data.get("planillas_creadas") or 0)
+            self.counts.updated += int(data.get("planillas_actualizadas") or 0)
 
     def final_pass(self, sender: BatchSender) -> None:
         if not self.failed:
@@ -436,7 +448,7 @@ class _Run:
     def halt(self, action: Action) -> RunSummary:
         if action is Action.PAUSE:
             return self.finish(
-                RunState.PAUSED, f"Pausado en {self.e.journal.run(self.run_id) and self.last_code()}. Use Reanudar."
+                RunState.PAUSED, f"Pausada en {self.e.journal.run(self.run_id) and self.last_code()}. Use Reanudar."
             )
         return self.finish(RunState.STOPPED, "Sincronización detenida. Use Reanudar para continuar donde se quedó.")
 

@@ -223,6 +223,14 @@ class Journal:
         with self._lock:
             return int(self._db.execute("SELECT COUNT(*) FROM batches WHERE run_id = ?", (run_id,)).fetchone()[0])
 
+    def manager_totals(self, run_id: str) -> tuple[int, int]:
+        """(created, updated): what Manager said it did with the run's confirmed batches (their `data`)."""
+        with self._lock:
+            rows = self._db.execute("SELECT response FROM batches WHERE run_id = ?", (run_id,)).fetchall()
+        answers = [json.loads(r[0] or "{}") for r in rows]
+        return (sum(int(a.get("planillas_creadas") or 0) for a in answers),
+                sum(int(a.get("planillas_actualizadas") or 0) for a in answers))  # fmt: skip
+
     def set_state(
         self, run_id: str, state: RunState | str, *, counts: dict[str, Any] | None = None, error: str = ""
     ) -> None:

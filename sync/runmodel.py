@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
 
 from sync.model import Phase, RunState
 
@@ -19,6 +20,16 @@ class Counts:
     batchesOk: int = 0  # wire names (docs/protocol.md)
     batchesFailed: int = 0
     elements: int = 0
+    created: int = 0  # Manager's answers: planillas it created and updated (what a rebuild really did)
+    updated: int = 0
+    skippedSinObra: int = 0  # why `skipped`: no valid obra in FerraWin, or no data left to send
+    skippedNoData: int = 0
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Counts:
+        """Counts read back (a journal row, a status): unknown keys are ignored, missing ones are 0."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: int(v) for k, v in data.items() if k in known and isinstance(v, int | float)})
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)

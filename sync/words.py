@@ -121,8 +121,8 @@ def batches_text(counts: Any) -> str:
     return f"lotes {_count(counts, 'batchesOk')} ✓ {_count(counts, 'batchesFailed')} ✗"
 
 
-# Why a planilla was skipped (never sent), in the users' words; `skippedBy` of the counts, when present.
-SKIP_REASONS: Mapping[str, str] = {"sin_obra": "sin obra", "sin_datos": "sin datos en FerraWin"}
+# Why a planilla was skipped (never sent), in the users' words: the counts' field for each reason.
+SKIP_REASONS: Mapping[str, str] = {"skippedSinObra": "sin obra", "skippedNoData": "sin datos en FerraWin"}
 
 
 def skipped_text(counts: Any) -> str:
@@ -130,8 +130,9 @@ def skipped_text(counts: Any) -> str:
     skipped = _count(counts, "skipped")
     if not skipped:
         return ""
-    by = counts.get("skippedBy") if isinstance(counts, Mapping) else getattr(counts, "skippedBy", None)
-    reasons = [f"{_count(by, key)} {SKIP_REASONS.get(key, key)}" for key in by or {} if _count(by, key)]
+    by = {key: _count(counts, key) for key in SKIP_REASONS}
+    # reasons only when they account for all of them (counts from before this version carry none)
+    reasons = [f"{n} {SKIP_REASONS[key]}" for key, n in by.items() if n] if sum(by.values()) == skipped else []
     return f"{skipped} omitidas" + (f" ({' · '.join(reasons)})" if reasons else "")
 
 

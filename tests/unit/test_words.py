@@ -75,11 +75,12 @@ def test_managers_answer_wins_over_the_plan_for_the_split() -> None:
 
 
 def test_skipped_says_why_when_the_counts_know() -> None:
-    counts = {"sent": 1479, "skipped": 21, "skippedBy": {"sin_obra": 20, "sin_datos": 1}, "batchesOk": 30}
+    counts = {"sent": 1479, "skipped": 21, "skippedSinObra": 20, "skippedNoData": 1, "batchesOk": 30}
     assert words.counts_text(counts) == (
         "1479 enviadas · 21 omitidas (20 sin obra · 1 sin datos en FerraWin) · lotes 30 ✓ 0 ✗"
     )
-    assert words.skipped_text({"skipped": 0, "skippedBy": {"sin_obra": 0}}) == ""
+    assert words.skipped_text({"skipped": 0, "skippedSinObra": 0}) == ""
+    assert words.skipped_text({"skipped": 5, "skippedSinObra": 2}) == "5 omitidas"  # reasons that do not add up
 
 
 def _string_tables(path: Path) -> list[str]:
