@@ -37,8 +37,6 @@ STOP_WAIT_S = 10.0
 # At logoff/shutdown Windows kills the process ~5 s after the notice: stop briefly, then kill, then publish.
 SESSION_END_STOP_S, SESSION_END_KILL_S = 1.5, 1.0
 RECENT_RUNS = 10
-SUMMARY_STATE = {"completed": RunState.COMPLETED, "dry-run": RunState.COMPLETED, "paused": RunState.PAUSED,
-                 "stopped": RunState.STOPPED, "failed": RunState.FAILED, "refused": RunState.REFUSED}  # fmt: skip
 NOTICE_KIND = {  # final state -> notice kind and title
     RunState.COMPLETED: ("completed", strings.NOTICE_COMPLETED_TITLE),
     RunState.FAILED: ("error", strings.NOTICE_ERROR_TITLE),
@@ -254,7 +252,7 @@ class RunSupervisor:
             return
         self.worker, self.engine = None, None
         self.files.remove(SYNC_PID)
-        state = SUMMARY_STATE.get(summary.state, RunState.FAILED)
+        state = RunState.parse(summary.state)
         journal = self.journal()
         if self.session_ending and state is RunState.STOPPED and summary.run_id:
             state = RunState.INTERRUPTED  # not a user's stop: the PC is shutting down; a resume continues it

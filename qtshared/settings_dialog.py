@@ -40,6 +40,7 @@ from sync.config.model import FERRAWIN_DEFAULTS, SECRETS, SHOWN_DEFAULTS, Settin
 from sync.config.saving import save_settings
 from sync.envfile import PlainHttpRefused, apply_import, plan_import
 from sync.errors import FerraSyncError
+from sync.model import AUTOSYNC_MAX_MINUTES, AUTOSYNC_MIN_MINUTES
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,8 @@ TABS: tuple[Group, ...] = (
         Field("FERRASYNC_AGENT_ID", "Nombre del agente", "Cómo se ve este PC en la ventana de control (por defecto, "
               "el nombre del equipo)"),
         Field("FERRASYNC_AUTOSYNC_ENABLED", "Auto-sync", "Sincroniza automáticamente cada cierto tiempo", "bool"),
-        Field("FERRASYNC_AUTOSYNC_INTERVAL", "Intervalo de auto-sync (min)", "Entre 2 y 1440 minutos"),
+        Field("FERRASYNC_AUTOSYNC_INTERVAL", "Intervalo de auto-sync (min)",
+              f"Entre {AUTOSYNC_MIN_MINUTES} y {AUTOSYNC_MAX_MINUTES} minutos"),
         Field("FERRASYNC_AUTOSYNC_TARGET", "Destino de auto-sync", "Producción (production) o Local (local)",
               "choice", ("production", "local")),
         Field("LOG_LEVEL", "Nivel de registro", "Cuánto detalle se escribe en los registros", "choice",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -83,10 +83,11 @@ def test_start_acks_reports_progress_and_completes_with_the_right_counts(harness
     assert any(s["status"] == "running" and s["progress"] not in (None, "0/?") for s in run_statuses)
     # the ack left before any status of the run it caused
     assert probe.acks.index(ack) >= 0 and run_statuses[0]["phase"] in ("starting", "analysing", "sending")
-    assert [n.kind for n in harness.notices] == ["completed"]
-    # the same status went to Manager's sync-status, snake_case
-    reports = manager_stub.store.status_reports()
-    assert any(r["status"] == "completed" and r["hostname"] == "PC-OFICINA" for r in reports)
+    # the same status went to Manager's sync-status, snake_case; that POST and the notice follow the status
+    # on their own threads, so they are waited for rather than expected at the same instant
+    assert _eventually(lambda: any(r["status"] == "completed" and r["hostname"] == "PC-OFICINA"
+                                   for r in manager_stub.store.status_reports()))  # fmt: skip
+    assert _eventually(lambda: [n.kind for n in harness.notices] == ["completed"])
     assert not harness.service.files.exists(SYNC_PID)
 
     mark = probe.mark()
@@ -254,3 +255,12 @@ def test_leadership_rule() -> None:
     assert decide("B", me["started_at"], {"A": me, "B": me}).active_agent == "A"
     legacy = decide("A", me["started_at"], {"A": me, "PC-X": {"started_at": "2025-01-01 00:00:00"}})
     assert (legacy.role, legacy.legacy_listener) == ("standby", "PC-X")
+
+
+def _eventually(check: Callable[[], bool], timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
