@@ -34,7 +34,7 @@ from desktop.registry import AgentRegistry, AgentView
 from sync import protocol, protocol_parse, signing
 from sync.config.model import Settings
 from sync.errors import FerraSyncError
-from sync.model import LATE_AFTER_S, OFFLINE_AFTER_S, CommandName, Role, RunState
+from sync.model import LATE_AFTER_S, OFFLINE_AFTER_S, CommandName, Phase, Role, RunState
 from sync.pusher.offline import Offline
 from sync.pusher.offline import headline as offline_headline
 from sync.pusher.publisher import Publisher
@@ -238,7 +238,7 @@ class Controller:
         request_id, limit = str(status.get("requestId") or ""), status.get("safetyLimit")
         counts = status.get("counts") if isinstance(status.get("counts"), Mapping) else {}
         found = counts.get("total") if isinstance(counts, Mapping) else None
-        if not isinstance(limit, int) or not isinstance(found, int) or status.get("phase") != "failed":
+        if not isinstance(limit, int) or not isinstance(found, int) or status.get("phase") != Phase.REFUSED:
             return False
         if request_id not in self._starts or request_id in self._force_offered:
             return False

@@ -119,9 +119,9 @@ def scene(ctl: Controller, name: str) -> None:
         assert pause
     elif name == "safety-limit":
         refusal = SafetyLimitExceeded(2688, 2000)
-        ctl.ingest_status(status("failed", counts=counts(0, refusal.found, 2688, 0, 0), safety_limit=refusal.limit,
-                                 message=agent_strings.failed(refusal.message), **{**common, "last_planilla": None,
-                                                            "last_planilla_info": None}))  # fmt: skip
+        ctl.ingest_status(status("refused", counts=counts(0, refusal.found, 2688, 0, 0), safety_limit=refusal.limit,
+                                 message=refusal.message, **{**common, "last_planilla": None,
+                                                             "last_planilla_info": None}))  # fmt: skip
     elif name == "error":
         ctl.ingest_status(status("sending", progress="212/500", counts=counts(212, 500, 20, 192, 42, 1),
                                  message="Error en lote (2025-007790, 2025-007789): Manager no respondió a tiempo: "
@@ -135,7 +135,6 @@ def failed(code: str) -> str:
     """The message a real agent publishes when Manager refuses its key (sync/manager.py builds it)."""
     import requests
 
-    from agent import strings as agent_strings
     from sync.manager import _http_error
 
     response = requests.Response()

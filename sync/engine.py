@@ -199,7 +199,7 @@ class _Run:
         except SafetyLimitExceeded as exc:
             self.safety_limit = exc.limit
             self.counts.total = exc.found  # what a window shows next to the limit
-            return self.finish(RunState.FAILED, exc.message)
+            return self.finish(RunState.REFUSED, exc.message)  # nothing was sent: the user decides (docs/ui.md)
         except (ManagerError, FerraSyncError) as exc:
             return self.finish(RunState.FAILED, exc.message)
         except Exception as exc:  # a bug or an unforeseen driver error: a failed run, never a traceback

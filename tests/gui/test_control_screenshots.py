@@ -11,7 +11,7 @@ from PySide6.QtGui import QImage
 
 ROOT = Path(__file__).resolve().parents[2]
 STATES = {"idle": "idle", "running": "sending", "paused": "paused", "error": "failed", "no-agent": "no-agent",
-          "offline": "disconnected", "safety-limit": "failed"}
+          "offline": "disconnected", "safety-limit": "refused"}
 
 
 def colours(image: QImage) -> set[int]:

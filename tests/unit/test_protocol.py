@@ -347,10 +347,10 @@ def test_leadership_counts_only_members_that_prove_the_key_when_asked() -> None:
 
 
 def test_safety_limit_is_in_the_status_only_when_it_refused_the_run() -> None:
-    refused = protocol.build_status("failed", agent="A", hostname="A", version="1", safety_limit=2000,
+    refused = protocol.build_status("refused", agent="A", hostname="A", version="1", safety_limit=2000,
                                     counts=protocol.Counts(total=2688))  # fmt: skip
     wire = dict(protocol_parse.decode_data(encode_status(refused)))
-    assert (wire["safetyLimit"], wire["counts"]["total"], wire["phase"]) == (2000, 2688, "failed")
+    assert (wire["safetyLimit"], wire["counts"]["total"], wire["phase"]) == (2000, 2688, "refused")
     assert protocol_parse.parse_status(wire)["safetyLimit"] == 2000  # readers that know it get it; others ignore it
     plain = protocol.build_status("failed", agent="A", hostname="A", version="1").to_wire()
     assert "safetyLimit" not in plain
