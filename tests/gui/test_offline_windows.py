@@ -19,7 +19,7 @@ from agent.tray_app import TrayApp
 from agent.ui.status_window import StatusWindow
 from desktop.controller import Controller, Timings
 from desktop.ui.window import ControlWindow
-from sync.config import load_settings
+from sync.config.loading import load_settings
 from sync.devstack.relay import Relay
 
 WAIT = 20_000  # ms
