@@ -11,8 +11,9 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -163,6 +164,63 @@ def open_remote(settings: Any, *, publish: bool, commands: bool = False) -> Remo
         sub.stop()
         raise sub.fatal or FerraSyncError(sub.last_error or "Pusher rechazó la conexión")
     return Remote(sub, publisher, events)
+
+
+class RemoteListener:
+    """Subscribed to the control channel, able to publish: every ack, status and report heard, kept in order,
+    and `wait()` for what should arrive. The demo (sync/devstack/demo_remote.py) and the tests' probe build on
+    it; a subclass shows each event as it comes by overriding `heard` (called under the lock)."""
+
+    def __init__(self, settings: Any, name: str = "remote-listener") -> None:
+        self.remote = open_remote(settings, publish=True)
+        self.acks: list[dict[str, Any]] = []
+        self.statuses: list[dict[str, Any]] = []
+        self.reports: list[dict[str, Any]] = []
+        self._cond = threading.Condition()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._drain, name=name, daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(2)
+        self.remote.close()
+
+    def heard(self, event: str, data: dict[str, Any]) -> None:
+        """Each event as it arrives (after it is kept); nothing by default."""
+
+    def publish(self, wire: Mapping[str, Any]) -> str:
+        """Trigger a command's event data as is (not echoed back to us); returns its requestId."""
+        assert self.remote.publisher is not None
+        self.remote.publisher.trigger(
+            protocol.CHANNEL, protocol.EVENT_COMMAND, dict(wire), socket_id=self.remote.subscriber.socket_id
+        )
+        return str(wire.get("requestId"))
+
+    def wait(self, predicate: Callable[[], Any], timeout: float) -> Any:
+        """The first true value of `predicate` (checked under the lock as events arrive), or None at `timeout`."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                value = predicate()
+                if value:
+                    return value
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return None
+                self._cond.wait(min(left, 0.1))
+
+    def _drain(self) -> None:
+        while not self._stop.is_set():
+            try:
+                event, data = self.remote.events.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            with self._cond:
+                kinds = {protocol.EVENT_ACK: self.acks, protocol.EVENT_REPORT: self.reports}
+                kinds.get(event, self.statuses).append(data)
+                self.heard(event, data)
+                self._cond.notify_all()
 
 
 def outcome(command: str, request_id: str, status: Mapping[str, Any]) -> int | None:

@@ -12,13 +12,12 @@ import socket
 import sqlite3
 import subprocess
 import sys
-import threading
-import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sync import protocol
+from sync.remote import RemoteListener
 
 if TYPE_CHECKING:
     pass
@@ -58,44 +57,17 @@ def agent_env(
     return env
 
 
-class RemoteProbe:
+class RemoteProbe(RemoteListener):
     """A control window in miniature: subscribed to private-sync-control, publishing commands."""
 
     def __init__(self, settings: Any) -> None:
-        from sync.remote import open_remote
-
-        self.remote = open_remote(settings, publish=True)
-        self.acks: list[dict[str, Any]] = []
-        self.statuses: list[dict[str, Any]] = []
-        self.reports: list[dict[str, Any]] = []
-        self._cond = threading.Condition()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._drain, name="probe", daemon=True)
-        self._thread.start()
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join(2)
-        self.remote.close()
+        super().__init__(settings, "probe")
 
     def __enter__(self) -> RemoteProbe:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-    def _drain(self) -> None:
-        import queue
-
-        while not self._stop.is_set():
-            try:
-                event, data = self.remote.events.get(timeout=0.1)
-            except queue.Empty:
-                continue
-            with self._cond:
-                kinds = {protocol.EVENT_ACK: self.acks, protocol.EVENT_REPORT: self.reports}
-                kinds.get(event, self.statuses).append(data)
-                self._cond.notify_all()
 
     def send(
         self,
@@ -116,24 +88,14 @@ class RemoteProbe:
         }
         if agent and not raw:
             wire["agent"] = agent
-        assert self.remote.publisher is not None
-        self.remote.publisher.trigger(
-            protocol.CHANNEL, protocol.EVENT_COMMAND, wire, socket_id=self.remote.subscriber.socket_id
-        )
-        return str(wire.get("requestId"))
+        return self.publish(wire)
 
     def wait(self, predicate: Callable[[], Any], timeout: float, what: str = "condition") -> Any:
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            while True:
-                value = predicate()
-                if value:
-                    return value
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise AssertionError(f"timed out waiting for {what}; acks={self.acks[-5:]}, "
-                                         f"statuses={[_short(s) for s in self.statuses[-8:]]}")  # fmt: skip
-                self._cond.wait(min(left, 0.1))
+        value = super().wait(predicate, timeout)
+        if not value:
+            raise AssertionError(f"timed out waiting for {what}; acks={self.acks[-5:]}, "
+                                 f"statuses={[_short(s) for s in self.statuses[-8:]]}")  # fmt: skip
+        return value
 
     def acks_for(self, request_id: str) -> list[dict[str, Any]]:
         with self._cond:

@@ -8,18 +8,15 @@ otherwise). Developer tool: the lines it prints are the Spanish ones the users w
 
 from __future__ import annotations
 
-import queue
 import re
 import socket
 import sys
-import threading
-import time
 from collections.abc import Callable, Mapping
 from typing import Any, TextIO
 
 from sync import protocol, protocol_parse
 from sync.config.model import Settings
-from sync.remote import format_event, open_remote, outcome
+from sync.remote import RemoteListener, format_event, outcome
 
 BAR_WIDTH = 30
 PROGRESS = re.compile(r"^(\d+)/(\d+)$")
@@ -42,41 +39,19 @@ def _step_of(status: Mapping[str, Any]) -> int:
     return int(match.group(1)) * 20 // max(1, int(match.group(2))) if match else -1
 
 
-class DemoRemote:
+class DemoRemote(RemoteListener):
     """Subscribed to the control channel; `send()` publishes, `wait_*()` block on what the agents say."""
 
     def __init__(self, settings: Settings, out: TextIO = sys.stdout) -> None:
         self.settings, self.out = settings, out
         self.tty = out.isatty()
-        self.remote = open_remote(settings, publish=True)
-        self.acks: list[dict[str, Any]] = []
-        self.statuses: list[dict[str, Any]] = []
-        self._cond = threading.Condition()
-        self._stop = threading.Event()
         self._bar_open = False
         self._last_step = -1
-        self._thread = threading.Thread(target=self._drain, name="demo-remote", daemon=True)
-        self._thread.start()
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join(2)
-        self.remote.close()
+        super().__init__(settings, "demo-remote")
 
     # -- printing -------------------------------------------------------------------------------------
 
-    def _drain(self) -> None:
-        while not self._stop.is_set():
-            try:
-                event, data = self.remote.events.get(timeout=0.1)
-            except queue.Empty:
-                continue
-            with self._cond:
-                (self.acks if event == protocol.EVENT_ACK else self.statuses).append(data)
-                self._show(event, data)
-                self._cond.notify_all()
-
-    def _show(self, event: str, data: Mapping[str, Any]) -> None:
+    def heard(self, event: str, data: dict[str, Any]) -> None:
         bar = progress_bar(data) if event == protocol.EVENT_STATUS else None
         if bar is None:
             self._end_bar()
@@ -106,23 +81,13 @@ class DemoRemote:
             command, params, agent=agent, origin=protocol.Origin(hostname=socket.gethostname(), user="demo")
         )
         self.note(f"→ {command} {_params_text(params)}(requestId {wire['requestId'][:8]})")
-        assert self.remote.publisher is not None
-        self.remote.publisher.trigger(
-            protocol.CHANNEL, protocol.EVENT_COMMAND, wire, socket_id=self.remote.subscriber.socket_id
-        )
-        return str(wire["requestId"])
+        return self.publish(wire)
 
-    def wait(self, predicate: Callable[[], Any], timeout: float, what: str) -> Any:
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            while True:
-                value = predicate()
-                if value:
-                    return value
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise TimeoutError(f"no llegó {what} en {timeout:g} s")
-                self._cond.wait(min(left, 0.2))
+    def wait(self, predicate: Callable[[], Any], timeout: float, what: str = "") -> Any:
+        value = super().wait(predicate, timeout)
+        if not value:
+            raise TimeoutError(f"no llegó {what} en {timeout:g} s")
+        return value
 
     def wait_ack(self, request_id: str, timeout: float = 10.0) -> dict[str, Any]:
         found: dict[str, Any] = self.wait(
