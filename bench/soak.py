@@ -117,6 +117,7 @@ class Soak:
         self.probe: RemoteProbe | None = None
         self.commands: dict[str, str] = {}  # requestId -> command
         self.samples: list[tuple[int, float, int, int]] = []  # (day, rss MB, fds, threads)
+        self.trimmed_mb: list[float] = []  # rss right after malloc_trim: end of the first week, then the end
         self.events: Counter[str] = Counter()
 
     # ------------------------------------------------------------------------------------------ set-up
@@ -130,8 +131,7 @@ class Soak:
                         time_scale=SCALE, FERRASYNC_AUTOSYNC_ENABLED="true",
                         FERRASYNC_AUTOSYNC_INTERVAL=str(INTERVAL_MIN), PYTHONUNBUFFERED="1",
                         PYTHON_KEYRING_BACKEND="sync.secrets.MemoryKeyring", **{SOAK_RATE: str(RATE)})  # fmt: skip
-        if self.heap:
-            env[SOAK_HEAP] = self.heap
+        env[SOAK_HEAP] = self.heap or "malloc"  # SIGUSR2 trims: the live-memory reading (cheap; no tracing)
         clean = {k: v for k, v in os.environ.items() if not k.startswith(("FERRASYNC_", "PUSHER_", "FERRAWIN_"))}
         out = open(self.folder / "agent.out", "ab")  # noqa: SIM115 - the child has its own copy
         self.proc = subprocess.Popen([sys.executable, str(ROOT / "bench" / "soak_agent.py"), "--headless"], cwd=ROOT,
@@ -268,6 +268,8 @@ class Soak:
         self.samples.append((day, p.rss_mb(), p.fds(), p.threads()))
         if self.heap:  # the agent writes heap-N.txt (N = day + 1) in its data folder
             self.proc.send_signal(signal.SIGUSR1)
+        if day == self.first_week_days() - 1:
+            self.trimmed()
         self.say(f"  day {day + 1} done: rss {p.rss_mb():.1f} MB, fds {p.fds()}, threads {p.threads()}")
 
     def execute(self) -> int:
@@ -278,21 +280,28 @@ class Soak:
         self.command("configure-auto-sync", {"enabled": False})
         self.wait_status(lambda s: s["status"] != "running", 600)
         idle_cpu = self.idle_cpu_per_day(Proc(self.proc.pid))
-        if self.heap:
-            self.trimmed()
+        self.trimmed()
         rid = self.run_now({"modo": "incremental", "force": True})
         final = self.wait_status(lambda s: s["requestId"] == rid, 5)
         return self.report(final, idle_cpu)
 
+    def first_week_days(self) -> int:
+        return max(1, min(7, self.days // 2))
+
     def trimmed(self) -> None:
-        """Diagnosis: how much of the resident memory glibc gives back when asked (malloc_trim, SIGUSR2)."""
+        """Resident memory once glibc has given back the free memory it keeps (malloc_trim, SIGUSR2): what the
+        agent holds for live data. Read at the end of the first week and at the end (docs/reliability.md)."""
         assert self.proc is not None
+        path = self.home / "heap-trim.txt"
+        path.unlink(missing_ok=True)
         self.proc.send_signal(signal.SIGUSR2)
-        path, deadline = self.home / "heap-trim.txt", time.monotonic() + 10
+        deadline = time.monotonic() + 10
         while not path.exists() and time.monotonic() < deadline:
             time.sleep(0.1)
         time.sleep(0.2)  # the agent writes it in one go; let it finish
-        self.say("heap after the last day: " + path.read_text().strip().replace("\n", "; "))
+        text = path.read_text()
+        self.trimmed_mb.append(float(text.split("rss after trim ")[1].split()[0]))
+        self.say("heap after malloc_trim: " + text.strip().replace("\n", "; "))
 
     def idle_cpu_per_day(self, p: Proc, seconds: float = 10.0) -> float:
         """CPU seconds an idle agent burns per day of real time (its timers at SCALE tick 1/SCALE times more
@@ -316,7 +325,7 @@ class Soak:
                     for rid, name in self.commands.items()}  # fmt: skip
         not_once = {rid: (len(self.probe.acks_for(rid)), n) for rid, n in executed.items()
                     if n != 1 or not self.probe.acks_for(rid)}  # fmt: skip
-        week = max(1, min(7, len(self.samples) // 2))
+        week = self.first_week_days()
         first = [s[1] for s in self.samples[:week]]
         last = [s[1] for s in self.samples[-week:]]
         growth = sum(last) / len(last) - sum(first) / len(first)
@@ -337,6 +346,9 @@ class Soak:
         self.say(f"commands sent: {len(self.commands)}, not (answered and executed exactly once): {not_once or 0}")
         self.say(f"planillas: FerraWin {len(expected)}, Manager {len(held)}, lost {lost}, extra {len(extra)}")
         self.say(f"rss first vs last simulated week: {sum(first) / len(first):.1f} -> {sum(last) / len(last):.1f} MB")
+        week1, end = self.trimmed_mb[0], self.trimmed_mb[-1]
+        self.say(f"rss after malloc_trim, end of week 1 vs end: {week1:.1f} -> {end:.1f} MB "
+                 f"(live growth {end - week1:+.1f} MB)")  # fmt: skip
         self.say(f"cpu per idle day (real-time upper bound): {idle_cpu:.0f} s")
         self.say(f"sizes: journal.db {journal_mb:.2f} MB, logs {logs_mb:.2f} MB, data folder {folder_mb:.2f} MB "
                  f"({folder_mb / self.days:.3f} MB per simulated day)")  # fmt: skip

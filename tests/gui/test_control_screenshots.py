@@ -42,7 +42,7 @@ def test_screenshots_exist_are_not_blank_and_differ(tmp_path: Path) -> None:
     error = QImage(str(tmp_path / "control-error.png"))
     corner = (4, question.height() - 4)
     assert question.pixelColor(*corner).lightness() < error.pixelColor(*corner).lightness()
-    assert "control-autosync.png  (tab Auto-sync)" in out
+    assert "control-autosync.png  (tab Automática)" in out
     # The answers to «Buscar planilla…» and «Comprobar FerraWin ↔ Manager»: shown, not waiting.
     for name in ("explain", "reconcile"):
         assert f"control-{name}.png  (dialog answered)" in out
