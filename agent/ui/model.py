@@ -413,8 +413,11 @@ def timing_text(snap: Any) -> str:
 
 
 def pc_role_text(snap: Any) -> str:
+    host = str(_get(snap, "hostname") or _get(snap, "agent_id") or "")
+    if _get(snap, "connection") == Connection.DISCONNECTED:
+        return host  # the role is known only on the channel: offline, the last one may no longer hold
     role = _get(snap, "role") or Role.ACTIVE
-    return S.PC_ROLE.format(host=_get(snap, "hostname") or _get(snap, "agent_id") or "", role=S.ROLE.get(role, role))
+    return S.PC_ROLE.format(host=host, role=S.ROLE.get(role, role))
 
 
 def mode_text(mode: str, params: dict[str, Any] | None) -> str:

@@ -140,6 +140,7 @@ def test_window_texts() -> None:
     assert model.counters_text(snap) == "150 enviadas (12 nuevas · 138 modificadas) · lotes 30 ✓ 0 ✗"
     assert model.timing_text(snap) == "Transcurrido 2 min 10 s · quedan ~4 min 10 s"
     assert model.pc_role_text(snap) == "PC-OFICINA · activo"
+    assert model.pc_role_text(sample("disconnected")) == "PC-OFICINA"  # offline, its role is not known
     assert model.progress_fraction(snap) == pytest.approx(0.3)
     assert model.progress_fraction(sample("idle")) is None
     assert model.progress_text(sample("idle")) == "Sin sincronización en curso"
