@@ -15,7 +15,7 @@ import platformdirs
 
 from sync.errors import ConfigError
 from sync.ferrawin.urls import DatabaseURL
-from sync.model import AUTOSYNC_MAX_MINUTES, AUTOSYNC_MIN_MINUTES, Target
+from sync.model import Target
 
 APP_NAME = "FerraSync"
 SETTINGS_FILE = "settings.json"
@@ -78,7 +78,7 @@ UNSTORABLE = frozenset({"FERRASYNC_HOME"})  # it says where the settings file is
 # The old PHP tool's defaults for the parts form (its host default, 192.168.0.7, is deliberately not kept).
 FERRAWIN_DEFAULTS = {"FERRAWIN_PORT": "1433", "FERRAWIN_DATABASE": "FERRAWIN", "FERRAWIN_USERNAME": "sa"}
 TARGETS = tuple(Target)  # the settings name them as text
-AUTOSYNC_MIN, AUTOSYNC_MAX, AUTOSYNC_DEFAULT = AUTOSYNC_MIN_MINUTES, AUTOSYNC_MAX_MINUTES, 30
+AUTOSYNC_DEFAULT = 30  # minutes; the range is sync.model's AUTOSYNC_MIN_MINUTES..AUTOSYNC_MAX_MINUTES
 # What an unset name means, for display (`ferrasync config show`).
 SHOWN_DEFAULTS = {
     "SYNC_COMPRESS": "true",

@@ -14,8 +14,6 @@ from urllib.parse import quote, urlsplit
 from sync.agentid import default_agent_id
 from sync.config.model import (
     AUTOSYNC_DEFAULT,
-    AUTOSYNC_MAX,
-    AUTOSYNC_MIN,
     FALSE,
     FERRAWIN_DEFAULTS,
     LOG_LEVELS,
@@ -30,6 +28,7 @@ from sync.config.model import (
 )
 from sync.errors import ConfigError
 from sync.ferrawin.urls import DatabaseURL, parse_database_url
+from sync.model import AUTOSYNC_MAX_MINUTES, AUTOSYNC_MIN_MINUTES
 
 
 def build_settings(values: Mapping[str, str], sources: Mapping[str, str]) -> Settings:
@@ -196,9 +195,9 @@ def _pusher(values: Mapping[str, str]) -> PusherSettings:
 
 def _autosync(values: Mapping[str, str]) -> AutosyncSettings:
     text = values.get("FERRASYNC_AUTOSYNC_INTERVAL", str(AUTOSYNC_DEFAULT))
-    if not text.strip().isdigit() or not AUTOSYNC_MIN <= int(text) <= AUTOSYNC_MAX:
+    if not text.strip().isdigit() or not AUTOSYNC_MIN_MINUTES <= int(text) <= AUTOSYNC_MAX_MINUTES:
         raise ConfigError(
-            f"FERRASYNC_AUTOSYNC_INTERVAL: se esperaban minutos entre {AUTOSYNC_MIN} y {AUTOSYNC_MAX}, "
+            f"FERRASYNC_AUTOSYNC_INTERVAL: se esperaban minutos entre {AUTOSYNC_MIN_MINUTES} y {AUTOSYNC_MAX_MINUTES}, "
             f"se recibió {text!r}"
         )
     target = values.get("FERRASYNC_AUTOSYNC_TARGET", "production").lower()
